@@ -12,3 +12,6 @@ export * from './federation/IFederatedMessageBus.js';
 export * from './plugin/IPlugin.js';
 export * from './plugin/IServiceRegistry.js';
 export * from './plugin/ISubsystemRegistry.js';
+export * from './breaker/InMemoryCircuitBreaker.js';
+export * from './bulkhead/InMemoryBulkheadIsolation.js';
+export * from './federation/InMemoryFederation.js';

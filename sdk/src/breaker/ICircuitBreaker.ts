@@ -101,6 +101,8 @@ export interface CircuitStateChange {
 export interface CircuitBreakerEvents {
   /** Emitted after the new state is fully in place (statistics consistent). */
   stateChanged: (change: CircuitStateChange) => void;
+  /** A `stateChanged` listener threw; the breaker caught it and stayed consistent. */
+  listenerError: (error: unknown) => void;
 }
 
 /** Serializable state of a breaker, for persistence and state transfer. @since 6.0.0 */

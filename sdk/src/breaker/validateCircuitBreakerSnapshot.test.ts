@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { isInvalidConfigurationError } from '../errors/errors.js';
+import { validateCircuitBreakerSnapshot } from './validateCircuitBreakerSnapshot.js';
+
+function fieldOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    if (isInvalidConfigurationError(e)) return e.field;
+    throw e;
+  }
+  return undefined;
+}
+
+describe('validateCircuitBreakerSnapshot', () => {
+  const valid = { state: 'open', remainingBreakMs: 1000, consecutiveFailures: 3, reason: 'failure-threshold' };
+
+  it('returns a valid snapshot', () => {
+    expect(validateCircuitBreakerSnapshot(valid)).toEqual(valid);
+    expect(validateCircuitBreakerSnapshot({ ...valid, state: 'isolated', remainingBreakMs: Infinity }).state).toBe('isolated');
+  });
+
+  it('names the offending field', () => {
+    expect(fieldOf(() => validateCircuitBreakerSnapshot(null))).toBe('snapshot');
+    expect(fieldOf(() => validateCircuitBreakerSnapshot({ ...valid, state: 'ajar' }))).toBe('snapshot.state');
+    expect(fieldOf(() => validateCircuitBreakerSnapshot({ ...valid, remainingBreakMs: -1 }))).toBe('snapshot.remainingBreakMs');
+    expect(fieldOf(() => validateCircuitBreakerSnapshot({ ...valid, remainingBreakMs: Infinity }))).toBe('snapshot.remainingBreakMs');
+    expect(fieldOf(() => validateCircuitBreakerSnapshot({ ...valid, remainingBreakMs: Number.NaN }))).toBe('snapshot.remainingBreakMs');
+    expect(fieldOf(() => validateCircuitBreakerSnapshot({ ...valid, consecutiveFailures: 1.5 }))).toBe('snapshot.consecutiveFailures');
+    expect(fieldOf(() => validateCircuitBreakerSnapshot({ ...valid, reason: 42 }))).toBe('snapshot.reason');
+    expect(fieldOf(() => validateCircuitBreakerSnapshot({ ...valid, reason: 'x'.repeat(300) }))).toBe('snapshot.reason');
+    expect(fieldOf(() => validateCircuitBreakerSnapshot({ ...valid, extra: 1 }))).toBe('snapshot.extra');
+  });
+});
