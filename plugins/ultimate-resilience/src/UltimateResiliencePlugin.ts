@@ -1,0 +1,166 @@
+import {
+  InvalidConfigurationError,
+  PluginNotInitializedError,
+  ResilienceServiceToken,
+  SDK_VERSION,
+  SdkCompatibility,
+  rejectUnknownKeys,
+  validateBoolean,
+  validateDuration,
+  validateInteger,
+  validateObject,
+} from '@datawarehouse/sdk';
+import type {
+  Disposable, ExecuteOptions, IPlugin, IResilienceService, PluginContext, ResilientOperation, ScalingLimits,
+} from '@datawarehouse/sdk';
+import { ResilienceScalingManager } from './scaling/ResilienceScalingManager.js';
+import { BUILTIN_STRATEGIES } from './strategies/builtinStrategies.js';
+import type { StrategyDefinition } from './strategies/StrategyDefinition.js';
+import { StrategyRegistry } from './strategies/StrategyRegistry.js';
+
+/** Options of the plugin (the `options` of its entry in the host configuration). @since 6.0.0 */
+export interface UltimateResiliencePluginOptions {
+  /** Strategies to register after the built-in ones (same id replaces a built-in). */
+  readonly strategies?: readonly StrategyDefinition[];
+  /** Register the built-in strategies. Default true. */
+  readonly builtinStrategies?: boolean;
+  /** Most strategies (`ScalingLimits.maxCacheEntries`). Default 10 000. */
+  readonly maxStrategies?: number;
+  /** Initial limits of the `resilience` subsystem. */
+  readonly limits?: Partial<ScalingLimits>;
+  /** Window of rate and latency metrics, ms. Default 60 000. */
+  readonly metricsWindowMs?: number;
+  /** Global adaptation parameters (`ScalingLimits.adaptation`; see the adaptive module). */
+  readonly adaptation?: Readonly<Record<string, unknown>>;
+}
+
+const OPTION_KEYS = ['strategies', 'builtinStrategies', 'maxStrategies', 'limits', 'metricsWindowMs', 'adaptation'] as const;
+
+/** The plugin's id. @since 6.0.0 */
+export const ULTIMATE_RESILIENCE_PLUGIN_ID = 'ultimate-resilience';
+
+/**
+ * The UltimateResilience plugin. `initializeAsync` builds the {@link ResilienceScalingManager},
+ * registers it as the `resilience` subsystem, publishes `IResilienceService` under
+ * `ResilienceServiceToken`, and swaps this plugin's own `executeWithResilience` from "throw
+ * {@link PluginNotInitializedError}" to the manager's pipeline. There is no pass-through: a call
+ * before initialization (or after `stopAsync`) fails loudly instead of running unprotected.
+ *
+ * @example
+ * ```ts
+ * // in another plugin
+ * const resilience = ctx.services.resolve(ResilienceServiceToken);
+ * const rows = await resilience.executeWithResilience('default', ({ signal }) => db.query(sql, { signal }));
+ * ```
+ * @since 6.0.0
+ */
+@SdkCompatibility('6.0.0')
+export class UltimateResiliencePlugin implements IPlugin, IResilienceService {
+  readonly id = ULTIMATE_RESILIENCE_PLUGIN_ID;
+  readonly version = '6.0.0';
+  readonly sdkVersion = SDK_VERSION;
+  readonly dependencies: readonly string[] = [];
+  private readonly options: UltimateResiliencePluginOptions;
+  private managerInstance: ResilienceScalingManager | undefined;
+  private registrations: Disposable[] = [];
+  private execute: <T>(strategyId: string, operation: ResilientOperation<T>, options?: ExecuteOptions) => Promise<T> =
+    this.notInitialized;
+
+  /** @throws {@link InvalidConfigurationError} for invalid options. */
+  constructor(options: UltimateResiliencePluginOptions = {}) {
+    this.options = validatePluginOptions(options);
+  }
+
+  /** The manager, once initialized. @throws {@link PluginNotInitializedError} before. */
+  get manager(): ResilienceScalingManager {
+    if (this.managerInstance === undefined) throw new PluginNotInitializedError(this.id, 'manager');
+    return this.managerInstance;
+  }
+
+  /** Whether `initializeAsync` completed and `stopAsync` has not run. */
+  get initialized(): boolean {
+    return this.managerInstance !== undefined;
+  }
+
+  /**
+   * Runs `operation` under the strategy's resilience pipeline.
+   * @throws {@link PluginNotInitializedError} before `initializeAsync` (as a rejection).
+   */
+  executeWithResilience<T>(strategyId: string, operation: ResilientOperation<T>, options?: ExecuteOptions): Promise<T> {
+    return this.execute(strategyId, operation, options);
+  }
+
+  async initializeAsync(ctx: PluginContext): Promise<void> {
+    if (this.managerInstance !== undefined) return;
+    const o = this.options;
+    const registry = new StrategyRegistry([], o.maxStrategies ?? 10_000);
+    if (o.builtinStrategies !== false) BUILTIN_STRATEGIES.forEach((s) => registry.register(s));
+    o.strategies?.forEach((s, i) => registry.register(s, `strategies[${i}]`));
+    const manager = new ResilienceScalingManager({
+      registry,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      limits: {
+        maxCacheEntries: registry.maxStrategies,
+        ...o.limits,
+        ...(o.adaptation !== undefined && { adaptation: o.adaptation }),
+      },
+      ...(o.metricsWindowMs !== undefined && { metricsWindowMs: o.metricsWindowMs }),
+    });
+    const service: IResilienceService = Object.freeze({
+      executeWithResilience: <T>(id: string, op: ResilientOperation<T>, opts?: ExecuteOptions) =>
+        manager.executeWithResilience(id, op, opts),
+    });
+    const registrations: Disposable[] = [];
+    try {
+      registrations.push(ctx.subsystems.register(manager));
+      registrations.push(ctx.services.register(ResilienceServiceToken, service));
+    } catch (error) {
+      registrations.forEach((r) => r.dispose());
+      manager.dispose();
+      throw error;
+    }
+    this.registrations = registrations;
+    this.managerInstance = manager;
+    this.execute = (id, op, opts) => manager.executeWithResilience(id, op, opts);
+    ctx.logger.info('resilience initialized', { strategies: registry.size });
+  }
+
+  async startAsync(): Promise<void> {
+    // Nothing to start: timers are created lazily by the strategies that need them.
+  }
+
+  /** Withdraws the service and subsystem and releases every timer and waiter. */
+  async stopAsync(): Promise<void> {
+    this.execute = this.notInitialized;
+    for (const r of this.registrations.splice(0)) r.dispose();
+    this.managerInstance?.dispose();
+    this.managerInstance = undefined;
+  }
+
+  private notInitialized<T>(): Promise<T> {
+    return Promise.reject(new PluginNotInitializedError(ULTIMATE_RESILIENCE_PLUGIN_ID, 'executeWithResilience'));
+  }
+}
+
+function validatePluginOptions(input: unknown): UltimateResiliencePluginOptions {
+  const o = validateObject('options', input);
+  rejectUnknownKeys('', o, OPTION_KEYS);
+  if (o.strategies !== undefined && !Array.isArray(o.strategies)) {
+    throw new InvalidConfigurationError('strategies', o.strategies, 'an array of strategy definitions');
+  }
+  if (o.builtinStrategies !== undefined) validateBoolean('builtinStrategies', o.builtinStrategies);
+  if (o.maxStrategies !== undefined) validateInteger('maxStrategies', o.maxStrategies, 1, 10_000_000);
+  if (o.limits !== undefined) validateObject('limits', o.limits);
+  if (o.metricsWindowMs !== undefined) validateDuration('metricsWindowMs', o.metricsWindowMs, 1);
+  if (o.adaptation !== undefined) validateObject('adaptation', o.adaptation);
+  return Object.freeze({ ...o }) as UltimateResiliencePluginOptions;
+}
+
+/**
+ * The plugin factory the host calls with the plugin's configured options.
+ * @throws {@link InvalidConfigurationError} for invalid options.
+ */
+export function createPlugin(options: Readonly<Record<string, unknown>> = {}): UltimateResiliencePlugin {
+  return new UltimateResiliencePlugin(options as UltimateResiliencePluginOptions);
+}

@@ -1,0 +1,126 @@
+import { InvalidConfigurationError, SdkCompatibility, validateInteger, validateNumber } from '@datawarehouse/sdk';
+
+const MAX_BUCKETS = 1000;
+const MAX_FIELDS = 64;
+
+/**
+ * Several counters (calls, failures, retries, ...) over a sliding time window, from a ring of
+ * `buckets` per-interval buckets: `add` is O(1) and allocation-free, `sum` is O(buckets).
+ *
+ * - Time is passed in (`nowMs`), never read, and there are no timers. The bucket of epoch
+ *   `floor(nowMs / bucketMs)` is zeroed lazily by the first `add` that finds it holding an
+ *   older epoch.
+ * - `sum` counts only buckets whose epoch is among the last `buckets` epochs (the current one
+ *   included), so the window spans between `windowMs - bucketMs` and `windowMs` of history and
+ *   a bucket older than the window never counts, however long the counter sat idle.
+ * - Memory: `8 * buckets * (fields + 1)` bytes in two `Float64Array`s (Float64 so counts never
+ *   wrap and fractional weights are allowed).
+ *
+ * @example
+ * ```ts
+ * const w = new WindowedCounter(60_000, 12, 2); // fields 0 = calls, 1 = failures
+ * w.add(0, 1, now); w.add(1, 1, now);
+ * w.sum(1, now) / w.sum(0, now); // error rate over the last minute
+ * ```
+ * @since 6.0.0
+ */
+@SdkCompatibility('6.0.0')
+export class WindowedCounter {
+  /** Length of one bucket in ms (`windowMs / buckets`). */
+  readonly bucketMs: number;
+  private readonly counts: Float64Array;
+  private readonly epochs: Float64Array;
+
+  /**
+   * @param windowMs - length of the window, ms > 0.
+   * @param buckets - buckets the window is split into (resolution of expiry), integer 1..1000.
+   * @param fields - counters kept per bucket, integer 1..64.
+   * @throws {@link InvalidConfigurationError} naming `windowMs`, `buckets` or `fields`.
+   */
+  constructor(readonly windowMs: number, readonly buckets: number, readonly fields: number) {
+    validateNumber('windowMs', windowMs, 0, Number.MAX_SAFE_INTEGER, true);
+    validateInteger('buckets', buckets, 1, MAX_BUCKETS);
+    validateInteger('fields', fields, 1, MAX_FIELDS);
+    this.bucketMs = windowMs / buckets;
+    this.counts = new Float64Array(buckets * fields);
+    this.epochs = new Float64Array(buckets).fill(-Infinity);
+  }
+
+  /**
+   * Adds `n` to counter `field` at time `nowMs`. O(1), no allocation. A `nowMs` older than the
+   * epoch its bucket already holds (a clock going backwards) is added to that newer bucket
+   * rather than wiping it.
+   * @throws {@link InvalidConfigurationError} naming `field` (not an integer in [0, fields)),
+   *   `n` (not finite) or `nowMs` (not finite).
+   */
+  add(field: number, n: number, nowMs: number): void {
+    if (!(field >= 0 && field < this.fields && (field | 0) === field)) {
+      throw new InvalidConfigurationError('field', field, `an integer in [0, ${this.fields - 1}]`);
+    }
+    if (!Number.isFinite(n)) throw new InvalidConfigurationError('n', n, 'a finite number');
+    const i = this.slotFor(nowMs) * this.fields + field;
+    this.counts[i] = this.counts[i]! + n;
+  }
+
+  /**
+   * Sum of counter `field` over the window ending at `nowMs`. O(buckets).
+   * @throws {@link InvalidConfigurationError} naming `field` or `nowMs`.
+   */
+  sum(field: number, nowMs: number): number {
+    if (!(field >= 0 && field < this.fields && (field | 0) === field)) {
+      throw new InvalidConfigurationError('field', field, `an integer in [0, ${this.fields - 1}]`);
+    }
+    const current = this.epochOf(nowMs);
+    const oldest = current - this.buckets;
+    let total = 0;
+    for (let b = 0; b < this.buckets; b++) {
+      const e = this.epochs[b]!;
+      if (e <= current && e > oldest) total += this.counts[b * this.fields + field]!;
+    }
+    return total;
+  }
+
+  /**
+   * Sums of every field over the window ending at `nowMs`, written into `out` (allocated when
+   * not given). One pass over the buckets.
+   * @throws {@link InvalidConfigurationError} naming `nowMs` or `out` (shorter than `fields`).
+   */
+  sums(nowMs: number, out: Float64Array = new Float64Array(this.fields)): Float64Array {
+    if (out.length < this.fields) throw new InvalidConfigurationError('out', out.length, `an array of length >= ${this.fields}`);
+    const current = this.epochOf(nowMs);
+    const oldest = current - this.buckets;
+    out.fill(0, 0, this.fields);
+    for (let b = 0; b < this.buckets; b++) {
+      const e = this.epochs[b]!;
+      if (!(e <= current && e > oldest)) continue;
+      const base = b * this.fields;
+      for (let f = 0; f < this.fields; f++) out[f] = out[f]! + this.counts[base + f]!;
+    }
+    return out;
+  }
+
+  /** Zeroes every bucket. */
+  reset(): void {
+    this.counts.fill(0);
+    this.epochs.fill(-Infinity);
+  }
+
+  private epochOf(nowMs: number): number {
+    if (!Number.isFinite(nowMs)) throw new InvalidConfigurationError('nowMs', nowMs, 'a finite time in ms');
+    return Math.floor(nowMs / this.bucketMs);
+  }
+
+  // The bucket of `nowMs`'s epoch, zeroed first when it still holds an older epoch.
+  private slotFor(nowMs: number): number {
+    const epoch = this.epochOf(nowMs);
+    let slot = epoch % this.buckets;
+    if (slot < 0) slot += this.buckets;
+    const held = this.epochs[slot]!;
+    if (held < epoch) {
+      this.epochs[slot] = epoch;
+      const base = slot * this.fields;
+      this.counts.fill(0, base, base + this.fields);
+    }
+    return slot;
+  }
+}

@@ -1,0 +1,201 @@
+import { InvalidConfigurationError, SdkCompatibility, validateInteger, validateNumber } from '@datawarehouse/sdk';
+import {
+  LOG_BUCKET_COUNT,
+  logBucketAtRank,
+  logBucketIndex,
+  logBucketMidpointMicros,
+  msToMicros,
+} from './LogBuckets.js';
+
+/** Percentiles of a {@link WindowedHistogram} window, in ms (`NaN` when `count` is 0). @since 6.0.0 */
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  /** Exact largest value in the window. */
+  readonly max: number;
+}
+
+// Per-slice metadata, stride 4 in one Float64Array: epoch, count, min, max.
+const META = 4;
+const MAX_BUCKET_COUNT = 0xffff_ffff;
+const MAX_SLICES = 64;
+
+/**
+ * Latency percentiles over a sliding time window, from a ring of `slices` log-scale
+ * histograms (the bucket layout of {@link LogHistogram}: relative error ≤ 1/32 + 0.52 µs).
+ *
+ * - Time is passed in (`nowMs`), never read, and there are no timers. Slice
+ *   `floor(nowMs / sliceMs) % slices` is reset lazily by the first `record` that finds it
+ *   holding an older epoch.
+ * - Reads merge only slices whose epoch is among the last `slices` epochs, so the window
+ *   covers between `windowMs - sliceMs` and `windowMs` of history and is correct after any
+ *   idle period (nothing stale is ever counted).
+ * - Memory: the counts of all slices live in one `Uint32Array` allocated on the first record,
+ *   `slices * 1 856` bytes (7 424 B for the default 4 slices), plus 32 B of metadata per
+ *   slice and ~300 B of object and typed-array headers: ≈ 7.8 KiB per instance in use with
+ *   the defaults, ≈ 0.4 KiB before the first record.
+ *
+ * @example
+ * ```ts
+ * const h = new WindowedHistogram(60_000, 4);
+ * h.record(12, clock.now());
+ * h.summary(clock.now()); // { count: 1, p50: 12, p95: 12, p99: 12, max: 12 }
+ * ```
+ * @since 6.0.0
+ */
+@SdkCompatibility('6.0.0')
+export class WindowedHistogram {
+  /** Length of one slice in ms (`windowMs / slices`). */
+  readonly sliceMs: number;
+  private counts: Uint32Array | undefined = undefined;
+  private readonly meta: Float64Array;
+  private invalidCount = 0;
+
+  /**
+   * @param windowMs - length of the window, ms > 0. Default 60 000.
+   * @param slices - slices the window is split into (resolution of expiry), integer 1..64. Default 4.
+   * @throws {@link InvalidConfigurationError} naming `windowMs` or `slices`.
+   */
+  constructor(readonly windowMs = 60_000, readonly slices = 4) {
+    validateNumber('windowMs', windowMs, 0, Number.MAX_SAFE_INTEGER, true);
+    validateInteger('slices', slices, 1, MAX_SLICES);
+    this.sliceMs = windowMs / slices;
+    this.meta = new Float64Array(slices * META);
+    for (let s = 0; s < slices; s++) this.meta[s * META] = -Infinity;
+  }
+
+  /** Values ignored since creation: NaN or negative latency, non-finite or stale `nowMs`. */
+  get invalid(): number {
+    return this.invalidCount;
+  }
+
+  /**
+   * Records one latency (ms) at time `nowMs`. O(1); allocates only on the very first call.
+   * Invalid input is ignored and counted in {@link WindowedHistogram.invalid} (metrics must
+   * never make a call fail), as is a `nowMs` older than the slice it maps to already holds.
+   */
+  record(valueMs: number, nowMs: number): void {
+    if (!(valueMs >= 0) || !Number.isFinite(nowMs)) {
+      this.invalidCount++;
+      return;
+    }
+    const epoch = Math.floor(nowMs / this.sliceMs);
+    let slot = epoch % this.slices;
+    if (slot < 0) slot += this.slices;
+    const m = slot * META;
+    const meta = this.meta;
+    const counts = this.counts ?? (this.counts = new Uint32Array(this.slices * LOG_BUCKET_COUNT));
+    const base = slot * LOG_BUCKET_COUNT;
+    const held = meta[m]!;
+    if (held !== epoch) {
+      // A clock going backwards must not wipe newer data for an older sample.
+      if (held > epoch) {
+        this.invalidCount++;
+        return;
+      }
+      counts.fill(0, base, base + LOG_BUCKET_COUNT);
+      meta[m] = epoch;
+      meta[m + 1] = 0;
+      meta[m + 2] = Infinity;
+      meta[m + 3] = -Infinity;
+    }
+    const i = base + logBucketIndex(msToMicros(valueMs));
+    const c = counts[i]!;
+    if (c === MAX_BUCKET_COUNT) return; // saturated: 4 billion samples in one bucket of one slice
+    counts[i] = c + 1;
+    meta[m + 1] = meta[m + 1]! + 1;
+    if (valueMs < meta[m + 2]!) meta[m + 2] = valueMs;
+    if (valueMs > meta[m + 3]!) meta[m + 3] = valueMs;
+  }
+
+  /** Values recorded within the window ending at `nowMs`. @throws {@link InvalidConfigurationError} (field `nowMs`). */
+  count(nowMs: number): number {
+    const live = this.liveSlots(nowMs);
+    let total = 0;
+    for (const s of live) total += this.meta[s * META + 1]!;
+    return total;
+  }
+
+  /**
+   * Count, p50, p95, p99 and exact max over the window ending at `nowMs`, in ms (`NaN` when
+   * the window is empty). O(464 * slices) per percentile; no sorting.
+   * @throws {@link InvalidConfigurationError} (field `nowMs`) for a non-finite `nowMs`.
+   */
+  summary(nowMs: number): LatencySummary {
+    const [p50, p95, p99] = this.percentiles(nowMs, SUMMARY_QS) as [number, number, number];
+    const live = this.liveSlots(nowMs);
+    let count = 0;
+    let max = -Infinity;
+    for (const s of live) {
+      count += this.meta[s * META + 1]!;
+      const slotMax = this.meta[s * META + 3]!;
+      if (slotMax > max) max = slotMax;
+    }
+    return { count, p50, p95, p99, max: count === 0 ? NaN : max };
+  }
+
+  /**
+   * Nearest-rank quantiles for each `q` of `qs` (each in [0, 1]) over the window ending at
+   * `nowMs`, in ms, in the order given; `NaN`s when the window is empty. Each value is within
+   * `x / 32 + 0.52 µs` of the exact quantile `x` and clamped to the window's exact min/max.
+   * @throws {@link InvalidConfigurationError} naming `nowMs` or `qs[i]`.
+   */
+  percentiles(nowMs: number, qs: readonly number[]): number[] {
+    for (let k = 0; k < qs.length; k++) validateNumber(`qs[${k}]`, qs[k], 0, 1);
+    const live = this.liveSlots(nowMs);
+    const meta = this.meta;
+    let total = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    const offsets: number[] = [];
+    for (const s of live) {
+      const m = s * META;
+      total += meta[m + 1]!;
+      if (meta[m + 2]! < min) min = meta[m + 2]!;
+      if (meta[m + 3]! > max) max = meta[m + 3]!;
+      offsets.push(s * LOG_BUCKET_COUNT);
+    }
+    const out = new Array<number>(qs.length);
+    for (let k = 0; k < qs.length; k++) {
+      const q = qs[k]!;
+      if (total === 0 || this.counts === undefined) out[k] = NaN;
+      else if (q === 0) out[k] = min;
+      else if (q === 1) out[k] = max;
+      else {
+        const rank = Math.max(1, Math.ceil(q * total));
+        const index = logBucketAtRank(this.counts, offsets, offsets.length, rank);
+        const ms = logBucketMidpointMicros(index) / 1000;
+        out[k] = ms < min ? min : ms > max ? max : ms;
+      }
+    }
+    return out;
+  }
+
+  /** Forgets every value (the `invalid` counter included); keeps the allocated arrays. */
+  reset(): void {
+    this.counts?.fill(0);
+    for (let s = 0; s < this.slices; s++) {
+      const m = s * META;
+      this.meta[m] = -Infinity;
+      this.meta[m + 1] = 0;
+    }
+    this.invalidCount = 0;
+  }
+
+  // Slots holding data of one of the last `slices` epochs (the current one included).
+  private liveSlots(nowMs: number): number[] {
+    if (!Number.isFinite(nowMs)) throw new InvalidConfigurationError('nowMs', nowMs, 'a finite time in ms');
+    const current = Math.floor(nowMs / this.sliceMs);
+    const live: number[] = [];
+    for (let s = 0; s < this.slices; s++) {
+      const m = s * META;
+      const epoch = this.meta[m]!;
+      if (epoch <= current && epoch > current - this.slices && this.meta[m + 1]! > 0) live.push(s);
+    }
+    return live;
+  }
+}
+
+const SUMMARY_QS: readonly number[] = Object.freeze([0.5, 0.95, 0.99]);

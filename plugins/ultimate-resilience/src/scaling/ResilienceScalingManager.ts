@@ -1,0 +1,353 @@
+import { EventEmitter } from 'eventemitter3';
+import {
+  BACKPRESSURE_ORDER,
+  InMemoryCircuitBreaker,
+  InvalidConfigurationError,
+  SdkCompatibility,
+  silentLogger,
+  systemClock,
+  rejectUnknownKeys,
+  validateDuration,
+  validateObject,
+  validateString,
+} from '@datawarehouse/sdk';
+import type {
+  BackpressureState,
+  CircuitBreakerOptions,
+  CircuitStateChange,
+  Clock,
+  ExecuteOptions,
+  ICircuitBreaker,
+  IOperableSubsystem,
+  IResilienceService,
+  IScalableSubsystem,
+  SubsystemActionInfo,
+  Logger,
+  ResilientOperation,
+  ScalingLimits,
+  ScalingMetrics,
+  StrategyLimits,
+} from '@datawarehouse/sdk';
+import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
+import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
+import { computeEffectiveOptions } from './effectiveOptions.js';
+import { DEFAULT_NUMERIC_LIMITS, mergeNumericLimits, mergeStrategyOverrides, unknownStrategyField } from './limits.js';
+import type { NumericLimits } from './limits.js';
+import { StrategyRuntime } from './StrategyRuntime.js';
+import { backpressureOf, strategyMetricsOf } from './strategyReport.js';
+
+const OPERATOR_ACTIONS: readonly SubsystemActionInfo[] = Object.freeze([
+  { name: 'trip', description: "Open a strategy's circuit for one break duration", arguments: ['strategyId', 'reason'] },
+  { name: 'isolate', description: "Hold a strategy's circuit open until reset", arguments: ['strategyId', 'reason'] },
+  { name: 'reset', description: "Close a strategy's circuit and clear its counts", arguments: ['strategyId', 'reason'] },
+]);
+
+/** Options of a {@link ResilienceScalingManager}. @since 6.0.0 */
+export interface ResilienceScalingManagerOptions {
+  /** The strategies (default: a registry of the built-in strategies). */
+  readonly registry?: StrategyRegistry;
+  /** Initial limits (validated like `reconfigureLimitsAsync`). */
+  readonly limits?: Partial<ScalingLimits>;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Randomness for retry jitter, in [0, 1). Default `Math.random`. */
+  readonly random?: () => number;
+  /** Window of the rate and latency metrics, ms. Default 60 000. */
+  readonly metricsWindowMs?: number;
+  /** Makes each strategy's breaker (default: {@link InMemoryCircuitBreaker}). */
+  readonly createCircuitBreaker?: (name: string, options: Readonly<CircuitBreakerOptions>, clock: Clock) => ICircuitBreaker;
+}
+
+/** Events of the manager. @since 6.0.0 */
+export interface ResilienceScalingManagerEvents {
+  /** A strategy's circuit changed state (local transitions and applied remote ones alike). */
+  circuitStateChanged: (strategyId: string, change: CircuitStateChange) => void;
+  /** A strategy's runtime (breaker, bulkhead, metrics) was created on its first use. */
+  runtimeCreated: (strategyId: string) => void;
+  /** Limits changed through `reconfigureLimitsAsync`. */
+  limitsChanged: (limits: ScalingLimits) => void;
+}
+
+/**
+ * Applies each strategy's resilience to every call — bulkhead → circuit breaker → retry
+ * (→ per-attempt and overall timeout) — and exposes every limit for change at runtime as the
+ * `resilience` subsystem.
+ *
+ * Each strategy gets its own breaker, bulkhead, retry state and metrics, created on its first
+ * call; only registered strategies have one, so the map is bounded by the registry
+ * (`maxCacheEntries`). Changes are applied in place: an open circuit stays open, running calls
+ * keep their slots, and a smaller limit is never exceeded.
+ *
+ * @example
+ * ```ts
+ * const manager = new ResilienceScalingManager();
+ * const user = await manager.executeWithResilience('default', ({ signal }) => fetch(url, { signal }));
+ * await manager.reconfigureLimitsAsync({ strategies: { default: { bulkhead: { maxConcurrency: 8 } } } });
+ * ```
+ * @since 6.0.0
+ */
+@SdkCompatibility('6.0.0')
+export class ResilienceScalingManager implements IScalableSubsystem, IResilienceService, IOperableSubsystem {
+  readonly name = 'resilience';
+  /** Typed events (eventemitter3). */
+  readonly events = new EventEmitter<ResilienceScalingManagerEvents>();
+  readonly registry: StrategyRegistry;
+  readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly runtimes = new Map<string, StrategyRuntime>();
+  private numeric: NumericLimits = DEFAULT_NUMERIC_LIMITS;
+  private overrides = new Map<string, StrategyLimits>();
+  private adaptation: Readonly<Record<string, unknown>> | undefined;
+  private readonly deps: ConstructorParameters<typeof StrategyRuntime>[3];
+  private readonly unsubscribe: () => void;
+  private disposed = false;
+
+  /** @throws {@link InvalidConfigurationError} for invalid options or limits. */
+  constructor(options: ResilienceScalingManagerOptions = {}) {
+    this.registry = options.registry ?? new StrategyRegistry();
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    const createBreaker = options.createCircuitBreaker ?? ((name, o, clock) => new InMemoryCircuitBreaker(name, o, clock));
+    this.deps = {
+      clock: this.clock,
+      random: options.random ?? Math.random,
+      metricsWindowMs: validateDuration('metricsWindowMs', options.metricsWindowMs ?? 60_000, 1),
+      createBreaker: (name, o, clock) => {
+        const breaker = createBreaker(name, o, clock);
+        breaker.events.on('stateChanged', (change) => this.events.emit('circuitStateChanged', name, change));
+        return breaker;
+      },
+    };
+    if (options.limits !== undefined) this.applyLimits(options.limits);
+
+    const onRegistered = (strategy: ResolvedStrategy): void => this.onStrategyChanged(strategy);
+    const onRemoved = (strategy: ResolvedStrategy): void => this.onStrategyRemoved(strategy.id);
+    this.registry.events.on('registered', onRegistered);
+    this.registry.events.on('removed', onRemoved);
+    this.unsubscribe = () => {
+      this.registry.events.off('registered', onRegistered);
+      this.registry.events.off('removed', onRemoved);
+    };
+  }
+
+  /**
+   * Runs `operation` under the strategy's pipeline. The operation gets an `OperationContext`
+   * (`attempt` from 1, a lazily created `signal` aborted on timeout or caller abort).
+   * @throws {@link UnknownStrategyError}, {@link CircuitOpenError}, {@link BulkheadRejectedError},
+   *   {@link RateLimitedError}, {@link ResilienceTimeoutError}, the caller's abort reason, or the
+   *   operation's last error (all as rejections; nothing is thrown synchronously).
+   */
+  executeWithResilience<T>(strategyId: string, operation: ResilientOperation<T>, options?: ExecuteOptions): Promise<T> {
+    let runtime = this.runtimes.get(strategyId);
+    if (runtime === undefined) {
+      try {
+        if (typeof operation !== 'function') throw new InvalidConfigurationError('operation', operation, 'a function');
+        runtime = this.runtimeFor(strategyId);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    } else if (typeof operation !== 'function') {
+      return Promise.reject(new InvalidConfigurationError('operation', operation, 'a function'));
+    }
+    return runtime.execute(operation, options);
+  }
+
+  /** The limits in force, with every registered strategy's effective options. */
+  get currentLimits(): ScalingLimits {
+    const strategies: Record<string, StrategyLimits> = {};
+    for (const strategy of this.registry.list()) {
+      const runtime = this.runtimes.get(strategy.id);
+      const effective = runtime?.options ?? computeEffectiveOptions(strategy, this.numeric, this.overrides.get(strategy.id));
+      strategies[strategy.id] = {
+        ...(effective.circuitBreaker && { circuitBreaker: effective.circuitBreaker }),
+        ...(effective.bulkhead && {
+          bulkhead: {
+            maxConcurrency: effective.bulkhead.maxConcurrency,
+            maxQueueSize: effective.bulkhead.maxQueueSize,
+            queueTimeoutMs: effective.bulkhead.queueTimeoutMs,
+          },
+        }),
+        ...(effective.retry && { retry: effective.retry }),
+        timeout: effective.timeout,
+        shareState: effective.shareState,
+      };
+    }
+    return {
+      ...this.numeric,
+      strategies,
+      ...(this.adaptation && { adaptation: this.adaptation }),
+    };
+  }
+
+  /** The most loaded strategy's state: one saturated bulkhead is not averaged away. */
+  get currentBackpressureState(): BackpressureState {
+    const now = this.clock.now();
+    let worst = 0;
+    for (const runtime of this.runtimes.values()) {
+      const level = BACKPRESSURE_ORDER.indexOf(backpressureOf(runtime, now));
+      if (level > worst) worst = level;
+      if (worst === BACKPRESSURE_ORDER.length - 1) break;
+    }
+    return BACKPRESSURE_ORDER[worst]!;
+  }
+
+  /**
+   * Metrics of every strategy used so far: circuit state, bulkhead utilization and queue,
+   * calls, success/failure/retry rates over the metrics window, rejections by cause, and
+   * p50/p95/p99 attempt latency (log-scale histogram; relative error bound in
+   * `WindowedHistogram`). Also totals and the count of circuits per state.
+   */
+  getScalingMetrics(): ScalingMetrics {
+    const now = this.clock.now();
+    const strategies: Record<string, unknown> = {};
+    const circuits = { count: 0, closed: 0, open: 0, halfOpen: 0, isolated: 0 };
+    const totals = { calls: 0, successes: 0, failures: 0, retries: 0, timeouts: 0, rejectedCircuitOpen: 0, rejectedBulkhead: 0, rejectedRateLimited: 0 };
+    for (const [id, runtime] of this.runtimes) {
+      const report = strategyMetricsOf(runtime, now);
+      strategies[id] = report;
+      if (runtime.breaker !== undefined) {
+        circuits.count++;
+        const state = runtime.breaker.state;
+        if (state === 'closed') circuits.closed++;
+        else if (state === 'open') circuits.open++;
+        else if (state === 'half-open') circuits.halfOpen++;
+        else circuits.isolated++;
+      }
+      const m = runtime.metrics;
+      totals.calls += m.calls;
+      totals.successes += m.successes;
+      totals.failures += m.failures;
+      totals.retries += m.retries;
+      totals.timeouts += m.timeouts;
+      totals.rejectedCircuitOpen += m.rejectedCircuitOpen;
+      totals.rejectedBulkhead += m.rejectedBulkhead;
+      totals.rejectedRateLimited += m.rejectedRateLimited;
+    }
+    return {
+      backpressure: this.currentBackpressureState,
+      registeredStrategies: this.registry.size,
+      activeStrategies: this.runtimes.size,
+      circuitBreakers: circuits,
+      totals,
+      strategies,
+    };
+  }
+
+  /**
+   * Validates every field first, then applies them all in place (nothing is applied when any
+   * field is invalid). `maxConcurrentOperations` / `maxQueueDepth` become each bulkhead's
+   * `maxConcurrency` / `maxQueueSize` unless the strategy's definition or an override sets its
+   * own; `maxCacheEntries` bounds the strategy registry; `strategies.<id>` overrides that
+   * strategy's breaker, bulkhead, retry and timeout fields.
+   * @throws {@link InvalidConfigurationError} naming the field.
+   */
+  async reconfigureLimitsAsync(limits: Partial<ScalingLimits>): Promise<ScalingLimits> {
+    this.applyLimits(limits);
+    const result = this.currentLimits;
+    this.events.emit('limitsChanged', result);
+    return result;
+  }
+
+  /** Operator actions: `trip`, `isolate` and `reset` of one strategy's circuit. */
+  listActions(): readonly SubsystemActionInfo[] {
+    return OPERATOR_ACTIONS;
+  }
+
+  /**
+   * Runs an operator action on one strategy's circuit and resolves to its state afterwards.
+   * @throws {@link InvalidConfigurationError} for an unknown action, a bad argument or a
+   *   strategy without a circuit breaker; {@link UnknownStrategyError} for an unknown strategy.
+   */
+  async invokeActionAsync(action: string, args: Readonly<Record<string, unknown>>): Promise<unknown> {
+    if (!OPERATOR_ACTIONS.some((a) => a.name === action)) {
+      throw new InvalidConfigurationError('action', action, `one of ${OPERATOR_ACTIONS.map((a) => a.name).join(', ')}`);
+    }
+    const body = validateObject('arguments', args);
+    rejectUnknownKeys('', body, ['strategyId', 'reason']);
+    const strategyId = validateString('strategyId', body.strategyId, 128);
+    const reason = body.reason === undefined ? `operator-${action}` : validateString('reason', body.reason, 256);
+    const breaker = this.getCircuitBreaker(strategyId);
+    if (breaker === undefined) throw new InvalidConfigurationError('strategyId', strategyId, 'a strategy with a circuit breaker');
+    if (action === 'trip') breaker.trip(reason);
+    else if (action === 'isolate') breaker.isolate(reason);
+    else breaker.reset(reason);
+    return { strategyId, state: breaker.state, retryAfterMs: breaker.retryAfterMs() };
+  }
+
+  /** The breaker of a strategy (created with its runtime), for operators and the distributed layer. */
+  getCircuitBreaker(strategyId: string): ICircuitBreaker | undefined {
+    return this.runtimeFor(strategyId).breaker;
+  }
+
+  /** The runtime of a strategy, creating it on first use. @throws {@link UnknownStrategyError} @internal */
+  runtimeFor(strategyId: string): StrategyRuntime {
+    let runtime = this.runtimes.get(strategyId);
+    if (runtime !== undefined) return runtime;
+    if (this.disposed) throw new InvalidConfigurationError('manager', 'disposed', 'a manager that is not disposed');
+    const strategy = this.registry.require(strategyId);
+    runtime = new StrategyRuntime(strategy.id, strategy, computeEffectiveOptions(strategy, this.numeric, this.overrides.get(strategy.id)), this.deps);
+    this.runtimes.set(strategy.id, runtime);
+    this.events.emit('runtimeCreated', strategy.id);
+    return runtime;
+  }
+
+  /** Runtimes created so far (bounded by the registry). @internal */
+  activeRuntimes(): ReadonlyMap<string, StrategyRuntime> {
+    return this.runtimes;
+  }
+
+  /** Stops reacting to registry changes and releases every runtime's timers and waiters. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.unsubscribe();
+    for (const runtime of this.runtimes.values()) runtime.dispose();
+    this.runtimes.clear();
+    this.events.removeAllListeners();
+  }
+
+  private applyLimits(input: Partial<ScalingLimits>): void {
+    // Validate everything against a copy; commit only when all is valid.
+    const numeric = mergeNumericLimits(this.numeric, input);
+    const overrides = mergeStrategyOverrides(this.overrides, input.strategies);
+    if (input.strategies !== undefined) {
+      for (const id of Object.keys(input.strategies)) if (!this.registry.has(id)) throw unknownStrategyField(id);
+    }
+    if (numeric.maxCacheEntries < this.registry.size) {
+      throw new InvalidConfigurationError('maxCacheEntries', numeric.maxCacheEntries, `an integer >= the ${this.registry.size} registered strategies`);
+    }
+    const adaptation = input.adaptation === undefined ? this.adaptation : Object.freeze({ ...input.adaptation });
+    const planned: [StrategyRuntime, ResolvedStrategy, ReturnType<typeof computeEffectiveOptions>][] = [];
+    for (const strategy of this.registry.list()) {
+      const effective = computeEffectiveOptions(strategy, numeric, overrides.get(strategy.id));
+      const runtime = this.runtimes.get(strategy.id);
+      if (runtime !== undefined) planned.push([runtime, strategy, effective]);
+    }
+    this.numeric = numeric;
+    this.overrides = overrides;
+    this.adaptation = adaptation;
+    this.registry.setMaxStrategies(numeric.maxCacheEntries);
+    for (const [runtime, strategy, effective] of planned) runtime.apply(strategy, effective);
+  }
+
+  private onStrategyChanged(strategy: ResolvedStrategy): void {
+    const runtime = this.runtimes.get(strategy.id);
+    if (runtime === undefined) return;
+    try {
+      runtime.apply(strategy, computeEffectiveOptions(strategy, this.numeric, this.overrides.get(strategy.id)));
+    } catch (error) {
+      // An override that no longer fits the new definition: keep the definition, drop the override.
+      this.logger.warn('strategy override no longer valid; dropped', { strategyId: strategy.id, error: String(error) });
+      this.overrides.delete(strategy.id);
+      runtime.apply(strategy, computeEffectiveOptions(strategy, this.numeric, undefined));
+    }
+  }
+
+  private onStrategyRemoved(id: string): void {
+    const runtime = this.runtimes.get(id);
+    this.overrides.delete(id);
+    if (runtime === undefined) return;
+    this.runtimes.delete(id);
+    runtime.dispose();
+  }
+}

@@ -1,0 +1,64 @@
+import { WindowedCounter } from '../metrics/WindowedCounter.js';
+import { WindowedHistogram } from '../metrics/WindowedHistogram.js';
+
+/** Fields of the windowed counter. @internal */
+export const WindowField = Object.freeze({ Calls: 0, Successes: 1, Failures: 2, Retries: 3, Rejections: 4 });
+const FIELD_COUNT = 5;
+
+/** Why a call was refused without reaching the downstream. @since 6.0.0 */
+export type RejectionCause = 'circuitOpen' | 'bulkhead' | 'rateLimited';
+
+/**
+ * Counters of one strategy: lifetime totals in plain fields (a `++` each), rates over a
+ * sliding window, and attempt latency over a bounded window (log-scale histogram; see
+ * {@link WindowedHistogram} for the error bound). Rejected calls never reach the latency
+ * histogram, so they cannot pull the percentiles down.
+ * @internal
+ */
+export class StrategyMetrics {
+  calls = 0;
+  successes = 0;
+  failures = 0;
+  attempts = 0;
+  retries = 0;
+  timeouts = 0;
+  aborted = 0;
+  fallbacks = 0;
+  retryBudgetExhausted = 0;
+  rejectedCircuitOpen = 0;
+  rejectedBulkhead = 0;
+  rejectedRateLimited = 0;
+  /** `clock.now()` of the last rejection (-Infinity if none). */
+  lastRejectionAt = -Infinity;
+  readonly window: WindowedCounter;
+  readonly latency: WindowedHistogram;
+
+  constructor(readonly windowMs: number) {
+    this.window = new WindowedCounter(windowMs, 12, FIELD_COUNT);
+    this.latency = new WindowedHistogram(windowMs, 4);
+  }
+
+  reject(cause: RejectionCause, now: number): void {
+    if (cause === 'circuitOpen') this.rejectedCircuitOpen++;
+    else if (cause === 'bulkhead') this.rejectedBulkhead++;
+    else this.rejectedRateLimited++;
+    this.lastRejectionAt = now;
+    this.window.add(WindowField.Rejections, 1, now);
+  }
+
+  /** Rates over the window, computed on read. */
+  rates(now: number): { calls: number; errorRate: number; retryRate: number; rejections: number } {
+    const w = this.window;
+    const calls = w.sum(WindowField.Calls, now);
+    const ok = w.sum(WindowField.Successes, now);
+    const failed = w.sum(WindowField.Failures, now);
+    const retries = w.sum(WindowField.Retries, now);
+    const completed = ok + failed;
+    return {
+      calls,
+      errorRate: completed === 0 ? 0 : failed / completed,
+      retryRate: calls === 0 ? 0 : retries / calls,
+      rejections: w.sum(WindowField.Rejections, now),
+    };
+  }
+}

@@ -1,0 +1,467 @@
+import {
+  InMemoryBulkheadIsolation,
+  RateLimitedError,
+  ResilienceTimeoutError,
+  isBulkheadRejectedError,
+  isCircuitOpenError,
+  isInvalidConfigurationError,
+  isRateLimitedError,
+  withoutStack,
+} from '@datawarehouse/sdk';
+import type {
+  BulkheadLease, BulkheadStatistics, Clock, ExecuteOptions, IBulkheadIsolation, ICircuitBreaker, ResilientOperation,
+} from '@datawarehouse/sdk';
+import { PartitionedBulkhead } from '../bulkhead/PartitionedBulkhead.js';
+import { PriorityBulkheadIsolation } from '../bulkhead/PriorityBulkheadIsolation.js';
+import { createRateLimiter } from '../ratelimit/createRateLimiter.js';
+import type { IRateLimiter } from '../ratelimit/IRateLimiter.js';
+import { computeRetryDelay } from '../retry/Backoff.js';
+import { RetryBudget } from '../retry/RetryBudget.js';
+import { DeadlineQueue } from '../timeout/DeadlineQueue.js';
+import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
+import { Attempt } from './Attempt.js';
+import type { EffectiveOptions } from './effectiveOptions.js';
+import { StrategyMetrics, WindowField } from './StrategyMetrics.js';
+import type { RejectionCause } from './StrategyMetrics.js';
+
+/**
+ * Values the adaptive layer sets on top of a strategy's effective options. `maxConcurrency`
+ * is capped by the configured bulkhead limit; the breaker values replace the configured ones.
+ * @since 6.0.0
+ */
+export interface AdaptiveOverlay {
+  readonly failureThreshold?: number;
+  readonly breakDurationMs?: number;
+  readonly maxConcurrency?: number;
+}
+
+/** What a runtime needs from its manager. @internal */
+export interface RuntimeDeps {
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly metricsWindowMs: number;
+  readonly createBreaker: (name: string, options: EffectiveOptions['circuitBreaker'] & object, clock: Clock) => ICircuitBreaker;
+}
+
+type Bulkhead =
+  | { readonly kind: 'semaphore'; readonly impl: IBulkheadIsolation }
+  | { readonly kind: 'priority'; readonly impl: PriorityBulkheadIsolation }
+  | { readonly kind: 'partitioned'; readonly impl: PartitionedBulkhead };
+
+/** Key of an error for `ignoredErrors` / `nonRetryableErrors`: its `code`, else its `name`. */
+function errorKeys(error: unknown): [unknown, unknown] {
+  if (typeof error !== 'object' || error === null) return [undefined, undefined];
+  const e = error as { code?: unknown; name?: unknown };
+  return [e.code, e.name];
+}
+
+function inSet(set: ReadonlySet<string>, error: unknown): boolean {
+  if (set.size === 0) return false;
+  const [code, name] = errorKeys(error);
+  return (typeof code === 'string' && set.has(code)) || (typeof name === 'string' && set.has(name));
+}
+
+/** Errors produced by resilience itself are never retried or counted as downstream failures. */
+function isRejection(error: unknown): boolean {
+  return isCircuitOpenError(error) || isBulkheadRejectedError(error) || isRateLimitedError(error) || isInvalidConfigurationError(error);
+}
+
+function setCause(error: unknown, cause: unknown): void {
+  if (typeof error === 'object' && error !== null && !('cause' in error)) {
+    Object.defineProperty(error, 'cause', { value: cause, configurable: true, writable: true });
+  }
+}
+
+/**
+ * Everything one strategy runs with — its breaker, bulkhead, rate limiter, retry budget,
+ * deadline queue and metrics — and the pipeline itself:
+ * rate limit → bulkhead → (per attempt: breaker permission → timeout → operation → record) → retry.
+ * @internal
+ */
+export class StrategyRuntime {
+  strategy: ResolvedStrategy;
+  options: EffectiveOptions;
+  breaker: ICircuitBreaker | undefined;
+  bulkhead: Bulkhead | undefined;
+  limiter: IRateLimiter | undefined;
+  budget: RetryBudget | undefined;
+  readonly metrics: StrategyMetrics;
+  /** Calls admitted and not yet settled. */
+  inFlight = 0;
+  /** What the adaptive layer currently applies (empty when adaptation is off). */
+  adaptive: AdaptiveOverlay = {};
+  private deadlines: DeadlineQueue | undefined;
+  private readonly clock: Clock;
+  private readonly expireAttempt = (attempt: Attempt): unknown =>
+    withoutStack(() => new ResilienceTimeoutError(attempt.timeoutMs, attempt.timeoutScope, this.id));
+
+  constructor(
+    readonly id: string,
+    strategy: ResolvedStrategy,
+    options: EffectiveOptions,
+    private readonly deps: RuntimeDeps,
+  ) {
+    this.clock = deps.clock;
+    this.strategy = strategy;
+    this.options = options;
+    this.metrics = new StrategyMetrics(deps.metricsWindowMs);
+    this.breaker = options.circuitBreaker === undefined ? undefined : deps.createBreaker(id, options.circuitBreaker, deps.clock);
+    this.bulkhead = this.createBulkhead(options);
+    this.limiter = strategy.rateLimit === undefined ? undefined : createRateLimiter(strategy.rateLimit);
+    this.budget = this.createBudget(options);
+  }
+
+  /**
+   * Applies a new definition and/or new effective options in place: breaker and bulkhead keep
+   * their state (an open circuit stays open, running calls keep their slots, the new limit is
+   * never exceeded). Only switching a section on/off or changing the bulkhead kind replaces it.
+   */
+  apply(strategy: ResolvedStrategy, options: EffectiveOptions): void {
+    this.strategy = strategy;
+    this.options = options;
+
+    const breakerOptions = this.breakerOptions();
+    if (breakerOptions === undefined) {
+      this.breaker?.dispose();
+      this.breaker = undefined;
+    } else if (this.breaker === undefined) {
+      this.breaker = this.deps.createBreaker(this.id, breakerOptions, this.clock);
+    } else {
+      this.breaker.reconfigure(breakerOptions);
+    }
+
+    if (options.bulkhead === undefined || this.bulkhead === undefined || this.bulkhead.kind !== options.bulkhead.kind) {
+      this.bulkhead?.impl.dispose();
+      this.bulkhead = this.createBulkhead(options);
+    } else {
+      this.bulkhead.impl.reconfigure(this.bulkheadOptions(options.bulkhead));
+    }
+
+    if (strategy.rateLimit === undefined) this.limiter = undefined;
+    else if (this.limiter === undefined || this.limiter.kind !== strategy.rateLimit.kind) this.limiter = createRateLimiter(strategy.rateLimit);
+    else this.limiter.reconfigure(strategy.rateLimit, this.clock.now());
+
+    const r = options.retry;
+    if (r?.budgetRatio === undefined) this.budget = undefined;
+    else if (this.budget === undefined) this.budget = this.createBudget(options);
+    else this.budget.reconfigure(r.budgetRatio, r.budgetMinRetriesPerSecond);
+  }
+
+  /**
+   * Sets the adaptive layer's values and applies them in place (an open circuit stays open,
+   * a shrink never lets more than the new limit run).
+   * @throws {@link InvalidConfigurationError} when a value is invalid (nothing is applied then).
+   */
+  setAdaptiveOverlay(overlay: AdaptiveOverlay): void {
+    const previous = this.adaptive;
+    this.adaptive = Object.freeze({ ...overlay });
+    try {
+      const breakerOptions = this.breakerOptions();
+      if (breakerOptions !== undefined) this.breaker?.reconfigure(breakerOptions);
+      if (this.options.bulkhead !== undefined) this.bulkhead?.impl.reconfigure(this.bulkheadOptions(this.options.bulkhead));
+    } catch (error) {
+      this.adaptive = previous;
+      throw error;
+    }
+  }
+
+  /** The breaker options in force: effective options with the adaptive values on top. */
+  breakerOptions(): EffectiveOptions['circuitBreaker'] {
+    const base = this.options.circuitBreaker;
+    const a = this.adaptive;
+    if (base === undefined || (a.failureThreshold === undefined && a.breakDurationMs === undefined)) return base;
+    return {
+      ...base,
+      ...(a.failureThreshold !== undefined && { failureThreshold: a.failureThreshold }),
+      ...(a.breakDurationMs !== undefined && { breakDurationMs: a.breakDurationMs }),
+    };
+  }
+
+  private bulkheadOptions(b: NonNullable<EffectiveOptions['bulkhead']>): { maxConcurrency: number; maxQueueSize: number; queueTimeoutMs: number } {
+    const adaptive = this.adaptive.maxConcurrency;
+    return {
+      maxConcurrency: adaptive === undefined ? b.maxConcurrency : Math.min(adaptive, b.maxConcurrency),
+      maxQueueSize: b.maxQueueSize,
+      queueTimeoutMs: b.queueTimeoutMs,
+    };
+  }
+
+  /** Bulkhead statistics (aggregated over partitions), or undefined without a bulkhead. */
+  bulkheadStatistics(): BulkheadStatistics | undefined {
+    return this.bulkhead?.impl.getStatistics();
+  }
+
+  /** Runs one call through the pipeline. */
+  async execute<T>(operation: ResilientOperation<T>, options: ExecuteOptions | undefined): Promise<T> {
+    const metrics = this.metrics;
+    const clock = this.clock;
+    const startedAt = clock.now();
+    metrics.calls++;
+    metrics.window.add(WindowField.Calls, 1, startedAt);
+
+    const signal = options?.signal;
+    if (signal !== undefined && signal.aborted) {
+      metrics.aborted++;
+      throw signal.reason;
+    }
+    if (this.limiter !== undefined) {
+      const waitMs = this.limiter.tryAcquire(startedAt);
+      if (waitMs > 0) return this.reject('rateLimited', withoutStack(() => new RateLimitedError(this.id, waitMs)), startedAt);
+    }
+
+    let lease: BulkheadLease | undefined;
+    const bulkhead = this.bulkhead;
+    if (bulkhead !== undefined) {
+      lease = this.tryAcquireSlot(bulkhead, options);
+      if (lease === undefined) {
+        try {
+          lease = await this.acquireSlot(bulkhead, options);
+        } catch (error) {
+          if (isBulkheadRejectedError(error)) return this.reject('bulkhead', error, clock.now());
+          metrics.aborted++;
+          throw error;
+        }
+      }
+    }
+
+    this.inFlight++;
+    // Abandoned attempts (timed out or aborted while the operation ignores its signal) keep the
+    // bulkhead slot until the operation really settles: the downstream is still doing that work.
+    let pendingAbandoned = 0;
+    let finished = false;
+    const releaseLater = (): void => {
+      if (--pendingAbandoned === 0 && finished) lease?.release();
+    };
+
+    let current: Attempt | undefined;
+    let cancelSleep: ((reason: unknown) => void) | undefined;
+    let onAbort: (() => void) | undefined;
+    if (signal !== undefined) {
+      onAbort = () => {
+        current?.abortByCaller(signal.reason);
+        cancelSleep?.(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+
+    const retry = this.options.retry;
+    const maxRetries = retry === undefined ? 0 : retry.maxRetries;
+    const { attemptTimeoutMs, overallTimeoutMs } = this.options.timeout;
+    const overallDeadline = startedAt + overallTimeoutMs;
+    let lastError: unknown = undefined;
+    let previousDelay = 0;
+    const budget = this.budget;
+    budget?.recordAttempt(startedAt);
+
+    try {
+      for (let attemptNo = 1; ; attemptNo++) {
+        const breaker = this.breaker;
+        let permit = 0;
+        if (breaker !== undefined) {
+          try {
+            permit = breaker.acquirePermission();
+          } catch (error) {
+            if (lastError === undefined) return this.reject('circuitOpen', error, clock.now());
+            setCause(error, lastError);
+            throw error;
+          }
+        }
+
+        const attempt = new Attempt(attemptNo, this.id, options?.context, signal);
+        current = attempt;
+        metrics.attempts++;
+        const attemptStart = clock.now();
+        try {
+          const value = await this.runAttempt(operation, attempt, attemptStart, attemptTimeoutMs, overallDeadline, signal !== undefined);
+          const now = clock.now();
+          const duration = now - attemptStart;
+          breaker?.recordSuccess(permit, duration);
+          metrics.successes++;
+          metrics.window.add(WindowField.Successes, 1, now);
+          metrics.latency.record(duration, now);
+          return value;
+        } catch (error) {
+          const now = clock.now();
+          const duration = now - attemptStart;
+          if (attempt.abandonedBy !== undefined && !attempt.operationDone) {
+            pendingAbandoned++;
+            attempt.onLateSettle = releaseLater;
+          }
+          if (signal !== undefined && signal.aborted && error === signal.reason) {
+            breaker?.releasePermission(permit);
+            throw error;
+          }
+          const timedOut = attempt.abandonedBy !== undefined && error === attempt.abandonedBy;
+          if (timedOut) metrics.timeouts++;
+          metrics.latency.record(duration, now);
+          if (inSet(this.strategy.ignoredErrors, error) || isRejection(error)) {
+            breaker?.releasePermission(permit);
+            throw error;
+          }
+          const isFailure = this.strategy.isFailure;
+          if (breaker !== undefined) {
+            if (isFailure === undefined || isFailure(error)) breaker.recordFailure(permit, duration);
+            else breaker.releasePermission(permit);
+          }
+          lastError = error;
+
+          if (attemptNo > maxRetries || (timedOut && attempt.timeoutScope === 'overall') || !this.shouldRetry(error, attemptNo)) {
+            throw error;
+          }
+          if (budget !== undefined && !budget.tryConsumeRetry(now)) {
+            metrics.retryBudgetExhausted++;
+            throw error;
+          }
+          const delay = computeRetryDelay(retry!, attemptNo, previousDelay, this.deps.random);
+          previousDelay = delay;
+          if (now + delay >= overallDeadline) {
+            const overall = new ResilienceTimeoutError(overallTimeoutMs, 'overall', this.id);
+            setCause(overall, error);
+            metrics.timeouts++;
+            throw overall;
+          }
+          metrics.retries++;
+          metrics.window.add(WindowField.Retries, 1, now);
+          if (delay > 0) {
+            current = undefined;
+            await new Promise<void>((resolve, reject) => {
+              const timer = clock.setTimeout(() => {
+                cancelSleep = undefined;
+                resolve();
+              }, delay);
+              cancelSleep = (reason) => {
+                cancelSleep = undefined;
+                clock.clearTimeout(timer);
+                reject(reason);
+              };
+            });
+          }
+        }
+      }
+    } catch (error) {
+      return this.fail(error, lastError, signal);
+    } finally {
+      this.inFlight--;
+      if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
+      finished = true;
+      if (pendingAbandoned === 0) lease?.release();
+    }
+  }
+
+  /** Releases timers and bulkhead waiters. */
+  dispose(): void {
+    this.deadlines?.dispose();
+    this.bulkhead?.impl.dispose();
+    this.breaker?.dispose();
+  }
+
+  private runAttempt<T>(
+    operation: ResilientOperation<T>,
+    attempt: Attempt,
+    start: number,
+    attemptTimeoutMs: number,
+    overallDeadline: number,
+    hasSignal: boolean,
+  ): Promise<T> | T {
+    const returned = operation(attempt);
+    if (!isThenable(returned)) return returned;
+    const result = returned instanceof Promise ? returned : Promise.resolve(returned);
+    const attemptDeadline = start + attemptTimeoutMs;
+    const deadline = attemptDeadline <= overallDeadline ? attemptDeadline : overallDeadline;
+    if (deadline === Infinity) return hasSignal ? attempt.race(result, this.expireAttempt) : result;
+    attempt.deadline = deadline;
+    attempt.timeoutMs = deadline - start;
+    attempt.timeoutScope = attemptDeadline <= overallDeadline ? 'attempt' : 'overall';
+    const deadlines = (this.deadlines ??= new DeadlineQueue(this.clock));
+    attempt.queue = deadlines;
+    deadlines.add(attempt);
+    return attempt.race(result, this.expireAttempt);
+  }
+
+  private shouldRetry(error: unknown, attemptNo: number): boolean {
+    if (inSet(this.strategy.nonRetryableErrors, error)) return false;
+    const predicate = this.strategy.shouldRetry;
+    return predicate === undefined || predicate(error, attemptNo);
+  }
+
+  private reject<T>(cause: RejectionCause, error: unknown, now: number): T {
+    this.metrics.reject(cause, now);
+    return this.fallbackOrThrow(error);
+  }
+
+  private fail<T>(error: unknown, lastError: unknown, signal: AbortSignal | undefined): T {
+    const metrics = this.metrics;
+    const now = this.clock.now();
+    if (signal !== undefined && signal.aborted && error === signal.reason) {
+      metrics.aborted++;
+      throw error;
+    }
+    // Ignored errors are answers, and a rejection thrown by a nested pipeline is not this
+    // downstream's failure: both pass through untouched.
+    if (lastError === undefined && (inSet(this.strategy.ignoredErrors, error) || isRejection(error))) throw error;
+    metrics.failures++;
+    metrics.window.add(WindowField.Failures, 1, now);
+    return this.fallbackOrThrow(error);
+  }
+
+  private fallbackOrThrow<T>(error: unknown): T {
+    const strategy = this.strategy;
+    if (strategy.fallbackFn !== undefined) {
+      this.metrics.fallbacks++;
+      return strategy.fallbackFn(error) as T;
+    }
+    if (strategy.fallback !== undefined) {
+      this.metrics.fallbacks++;
+      return strategy.fallback.value as T;
+    }
+    throw error;
+  }
+
+  private tryAcquireSlot(bulkhead: Bulkhead, options: ExecuteOptions | undefined): BulkheadLease | undefined {
+    if (bulkhead.kind === 'partitioned') return bulkhead.impl.get(partitionKey(options)).tryAcquire();
+    return bulkhead.impl.tryAcquire();
+  }
+
+  private acquireSlot(bulkhead: Bulkhead, options: ExecuteOptions | undefined): Promise<BulkheadLease> {
+    const signal = options?.signal;
+    switch (bulkhead.kind) {
+      case 'partitioned':
+        return bulkhead.impl.get(partitionKey(options)).acquire(signal);
+      case 'priority':
+        return bulkhead.impl.acquire(signal, options?.priority ?? 0);
+      default:
+        return bulkhead.impl.acquire(signal);
+    }
+  }
+
+  private createBulkhead(options: EffectiveOptions): Bulkhead | undefined {
+    const b = options.bulkhead;
+    if (b === undefined) return undefined;
+    const base = this.bulkheadOptions(b);
+    switch (b.kind) {
+      case 'partitioned':
+        return { kind: 'partitioned', impl: new PartitionedBulkhead(this.id, base, b.maxPartitions, this.clock) };
+      case 'priority':
+        return { kind: 'priority', impl: new PriorityBulkheadIsolation(this.id, base, this.clock) };
+      default:
+        return { kind: 'semaphore', impl: new InMemoryBulkheadIsolation(this.id, base, this.clock) };
+    }
+  }
+
+  private createBudget(options: EffectiveOptions): RetryBudget | undefined {
+    const r = options.retry;
+    if (r?.budgetRatio === undefined) return undefined;
+    return new RetryBudget(r.budgetRatio, r.budgetMinRetriesPerSecond);
+  }
+}
+
+function isThenable<T>(value: Promise<T> | T): value is Promise<T> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function partitionKey(options: ExecuteOptions | undefined): string {
+  if (options?.partitionKey !== undefined) return options.partitionKey;
+  const fromContext = options?.context?.partitionKey;
+  return typeof fromContext === 'string' ? fromContext : 'default';
+}
+
