@@ -127,3 +127,15 @@ describe('WindowedCounter', () => {
     expect(fieldOf(() => w.sums(0, new Float64Array(1)))).toBe('out');
   });
 });
+
+describe('WindowedCounter.addPair', () => {
+  it('adds one to both fields in the same bucket and validates its fields', () => {
+    const c = new WindowedCounter(1000, 10, 3);
+    c.addPair(0, 2, 50);
+    c.addPair(0, 1, 150);
+    expect([c.sum(0, 150), c.sum(1, 150), c.sum(2, 150)]).toEqual([2, 1, 1]);
+    expect(c.sum(0, 1050)).toBe(1);
+    expect(() => c.addPair(0, 3, 0)).toThrow(expect.objectContaining({ field: 'fieldB' }));
+    expect(() => c.addPair(-1, 0, 0)).toThrow(expect.objectContaining({ field: 'fieldA' }));
+  });
+});

@@ -1,30 +1,31 @@
 import type { OperationContext } from '@datawarehouse/sdk';
 import type { DeadlineEntry, DeadlineQueue } from '../timeout/DeadlineQueue.js';
 
+/** Receives the late settlement of an operation whose attempt was abandoned. @internal */
+export interface LateSettleListener {
+  onLateSettle(): void;
+}
+
 /**
- * One attempt of an operation: the context the operation receives, and the deadline entry
- * its timeout is tracked by. The `AbortSignal` is created only when the operation reads
- * `signal` — most operations never do, and an `AbortController` is the single most expensive
- * thing a resilience pipeline can allocate.
+ * One attempt of an operation: the context the operation receives, and — when the attempt
+ * has a deadline or the caller a signal — the race between the operation and its abandonment.
+ * The `AbortSignal` is created only when the operation reads `signal`: most operations never
+ * do, and an `AbortController` is the most expensive thing a pipeline can allocate.
  * @internal
  */
 export class Attempt implements OperationContext, DeadlineEntry {
   deadline = Infinity;
+  /** True once the deadline queue no longer needs to watch this attempt. */
   settled = false;
-  /** The timeout of this attempt (ms) and whether it comes from the per-attempt or overall limit. */
   timeoutMs = Infinity;
   timeoutScope: 'attempt' | 'overall' = 'attempt';
-  /** The deadline queue watching this attempt, told when the operation settles in time. */
-  queue: DeadlineQueue | undefined = undefined;
   /** Set when the attempt stopped waiting for the operation (timeout or caller abort). */
   abandonedBy: unknown = undefined;
-  /** True once the operation's own promise settled (it may outlive an abandoned attempt). */
-  operationDone = false;
-  /** Called when the operation settles after the attempt was abandoned. */
-  onLateSettle: (() => void) | undefined = undefined;
-  private controller: AbortController | undefined;
-  private rejectRace: ((reason: unknown) => void) | undefined;
-  private onExpire: ((attempt: Attempt) => unknown) | undefined;
+  queue: DeadlineQueue | undefined = undefined;
+  private controller: AbortController | undefined = undefined;
+  private rejectRace: ((reason: unknown) => void) | undefined = undefined;
+  private operation: Promise<unknown> | undefined = undefined;
+  private makeTimeoutError: ((attempt: Attempt) => unknown) | undefined = undefined;
 
   constructor(
     readonly attempt: number,
@@ -44,53 +45,53 @@ export class Attempt implements OperationContext, DeadlineEntry {
   }
 
   /**
-   * Waits for `result`, unless the attempt is abandoned first (deadline or caller abort), in
-   * which case the returned promise rejects with the abandonment reason at once.
-   * `onExpire` builds the timeout error when the deadline passes.
+   * Resolves like `operation`, unless the attempt is abandoned first (deadline or caller abort):
+   * then it rejects at once with the reason. Costs one promise and no closure besides its executor.
    */
-  race<T>(result: Promise<T>, onExpire: (attempt: Attempt) => unknown): Promise<T> {
-    this.onExpire = onExpire;
+  race<T>(operation: Promise<T>, makeTimeoutError: (attempt: Attempt) => unknown): Promise<T> {
+    this.operation = operation;
+    this.makeTimeoutError = makeTimeoutError;
     return new Promise<T>((resolve, reject) => {
       this.rejectRace = reject;
-      result.then(
-        (value) => {
-          this.operationSettled();
-          resolve(value);
-        },
-        (error: unknown) => {
-          this.operationSettled();
-          reject(error);
-        },
-      );
+      operation.then(resolve, reject);
     });
   }
 
-  private operationSettled(): void {
-    this.operationDone = true;
-    if (this.abandonedBy === undefined) {
-      this.settled = true;
-      this.queue?.onSettled();
-    } else {
-      this.onLateSettle?.();
-    }
+  /** The operation settled in time: stop watching the deadline. */
+  finish(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.queue?.onSettled();
   }
 
   /** Deadline passed (called by the deadline queue). */
   expire(): void {
-    if (this.settled || this.abandonedBy !== undefined) return;
-    this.abandon(this.onExpire?.(this));
+    if (this.settled) return;
+    this.abandon(this.makeTimeoutError!(this));
   }
 
   /** The caller aborted. */
   abortByCaller(reason: unknown): void {
-    if (this.settled || this.abandonedBy !== undefined) return;
+    if (this.settled || this.rejectRace === undefined) return;
     this.abandon(reason);
+    this.queue?.onSettled();
+  }
+
+  /** Whether the operation is still running after the attempt was abandoned. */
+  get runningAbandoned(): boolean {
+    return this.abandonedBy !== undefined && this.operation !== undefined;
+  }
+
+  /** Calls `listener.onLateSettle()` once the abandoned operation settles. */
+  whenOperationSettles(listener: LateSettleListener): void {
+    const done = (): void => listener.onLateSettle();
+    this.operation!.then(done, done);
   }
 
   private abandon(reason: unknown): void {
     this.abandonedBy = reason;
     this.settled = true;
     this.controller?.abort(reason);
-    this.rejectRace?.(reason);
+    this.rejectRace!(reason);
   }
 }

@@ -16,12 +16,14 @@ export type RejectionCause = 'circuitOpen' | 'bulkhead' | 'rateLimited';
  * @internal
  */
 export class StrategyMetrics {
+  /** Calls that ended with an outcome: success, failure or rejection. */
   calls = 0;
   successes = 0;
   failures = 0;
   attempts = 0;
   retries = 0;
   timeouts = 0;
+  /** Calls the caller aborted (not counted in `calls`: they have no outcome). */
   aborted = 0;
   fallbacks = 0;
   retryBudgetExhausted = 0;
@@ -38,12 +40,35 @@ export class StrategyMetrics {
     this.latency = new WindowedHistogram(windowMs, 4);
   }
 
+  /** A call ended with a value from the downstream after an attempt of `durationMs`. */
+  succeeded(durationMs: number, now: number): void {
+    this.calls++;
+    this.successes++;
+    this.window.addPair(WindowField.Calls, WindowField.Successes, now);
+    this.latency.record(durationMs, now);
+  }
+
+  /** A call ended with a downstream failure (after its retries). */
+  failed(now: number): void {
+    this.calls++;
+    this.failures++;
+    this.window.addPair(WindowField.Calls, WindowField.Failures, now);
+  }
+
+  /** A retry is about to be made. */
+  retried(now: number): void {
+    this.retries++;
+    this.window.add(WindowField.Retries, 1, now);
+  }
+
+  /** A call was refused before reaching the downstream. */
   reject(cause: RejectionCause, now: number): void {
+    this.calls++;
     if (cause === 'circuitOpen') this.rejectedCircuitOpen++;
     else if (cause === 'bulkhead') this.rejectedBulkhead++;
     else this.rejectedRateLimited++;
     this.lastRejectionAt = now;
-    this.window.add(WindowField.Rejections, 1, now);
+    this.window.addPair(WindowField.Calls, WindowField.Rejections, now);
   }
 
   /** Rates over the window, computed on read. */

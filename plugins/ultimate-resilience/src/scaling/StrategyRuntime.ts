@@ -20,8 +20,9 @@ import { RetryBudget } from '../retry/RetryBudget.js';
 import { DeadlineQueue } from '../timeout/DeadlineQueue.js';
 import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
 import { Attempt } from './Attempt.js';
+import { CallState } from './CallState.js';
 import type { EffectiveOptions } from './effectiveOptions.js';
-import { StrategyMetrics, WindowField } from './StrategyMetrics.js';
+import { StrategyMetrics } from './StrategyMetrics.js';
 import type { RejectionCause } from './StrategyMetrics.js';
 
 /**
@@ -191,69 +192,75 @@ export class StrategyRuntime {
     return this.bulkhead?.impl.getStatistics();
   }
 
-  /** Runs one call through the pipeline. */
-  async execute<T>(operation: ResilientOperation<T>, options: ExecuteOptions | undefined): Promise<T> {
-    const metrics = this.metrics;
-    const clock = this.clock;
-    const startedAt = clock.now();
-    metrics.calls++;
-    metrics.window.add(WindowField.Calls, 1, startedAt);
-
-    const signal = options?.signal;
+  /**
+   * Runs one call through the pipeline. Admission (abort check, rate limit, a free bulkhead
+   * slot) is synchronous; only a call that must wait for a slot takes the queued path, so the
+   * common call costs one async frame.
+   */
+  execute<T>(operation: ResilientOperation<T>, options: ExecuteOptions | undefined): Promise<T> {
+    const startedAt = this.clock.now();
+    const signal = options === undefined ? undefined : options.signal;
     if (signal !== undefined && signal.aborted) {
-      metrics.aborted++;
-      throw signal.reason;
+      this.metrics.aborted++;
+      return Promise.reject(signal.reason);
     }
     if (this.limiter !== undefined) {
       const waitMs = this.limiter.tryAcquire(startedAt);
-      if (waitMs > 0) return this.reject('rateLimited', withoutStack(() => new RateLimitedError(this.id, waitMs)), startedAt);
+      if (waitMs > 0) return this.rejectAsync('rateLimited', withoutStack(() => new RateLimitedError(this.id, waitMs)), startedAt);
     }
-
-    let lease: BulkheadLease | undefined;
     const bulkhead = this.bulkhead;
-    if (bulkhead !== undefined) {
-      lease = this.tryAcquireSlot(bulkhead, options);
-      if (lease === undefined) {
-        try {
-          lease = await this.acquireSlot(bulkhead, options);
-        } catch (error) {
-          if (isBulkheadRejectedError(error)) return this.reject('bulkhead', error, clock.now());
-          metrics.aborted++;
-          throw error;
-        }
+    if (bulkhead === undefined) return this.run(operation, options, undefined, startedAt);
+    let lease: BulkheadLease | undefined;
+    if (bulkhead.kind === 'semaphore') {
+      lease = bulkhead.impl.tryAcquire();
+    } else {
+      try {
+        lease = this.tryAcquireSlot(bulkhead, options);
+      } catch (error) {
+        // A partitioned bulkhead whose every partition is busy cannot take a new key.
+        return this.rejectAsync('bulkhead', error, startedAt);
       }
     }
+    if (lease === undefined) return this.runQueued(operation, options, bulkhead, startedAt);
+    return this.run(operation, options, lease, startedAt);
+  }
 
-    this.inFlight++;
-    // Abandoned attempts (timed out or aborted while the operation ignores its signal) keep the
-    // bulkhead slot until the operation really settles: the downstream is still doing that work.
-    let pendingAbandoned = 0;
-    let finished = false;
-    const releaseLater = (): void => {
-      if (--pendingAbandoned === 0 && finished) lease?.release();
-    };
-
-    let current: Attempt | undefined;
-    let cancelSleep: ((reason: unknown) => void) | undefined;
-    let onAbort: (() => void) | undefined;
-    if (signal !== undefined) {
-      onAbort = () => {
-        current?.abortByCaller(signal.reason);
-        cancelSleep?.(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-
-    const retry = this.options.retry;
-    const maxRetries = retry === undefined ? 0 : retry.maxRetries;
-    const { attemptTimeoutMs, overallTimeoutMs } = this.options.timeout;
-    const overallDeadline = startedAt + overallTimeoutMs;
-    let lastError: unknown = undefined;
-    let previousDelay = 0;
-    const budget = this.budget;
-    budget?.recordAttempt(startedAt);
-
+  private async runQueued<T>(operation: ResilientOperation<T>, options: ExecuteOptions | undefined, bulkhead: Bulkhead, startedAt: number): Promise<T> {
+    let lease: BulkheadLease;
     try {
+      lease = await this.acquireSlot(bulkhead, options);
+    } catch (error) {
+      if (isBulkheadRejectedError(error)) return this.reject('bulkhead', error, this.clock.now());
+      this.metrics.aborted++;
+      throw error;
+    }
+    // Time spent queued counts against the overall timeout, not against the first attempt.
+    return this.run(operation, options, lease, startedAt, this.clock.now());
+  }
+
+  /** The retry loop: breaker permission, timed attempt, outcome, backoff; releases the lease once. */
+  private async run<T>(
+    operation: ResilientOperation<T>,
+    options: ExecuteOptions | undefined,
+    lease: BulkheadLease | undefined,
+    startedAt: number,
+    admittedAt = startedAt,
+  ): Promise<T> {
+    const clock = this.clock;
+    const metrics = this.metrics;
+    const signal = options === undefined ? undefined : options.signal;
+    const call = new CallState(lease, signal);
+    this.inFlight++;
+    try {
+      const retry = this.options.retry;
+      const maxRetries = retry === undefined ? 0 : retry.maxRetries;
+      const { attemptTimeoutMs, overallTimeoutMs } = this.options.timeout;
+      const overallDeadline = startedAt + overallTimeoutMs;
+      const budget = this.budget;
+      if (budget !== undefined) budget.recordAttempt(startedAt);
+      let previousDelay = 0;
+      let attemptStart = admittedAt;
+
       for (let attemptNo = 1; ; attemptNo++) {
         const breaker = this.breaker;
         let permit = 0;
@@ -261,32 +268,28 @@ export class StrategyRuntime {
           try {
             permit = breaker.acquirePermission();
           } catch (error) {
-            if (lastError === undefined) return this.reject('circuitOpen', error, clock.now());
-            setCause(error, lastError);
+            if (call.lastError === undefined) call.rejectedByCircuit = true;
+            else setCause(error, call.lastError);
             throw error;
           }
         }
 
-        const attempt = new Attempt(attemptNo, this.id, options?.context, signal);
-        current = attempt;
+        const attempt = new Attempt(attemptNo, this.id, options === undefined ? undefined : options.context, signal);
+        call.current = attempt;
         metrics.attempts++;
-        const attemptStart = clock.now();
         try {
           const value = await this.runAttempt(operation, attempt, attemptStart, attemptTimeoutMs, overallDeadline, signal !== undefined);
+          attempt.finish();
           const now = clock.now();
           const duration = now - attemptStart;
-          breaker?.recordSuccess(permit, duration);
-          metrics.successes++;
-          metrics.window.add(WindowField.Successes, 1, now);
-          metrics.latency.record(duration, now);
+          if (breaker !== undefined) breaker.recordSuccess(permit, duration);
+          metrics.succeeded(duration, now);
           return value;
         } catch (error) {
+          attempt.finish();
           const now = clock.now();
           const duration = now - attemptStart;
-          if (attempt.abandonedBy !== undefined && !attempt.operationDone) {
-            pendingAbandoned++;
-            attempt.onLateSettle = releaseLater;
-          }
+          if (attempt.abandonedBy !== undefined) call.holdUntilSettled(attempt);
           if (signal !== undefined && signal.aborted && error === signal.reason) {
             breaker?.releasePermission(permit);
             throw error;
@@ -303,7 +306,7 @@ export class StrategyRuntime {
             if (isFailure === undefined || isFailure(error)) breaker.recordFailure(permit, duration);
             else breaker.releasePermission(permit);
           }
-          lastError = error;
+          call.lastError = error;
 
           if (attemptNo > maxRetries || (timedOut && attempt.timeoutScope === 'overall') || !this.shouldRetry(error, attemptNo)) {
             throw error;
@@ -320,31 +323,17 @@ export class StrategyRuntime {
             metrics.timeouts++;
             throw overall;
           }
-          metrics.retries++;
-          metrics.window.add(WindowField.Retries, 1, now);
-          if (delay > 0) {
-            current = undefined;
-            await new Promise<void>((resolve, reject) => {
-              const timer = clock.setTimeout(() => {
-                cancelSleep = undefined;
-                resolve();
-              }, delay);
-              cancelSleep = (reason) => {
-                cancelSleep = undefined;
-                clock.clearTimeout(timer);
-                reject(reason);
-              };
-            });
-          }
+          metrics.retried(now);
+          call.current = undefined;
+          if (delay > 0) await call.sleep(clock, delay);
+          attemptStart = delay > 0 ? clock.now() : now;
         }
       }
     } catch (error) {
-      return this.fail(error, lastError, signal);
+      return this.fail(error, call, signal);
     } finally {
       this.inFlight--;
-      if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
-      finished = true;
-      if (pendingAbandoned === 0) lease?.release();
+      call.finish();
     }
   }
 
@@ -384,23 +373,31 @@ export class StrategyRuntime {
     return predicate === undefined || predicate(error, attemptNo);
   }
 
+  private rejectAsync<T>(cause: RejectionCause, error: unknown, now: number): Promise<T> {
+    try {
+      return Promise.resolve(this.reject<T>(cause, error, now));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   private reject<T>(cause: RejectionCause, error: unknown, now: number): T {
     this.metrics.reject(cause, now);
     return this.fallbackOrThrow(error);
   }
 
-  private fail<T>(error: unknown, lastError: unknown, signal: AbortSignal | undefined): T {
+  private fail<T>(error: unknown, call: CallState, signal: AbortSignal | undefined): T {
     const metrics = this.metrics;
     const now = this.clock.now();
     if (signal !== undefined && signal.aborted && error === signal.reason) {
       metrics.aborted++;
       throw error;
     }
+    if (call.rejectedByCircuit) return this.reject('circuitOpen', error, now);
     // Ignored errors are answers, and a rejection thrown by a nested pipeline is not this
     // downstream's failure: both pass through untouched.
-    if (lastError === undefined && (inSet(this.strategy.ignoredErrors, error) || isRejection(error))) throw error;
-    metrics.failures++;
-    metrics.window.add(WindowField.Failures, 1, now);
+    if (call.lastError === undefined && (inSet(this.strategy.ignoredErrors, error) || isRejection(error))) throw error;
+    metrics.failed(now);
     return this.fallbackOrThrow(error);
   }
 

@@ -40,10 +40,43 @@ describe('DeadlineQueue', () => {
     b.settled = true;
     queue.onSettled();
     expect(queue.size).toBe(0);
-    expect(clock.pendingTimers).toBe(0);
+    // The timer is left armed (no clear/re-arm per call); it fires once, finds nothing, and stops.
+    expect(clock.pendingTimers).toBe(1);
     clock.advance(100);
     expect(a.expiredAt).toBeUndefined();
     expect(b.expiredAt).toBeUndefined();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('arms one timer for a stream of in-order deadlines instead of one per entry', () => {
+    const clock = new VirtualClock();
+    const queue = new DeadlineQueue(clock);
+    let armed = 0;
+    const setTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (cb, ms) => {
+      armed++;
+      return setTimeout(cb, ms);
+    };
+    for (let i = 0; i < 1000; i++) {
+      const e = new Entry(clock.now() + 50, clock);
+      queue.add(e);
+      e.settled = true;
+      queue.onSettled();
+      clock.advance(0.01);
+    }
+    expect(armed).toBe(1);
+    expect(queue.size).toBe(0);
+  });
+
+  it('clears its timer on dispose', () => {
+    const clock = new VirtualClock();
+    const queue = new DeadlineQueue(clock);
+    const e = new Entry(10, clock);
+    queue.add(e);
+    queue.dispose();
+    expect(clock.pendingTimers).toBe(0);
+    clock.advance(20);
+    expect(e.expiredAt).toBeUndefined();
   });
 
   it('handles out-of-order deadlines', () => {
