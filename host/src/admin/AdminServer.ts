@@ -1,0 +1,229 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { InvalidConfigurationError, SdkCompatibility, isInvalidConfigurationError, isUnknownStrategyError, silentLogger } from '@datawarehouse/sdk';
+import type { Logger } from '@datawarehouse/sdk';
+import type { AdminConfig } from '../config/HostConfig.js';
+import { isSubsystemNotFoundError } from '../registry/errors.js';
+import type { SubsystemRegistry } from '../registry/SubsystemRegistry.js';
+import { HttpError } from './HttpError.js';
+import { isLoopbackAddress } from './isLoopbackAddress.js';
+import { readJsonBody } from './readJsonBody.js';
+import { tokensEqual } from './tokensEqual.js';
+
+/** What the admin API serves (the {@link Kernel} is one). @since 6.0.0 */
+export interface AdminBackend {
+  readonly subsystems: Pick<SubsystemRegistry, 'names' | 'describe' | 'reconfigureAsync' | 'actions' | 'invokeActionAsync'>;
+  /** Health report; `status: 'ok'` answers 200, anything else 503. */
+  health(): { readonly status: string };
+}
+
+/** Options of {@link AdminServer}. @since 6.0.0 */
+export interface AdminServerOptions extends Pick<AdminConfig, 'host' | 'port' | 'token' | 'maxBodyBytes'> {
+  readonly backend: AdminBackend;
+  readonly logger?: Logger;
+}
+
+const SOURCE = 'admin API';
+const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+} as const;
+
+/**
+ * The admin HTTP API (JSON):
+ * - `GET /health` — kernel state, plugins, bus (503 unless running);
+ * - `GET /subsystems` — every subsystem with limits, backpressure and metrics;
+ * - `GET /subsystems/:name` — one subsystem; `GET /subsystems/:name/limits` — its limits;
+ * - `PUT|PATCH /subsystems/:name/limits` — applies a partial `ScalingLimits` body, answers
+ *   the limits in force; 400 `{ error: { code, field, value, expected, message } }` on bad input;
+ * - `GET /subsystems/:name/actions` — the subsystem's operator actions;
+ * - `POST /subsystems/:name/actions/:action` — runs one with the JSON body as arguments (e.g.
+ *   `POST /subsystems/resilience/actions/trip {"strategyId":"db"}`); 400 on a bad action or
+ *   argument, 404 for an unknown strategy.
+ *
+ * With a token configured every request needs `Authorization: Bearer <token>` (401 otherwise).
+ * Without one, the server only binds a loopback address and only answers requests whose
+ * `Host` is a loopback name (a guard against DNS rebinding).
+ *
+ * @example
+ * ```ts
+ * const admin = new AdminServer({ host: '127.0.0.1', port: 0, token: null, maxBodyBytes: 65536, backend: kernel });
+ * const url = await admin.listenAsync(); // http://127.0.0.1:PORT
+ * ```
+ * @since 6.0.0
+ */
+@SdkCompatibility('6.0.0')
+export class AdminServer {
+  private readonly server: Server;
+  private readonly logger: Logger;
+  private boundUrl: string | undefined;
+
+  /** @throws {@link InvalidConfigurationError} for a non-loopback `host` without a `token`. */
+  constructor(private readonly options: AdminServerOptions) {
+    if (options.token === null && !isLoopbackAddress(options.host)) {
+      throw new InvalidConfigurationError('admin.token', null,
+        `a bearer token, because admin.host '${options.host}' is not a loopback address`);
+    }
+    this.logger = options.logger ?? silentLogger;
+    this.server = createServer({ requestTimeout: 15_000, headersTimeout: 10_000, maxHeaderSize: 16_384 }, (req, res) => {
+      this.handle(req, res).catch((e: unknown) => {
+        this.logger.error('admin request failed', { error: e });
+        if (!res.headersSent) send(res, 500, { error: { code: 'ERR_INTERNAL', message: 'Internal error' } });
+        else res.destroy();
+      });
+    });
+  }
+
+  /** `http://host:port` once listening, else `undefined`. */
+  get url(): string | undefined {
+    return this.boundUrl;
+  }
+
+  /**
+   * Starts listening; resolves to the bound URL (the real port when `port` is 0).
+   * @throws the listen error (e.g. `EADDRINUSE`).
+   */
+  listenAsync(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error): void => reject(e);
+      this.server.once('error', onError);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', onError);
+        const { address, port } = this.server.address() as AddressInfo;
+        this.boundUrl = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+        resolve(this.boundUrl);
+      });
+    });
+  }
+
+  /** Stops accepting requests and closes open connections. Idempotent. */
+  closeAsync(): Promise<void> {
+    if (!this.server.listening) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      this.authorize(req);
+      const url = new URL(req.url ?? '/', 'http://admin.invalid');
+      const parts = url.pathname.split('/').filter((p) => p.length > 0).map(decodeSegment);
+      const method = req.method ?? 'GET';
+      const { backend } = this.options;
+      if (parts.length === 1 && parts[0] === 'health') {
+        allow(method, ['GET']);
+        const health = backend.health();
+        return send(res, health.status === 'ok' ? 200 : 503, health);
+      }
+      if (parts[0] === 'subsystems') {
+        if (parts.length === 1) {
+          allow(method, ['GET']);
+          return send(res, 200, { subsystems: backend.subsystems.names().map((n) => backend.subsystems.describe(n)) });
+        }
+        const name = parts[1]!;
+        if (parts.length === 2) {
+          allow(method, ['GET']);
+          return send(res, 200, backend.subsystems.describe(name));
+        }
+        if (parts.length === 3 && parts[2] === 'limits') {
+          allow(method, ['GET', 'PUT', 'PATCH']);
+          if (method === 'GET') return send(res, 200, { name, limits: backend.subsystems.describe(name).limits });
+          const body = await readJsonBody(req, this.options.maxBodyBytes);
+          const limits = await backend.subsystems.reconfigureAsync(name, body as never, SOURCE);
+          const snapshot = backend.subsystems.describe(name);
+          return send(res, 200, { name, limits, backpressure: snapshot.backpressure });
+        }
+        if (parts[2] === 'actions') {
+          if (parts.length === 3) {
+            allow(method, ['GET']);
+            return send(res, 200, { name, actions: backend.subsystems.actions(name) });
+          }
+          if (parts.length === 4) {
+            allow(method, ['POST']);
+            const body = await readJsonBody(req, this.options.maxBodyBytes);
+            const result = await backend.subsystems.invokeActionAsync(name, parts[3]!, body, SOURCE);
+            return send(res, 200, { name, action: parts[3], result });
+          }
+        }
+      }
+      throw new HttpError(404, 'ERR_NOT_FOUND', `No route for ${method} ${url.pathname}`);
+    } catch (e) {
+      sendError(res, e, this.logger);
+    }
+  }
+
+  private authorize(req: IncomingMessage): void {
+    const { token } = this.options;
+    if (token === null) {
+      const host = hostName(req.headers.host);
+      if (host === undefined || !(isLoopbackAddress(host) || host === this.options.host)) {
+        throw new HttpError(403, 'ERR_FORBIDDEN_HOST', 'Host header must name a loopback address');
+      }
+      return;
+    }
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match === null || !tokensEqual(match[1]!, token)) {
+      throw new HttpError(401, 'ERR_UNAUTHORIZED', 'A valid bearer token is required', {
+        'www-authenticate': 'Bearer realm="dw-host"',
+      });
+    }
+  }
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'ERR_BAD_REQUEST', `Malformed path segment '${segment.slice(0, 40)}'`);
+  }
+}
+
+function allow(method: string, methods: readonly string[]): void {
+  if (!methods.includes(method)) {
+    throw new HttpError(405, 'ERR_METHOD_NOT_ALLOWED', `Method ${method} not allowed`, { allow: methods.join(', ') });
+  }
+}
+
+function hostName(header: string | undefined): string | undefined {
+  if (header === undefined || header.length === 0) return undefined;
+  if (header.startsWith('[')) {
+    const end = header.indexOf(']');
+    return end < 0 ? undefined : header.slice(0, end + 1);
+  }
+  const colon = header.lastIndexOf(':');
+  return colon < 0 ? header : header.slice(0, colon);
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
+  const text = JSON.stringify(body, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v));
+  res.writeHead(status, { ...JSON_HEADERS, ...headers, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, e: unknown, logger: Logger): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (e instanceof HttpError) {
+    return send(res, e.status, { error: { code: e.code, message: e.message } }, e.headers);
+  }
+  if (isInvalidConfigurationError(e)) {
+    return send(res, 400, {
+      error: { code: e.code, field: e.field, value: e.value ?? null, expected: e.expected, message: e.message },
+    });
+  }
+  if (isSubsystemNotFoundError(e) || isUnknownStrategyError(e)) {
+    return send(res, 404, { error: { code: e.code, message: e.message } });
+  }
+  const code = (e as { code?: unknown } | null)?.code;
+  logger.error('admin request failed', { error: e });
+  send(res, 500, {
+    error: { code: typeof code === 'string' ? code : 'ERR_INTERNAL', message: e instanceof Error ? e.message : 'Internal error' },
+  });
+}

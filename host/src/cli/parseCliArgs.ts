@@ -1,0 +1,90 @@
+import { parseArgs } from 'node:util';
+import { DataWarehouseError, SdkCompatibility, hasErrorCode } from '@datawarehouse/sdk';
+import type { LogLevel } from '../logging/StreamLogger.js';
+
+/** The command line was not understood. @since 6.0.0 */
+@SdkCompatibility('6.0.0')
+export class CliUsageError extends DataWarehouseError {
+  readonly code = 'ERR_CLI_USAGE' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliUsageError';
+  }
+}
+/** Guard for {@link CliUsageError}. */
+export function isCliUsageError(e: unknown): e is CliUsageError {
+  return hasErrorCode(e, 'ERR_CLI_USAGE');
+}
+
+/** A parsed command line. @since 6.0.0 */
+export type CliCommand =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'start'; readonly configPath: string; readonly logLevel: LogLevel; readonly watchConfig: boolean };
+
+/** The `--help` text. */
+export const USAGE = `Usage: dw-host <command> [options]
+
+Commands:
+  start --config <file>   Load the plugins listed in <file> (JSON), start them, serve the
+                          admin API, and print a status line per resilience strategy every
+                          statusIntervalMs. SIGINT/SIGTERM stop gracefully (exit 0);
+                          SIGHUP (or saving the file) re-applies its "subsystems" section.
+
+Options:
+  -c, --config <file>     Configuration file (required for start). Relative plugin paths
+                          in it resolve against its folder.
+      --log-level <lvl>   debug | info | warn | error (default: info)
+      --no-watch          Do not reload when the configuration file changes (SIGHUP still does)
+  -h, --help              Show this help
+  -v, --version           Show the host and SDK versions
+
+Environment:
+  DW_ADMIN_TOKEN          Bearer token of the admin API (overrides admin.token in the file)
+
+Admin API (default http://127.0.0.1:7070):
+  GET /health   GET /subsystems   GET /subsystems/<name>
+  GET|PUT|PATCH /subsystems/<name>/limits   (JSON body, e.g. {"maxConcurrentOperations": 16})
+
+Exit codes: 0 clean stop, 1 startup or shutdown failure, 2 usage error.
+`;
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/**
+ * Parses the arguments after `node cli.js`.
+ * @throws {@link CliUsageError} for an unknown command or option, or a missing `--config`.
+ */
+export function parseCliArgs(argv: readonly string[]): CliCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        'log-level': { type: 'string' },
+        'no-watch': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (e) {
+    throw new CliUsageError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) return { kind: 'help' };
+  if (values.version === true) return { kind: 'version' };
+  const [command, ...extra] = positionals;
+  if (command === undefined) throw new CliUsageError('Missing command (try: dw-host start --config dw.config.json)');
+  if (command === 'help') return { kind: 'help' };
+  if (command !== 'start') throw new CliUsageError(`Unknown command '${command}'`);
+  if (extra.length > 0) throw new CliUsageError(`Unexpected argument '${extra[0]}'`);
+  if (values.config === undefined || values.config.length === 0) throw new CliUsageError('start needs --config <file>');
+  const level = values['log-level'] ?? 'info';
+  if (!(LEVELS as readonly string[]).includes(level)) {
+    throw new CliUsageError(`--log-level must be one of ${LEVELS.join(', ')}, got '${level}'`);
+  }
+  return { kind: 'start', configPath: values.config, logLevel: level as LogLevel, watchConfig: values['no-watch'] !== true };
+}

@@ -1,0 +1,65 @@
+import {
+  InvalidConfigurationError, fieldPath, rejectUnknownKeys, validateBoolean, validateInteger, validateObject,
+  validateString,
+} from '@datawarehouse/sdk';
+import type { ScalingLimits, StrategyLimits } from '@datawarehouse/sdk';
+
+const LIMIT_KEYS: readonly (keyof ScalingLimits)[] = [
+  'maxConcurrentOperations', 'maxQueueDepth', 'maxCacheEntries', 'maxMemoryBytes', 'strategies', 'adaptation',
+];
+const STRATEGY_KEYS: readonly (keyof StrategyLimits)[] = [
+  'circuitBreaker', 'bulkhead', 'retry', 'timeout', 'adaptive', 'shareState',
+];
+// Lower bounds of the common numeric limits; a queue of 0 means "reject when busy".
+const NUMERIC_MIN: Readonly<Record<string, number>> = {
+  maxConcurrentOperations: 1, maxQueueDepth: 0, maxCacheEntries: 1, maxMemoryBytes: 1,
+};
+
+/**
+ * Validates the shape of a partial {@link ScalingLimits} (from code, the admin API or a
+ * config file) before it reaches a subsystem: a non-empty object of known keys, positive
+ * integers for the common limits, objects for `strategies.<id>.*` and `adaptation`. The
+ * subsystem validates the values inside the per-strategy sections itself.
+ *
+ * @param field - path prefix for error fields (`''` at the top level, `subsystems.resilience` in a file).
+ * @param source - where the value came from (file path, `admin API`), carried by the error.
+ * @throws {@link InvalidConfigurationError} naming the first bad field.
+ */
+export function validateLimitsPatch(field: string, value: unknown, source?: string): Partial<ScalingLimits> {
+  try {
+    return validateShape(field, value);
+  } catch (e) {
+    if (e instanceof InvalidConfigurationError && source !== undefined && e.source === undefined) {
+      throw new InvalidConfigurationError(e.field, e.value, e.expected, source);
+    }
+    throw e;
+  }
+}
+
+function validateShape(field: string, value: unknown): Partial<ScalingLimits> {
+  const obj = validateObject(field || 'limits', value);
+  if (Object.keys(obj).length === 0) {
+    throw new InvalidConfigurationError(field || 'limits', obj, `an object with at least one of ${LIMIT_KEYS.join(', ')}`);
+  }
+  rejectUnknownKeys(field, obj, LIMIT_KEYS);
+  for (const [key, min] of Object.entries(NUMERIC_MIN)) {
+    if (obj[key] !== undefined) validateInteger(fieldPath(field, key), obj[key], min);
+  }
+  if (obj.strategies !== undefined) {
+    const strategiesField = fieldPath(field, 'strategies');
+    const strategies = validateObject(strategiesField, obj.strategies);
+    for (const [id, limits] of Object.entries(strategies)) {
+      validateString(`${strategiesField} key`, id, 128);
+      const strategyField = fieldPath(strategiesField, id);
+      const s = validateObject(strategyField, limits);
+      rejectUnknownKeys(strategyField, s, STRATEGY_KEYS);
+      for (const key of STRATEGY_KEYS) {
+        if (s[key] === undefined) continue;
+        if (key === 'shareState') validateBoolean(fieldPath(strategyField, key), s[key]);
+        else validateObject(fieldPath(strategyField, key), s[key]);
+      }
+    }
+  }
+  if (obj.adaptation !== undefined) validateObject(fieldPath(field, 'adaptation'), obj.adaptation);
+  return obj as Partial<ScalingLimits>;
+}

@@ -1,0 +1,6 @@
+export * from './DemoTrafficOptions.js';
+export * from './DownstreamError.js';
+export * from './OutcomeCounter.js';
+export * from './SimulatedDownstream.js';
+export * from './DemoTrafficPlugin.js';
+export { createPlugin, createPlugin as default } from './createPlugin.js';
