@@ -209,3 +209,21 @@ describe('PartitionedBulkhead', () => {
     expect(p.getStatistics().running).toBe(0);
   });
 });
+
+describe('PartitionedBulkhead.setMaxPartitions', () => {
+  it('evicts idle partitions when lowered, keeps busy ones, and admits new keys when raised', () => {
+    const tenants = new PartitionedBulkhead('api', { maxConcurrency: 1, maxQueueSize: 0 }, 3);
+    const busy = tenants.get('a').tryAcquire()!;
+    tenants.get('b');
+    tenants.get('c');
+    tenants.setMaxPartitions(1);
+    expect(tenants.partitionCount).toBe(1);
+    expect(tenants.peek('a')).toBeDefined();
+    expect(() => tenants.get('d')).toThrow(expect.objectContaining({ code: 'ERR_CAPACITY_EXCEEDED' }));
+    tenants.setMaxPartitions(2);
+    expect(tenants.get('d').tryAcquire()).toBeDefined();
+    expect(tenants.getStatistics()).toMatchObject({ maxPartitions: 2, busiestRunning: 1, running: 2 });
+    busy.release();
+    expect(() => tenants.setMaxPartitions(0)).toThrow(expect.objectContaining({ field: 'bulkhead.maxPartitions' }));
+  });
+});

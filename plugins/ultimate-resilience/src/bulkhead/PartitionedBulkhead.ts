@@ -32,6 +32,10 @@ export interface PartitionedBulkheadStatistics extends BulkheadStatistics {
   readonly maxPartitions: number;
   /** Idle partitions evicted to make room since creation. */
   readonly evictedPartitions: number;
+  /** Largest `running` of any single partition now (load is per partition, not summed). */
+  readonly busiestRunning: number;
+  /** Largest `queued` of any single partition now. */
+  readonly busiestQueued: number;
 }
 
 const defaultFactory: BulkheadFactory<PriorityBulkheadIsolation> = (name, options, clock) =>
@@ -63,7 +67,7 @@ const defaultFactory: BulkheadFactory<PriorityBulkheadIsolation> = (name, option
 @SdkCompatibility('6.0.0')
 export class PartitionedBulkhead<B extends IBulkheadIsolation = PriorityBulkheadIsolation> {
   readonly name: string;
-  readonly maxPartitions: number;
+  private partitionLimit: number;
   private opts: Readonly<BulkheadOptions>;
   private readonly partitions = new Map<string, B>();
   private readonly factory: BulkheadFactory<B>;
@@ -99,13 +103,29 @@ export class PartitionedBulkhead<B extends IBulkheadIsolation = PriorityBulkhead
   ) {
     this.name = validateString('bulkhead.name', name);
     this.opts = resolveBulkheadOptions(options, 'bulkhead');
-    this.maxPartitions = validateInteger('bulkhead.maxPartitions', maxPartitions, 1, 1_000_000);
+    this.partitionLimit = validateInteger('bulkhead.maxPartitions', maxPartitions, 1, 1_000_000);
     this.factory = factory ?? (defaultFactory as unknown as BulkheadFactory<B>);
   }
 
   /** The options every partition has (frozen). */
   get options(): Readonly<BulkheadOptions> {
     return this.opts;
+  }
+
+  /** Partitions held at most. */
+  get maxPartitions(): number {
+    return this.partitionLimit;
+  }
+
+  /**
+   * Changes how many partitions are held. Lowering it evicts idle partitions down to the new
+   * limit; busy ones stay (no call is cut off) and no new key is admitted until enough are idle.
+   * @throws {@link InvalidConfigurationError} naming `bulkhead.maxPartitions`.
+   */
+  setMaxPartitions(maxPartitions: number): void {
+    this.partitionLimit = validateInteger('bulkhead.maxPartitions', maxPartitions, 1, 1_000_000);
+    const excess = this.partitions.size - this.partitionLimit;
+    if (excess > 0) this.evictIdle(excess);
   }
 
   /** Partitions held now. */
@@ -132,8 +152,8 @@ export class PartitionedBulkhead<B extends IBulkheadIsolation = PriorityBulkhead
       // Re-insert: Map order is then least to most recently used.
       this.partitions.delete(key);
     } else {
-      if (this.partitions.size >= this.maxPartitions && !this.evictIdle(1)) {
-        throw new CapacityExceededError(`bulkhead partition of '${this.name}' (none is idle)`, this.maxPartitions);
+      if (this.partitions.size >= this.partitionLimit && !this.evictIdle(this.partitions.size - this.partitionLimit + 1)) {
+        throw new CapacityExceededError(`bulkhead partition of '${this.name}' (none is idle)`, this.partitionLimit);
       }
       bulkhead = this.factory(`${this.name}/${key}`, this.opts, this.clock);
     }
@@ -188,10 +208,14 @@ export class PartitionedBulkhead<B extends IBulkheadIsolation = PriorityBulkhead
     let aborted = this.retiredAborted;
     let peakRunning = this.retiredPeakRunning;
     let peakQueued = this.retiredPeakQueued;
+    let busiestRunning = 0;
+    let busiestQueued = 0;
     for (const bulkhead of this.partitions.values()) {
       const s = bulkhead.getStatistics();
       running += s.running;
       queued += s.queued;
+      if (s.running > busiestRunning) busiestRunning = s.running;
+      if (s.queued > busiestQueued) busiestQueued = s.queued;
       admitted += s.admitted;
       rejectedQueueFull += s.rejectedQueueFull;
       rejectedQueueTimeout += s.rejectedQueueTimeout;
@@ -213,8 +237,10 @@ export class PartitionedBulkhead<B extends IBulkheadIsolation = PriorityBulkhead
       peakRunning,
       peakQueued,
       partitions: this.partitions.size,
-      maxPartitions: this.maxPartitions,
+      maxPartitions: this.partitionLimit,
       evictedPartitions: this.evicted,
+      busiestRunning,
+      busiestQueued,
     };
   }
 

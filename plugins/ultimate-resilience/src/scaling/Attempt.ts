@@ -51,10 +51,13 @@ export class Attempt implements OperationContext, DeadlineEntry {
   race<T>(operation: Promise<T>, makeTimeoutError: (attempt: Attempt) => unknown): Promise<T> {
     this.operation = operation;
     this.makeTimeoutError = makeTimeoutError;
-    return new Promise<T>((resolve, reject) => {
+    const raced = new Promise<T>((resolve, reject) => {
       this.rejectRace = reject;
       operation.then(resolve, reject);
     });
+    // The caller may have aborted while the operation was being called (synchronously).
+    if (this.callerSignal !== undefined && this.callerSignal.aborted) this.abortByCaller(this.callerSignal.reason);
+    return raced;
   }
 
   /** The operation settled in time: stop watching the deadline. */

@@ -109,6 +109,35 @@ describe('ResilienceScalingManager', () => {
     });
   });
 
+  describe('caller signal', () => {
+    it('adds one abort listener per signal however many calls share it, and aborts them all', async () => {
+      const { manager } = setup([{ id: 's', circuitBreaker: false, retry: false, bulkhead: { maxConcurrency: 100 } }]);
+      const controller = new AbortController();
+      const calls = Array.from({ length: 50 }, () =>
+        manager.executeWithResilience('s', () => new Promise(() => undefined), { signal: controller.signal }).catch((e: unknown) => e));
+      await flushMicrotasks();
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+      const reason = new Error('shutdown');
+      controller.abort(reason);
+      const errors = await Promise.all(calls);
+      expect(errors.every((e) => e === reason)).toBe(true);
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    });
+
+    it('removes the shared listener once the last call on the signal settles', async () => {
+      const { manager } = setup([{ id: 's', circuitBreaker: false, retry: false }]);
+      const controller = new AbortController();
+      const gate = deferred<undefined>();
+      const a = manager.executeWithResilience('s', () => gate.promise, { signal: controller.signal });
+      const b = manager.executeWithResilience('s', () => 1, { signal: controller.signal });
+      await b;
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+      gate.resolve(undefined);
+      await a;
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    });
+  });
+
   describe('retry stage', () => {
     it('makes 1 try + maxRetries retries with exact delays and no sleep after the last failure', async () => {
       const { manager, clock } = setup([{
@@ -215,7 +244,7 @@ describe('ResilienceScalingManager', () => {
       await expect(manager.executeWithResilience('s', () => 'x')).resolves.toBe('x');
     });
 
-    it('enforces the overall timeout across retries', async () => {
+    it('gives up with the real error when no retry could finish before the overall deadline', async () => {
       const { manager, clock } = setup([{
         id: 's', circuitBreaker: false, timeout: { overallTimeoutMs: 250 }, retry: { maxRetries: 10, backoff: 'fixed', baseDelayMs: 100 },
       }]);
@@ -226,8 +255,25 @@ describe('ResilienceScalingManager', () => {
       }).catch((e: unknown) => e);
       await clock.advanceAsync(1000);
       const error = await call;
-      expect(error).toMatchObject({ code: 'ERR_RESILIENCE_TIMEOUT', scope: 'overall' });
+      expect((error as Error).message).toBe('downstream down');
+      // Attempts at 0, 100 and 200 ms; the next one would start at 300 > 250.
       expect(calls).toBe(3);
+      expect(manager.activeRuntimes().get('s')!.metrics.timeouts).toBe(0);
+    });
+
+    it('times out an attempt that runs into the overall deadline with scope overall', async () => {
+      const { manager, clock } = setup([{
+        id: 's', circuitBreaker: false, timeout: { attemptTimeoutMs: 1000, overallTimeoutMs: 250 }, retry: { maxRetries: 3, backoff: 'fixed', baseDelayMs: 100 },
+      }]);
+      let calls = 0;
+      const call = manager.executeWithResilience('s', ({ attempt }) => {
+        calls++;
+        return attempt === 1 ? fail() : new Promise(() => undefined);
+      }).catch((e: unknown) => e);
+      await clock.advanceAsync(250);
+      const error = await call;
+      expect(error).toMatchObject({ code: 'ERR_RESILIENCE_TIMEOUT', scope: 'overall', timeoutMs: 250 });
+      expect(calls).toBe(2);
     });
   });
 

@@ -21,6 +21,8 @@ export class StrategyMetrics {
   successes = 0;
   failures = 0;
   attempts = 0;
+  /** Calls that ended with an ignored error or a nested rejection (see {@link StrategyMetrics.passedThrough}). */
+  passed = 0;
   retries = 0;
   timeouts = 0;
   /** Calls the caller aborted (not counted in `calls`: they have no outcome). */
@@ -55,7 +57,17 @@ export class StrategyMetrics {
     this.window.addPair(WindowField.Calls, WindowField.Failures, now);
   }
 
-  /** A retry is about to be made. */
+  /**
+   * A call ended with an error that passed through untouched: an ignored error (an answer such
+   * as "not found") or a rejection from a nested pipeline. Neither success nor failure.
+   */
+  passedThrough(now: number): void {
+    this.calls++;
+    this.passed++;
+    this.window.add(WindowField.Calls, 1, now);
+  }
+
+  /** A retry was made (after its backoff). */
   retried(now: number): void {
     this.retries++;
     this.window.add(WindowField.Retries, 1, now);

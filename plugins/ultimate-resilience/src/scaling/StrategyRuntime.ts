@@ -3,7 +3,9 @@ import {
   RateLimitedError,
   ResilienceTimeoutError,
   isBulkheadRejectedError,
+  isCapacityExceededError,
   isCircuitOpenError,
+  isResilienceTimeoutError,
   isInvalidConfigurationError,
   isRateLimitedError,
   withoutStack,
@@ -21,6 +23,7 @@ import { DeadlineQueue } from '../timeout/DeadlineQueue.js';
 import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
 import { Attempt } from './Attempt.js';
 import { CallState } from './CallState.js';
+import { executeOptionsError } from './executeOptionsError.js';
 import type { EffectiveOptions } from './effectiveOptions.js';
 import { StrategyMetrics } from './StrategyMetrics.js';
 import type { RejectionCause } from './StrategyMetrics.js';
@@ -49,16 +52,10 @@ type Bulkhead =
   | { readonly kind: 'priority'; readonly impl: PriorityBulkheadIsolation }
   | { readonly kind: 'partitioned'; readonly impl: PartitionedBulkhead };
 
-/** Key of an error for `ignoredErrors` / `nonRetryableErrors`: its `code`, else its `name`. */
-function errorKeys(error: unknown): [unknown, unknown] {
-  if (typeof error !== 'object' || error === null) return [undefined, undefined];
-  const e = error as { code?: unknown; name?: unknown };
-  return [e.code, e.name];
-}
-
+/** Whether `error`'s `code` (or else its `name`) is in `set`. */
 function inSet(set: ReadonlySet<string>, error: unknown): boolean {
-  if (set.size === 0) return false;
-  const [code, name] = errorKeys(error);
+  if (set.size === 0 || typeof error !== 'object' || error === null) return false;
+  const { code, name } = error as { code?: unknown; name?: unknown };
   return (typeof code === 'string' && set.has(code)) || (typeof name === 'string' && set.has(name));
 }
 
@@ -89,6 +86,8 @@ export class StrategyRuntime {
   readonly metrics: StrategyMetrics;
   /** Calls admitted and not yet settled. */
   inFlight = 0;
+  /** A bulkhead change that waits for the current bulkhead to drain (see {@link apply}). */
+  private pendingBulkheadSwap = false;
   /** What the adaptive layer currently applies (empty when adaptation is off). */
   adaptive: AdaptiveOverlay = {};
   private deadlines: DeadlineQueue | undefined;
@@ -131,11 +130,23 @@ export class StrategyRuntime {
       this.breaker.reconfigure(breakerOptions);
     }
 
-    if (options.bulkhead === undefined || this.bulkhead === undefined || this.bulkhead.kind !== options.bulkhead.kind) {
-      this.bulkhead?.impl.dispose();
+    const current = this.bulkhead;
+    const wanted = options.bulkhead;
+    if (current === undefined) {
       this.bulkhead = this.createBulkhead(options);
+    } else if (wanted !== undefined && current.kind === wanted.kind) {
+      this.pendingBulkheadSwap = false;
+      current.impl.reconfigure(this.bulkheadOptions(wanted));
+      if (current.kind === 'partitioned' && current.impl.maxPartitions !== wanted.maxPartitions) {
+        current.impl.setMaxPartitions(wanted.maxPartitions);
+      }
     } else {
-      this.bulkhead.impl.reconfigure(this.bulkheadOptions(options.bulkhead));
+      // Switched off or changed kind. A new bulkhead would start empty beside the calls still
+      // holding the old one's slots (up to twice the limit) and disposing the old one would
+      // reject its waiters; so the old one keeps serving, with the new limits, until it is idle.
+      if (wanted !== undefined) current.impl.reconfigure(this.bulkheadOptions(wanted));
+      this.pendingBulkheadSwap = true;
+      this.swapBulkheadWhenIdle();
     }
 
     if (strategy.rateLimit === undefined) this.limiter = undefined;
@@ -187,17 +198,32 @@ export class StrategyRuntime {
     };
   }
 
+  private swapBulkheadWhenIdle(): void {
+    const current = this.bulkhead;
+    if (current !== undefined) {
+      const stats = current.impl.getStatistics();
+      if (stats.running > 0 || stats.queued > 0) return;
+      current.impl.dispose();
+    }
+    this.pendingBulkheadSwap = false;
+    this.bulkhead = this.createBulkhead(this.options);
+  }
+
   /** Bulkhead statistics (aggregated over partitions), or undefined without a bulkhead. */
   bulkheadStatistics(): BulkheadStatistics | undefined {
     return this.bulkhead?.impl.getStatistics();
   }
 
   /**
-   * Runs one call through the pipeline. Admission (abort check, rate limit, a free bulkhead
-   * slot) is synchronous; only a call that must wait for a slot takes the queued path, so the
-   * common call costs one async frame.
+   * Runs one call through the pipeline. Admission (argument check, abort check, rate limit, a
+   * free bulkhead slot) is synchronous; only a call that must wait for a slot takes the queued
+   * path, so the common call costs one async frame. Never throws synchronously.
    */
   execute<T>(operation: ResilientOperation<T>, options: ExecuteOptions | undefined): Promise<T> {
+    if (options !== undefined) {
+      const invalid = executeOptionsError(options);
+      if (invalid !== undefined) return Promise.reject(invalid);
+    }
     const startedAt = this.clock.now();
     const signal = options === undefined ? undefined : options.signal;
     if (signal !== undefined && signal.aborted) {
@@ -209,7 +235,7 @@ export class StrategyRuntime {
       if (waitMs > 0) return this.rejectAsync('rateLimited', withoutStack(() => new RateLimitedError(this.id, waitMs)), startedAt);
     }
     const bulkhead = this.bulkhead;
-    if (bulkhead === undefined) return this.run(operation, options, undefined, startedAt);
+    if (bulkhead === undefined) return this.run(operation, options, undefined, startedAt, startedAt);
     let lease: BulkheadLease | undefined;
     if (bulkhead.kind === 'semaphore') {
       lease = bulkhead.impl.tryAcquire();
@@ -218,24 +244,73 @@ export class StrategyRuntime {
         lease = this.tryAcquireSlot(bulkhead, options);
       } catch (error) {
         // A partitioned bulkhead whose every partition is busy cannot take a new key.
-        return this.rejectAsync('bulkhead', error, startedAt);
+        if (isCapacityExceededError(error)) return this.rejectAsync('bulkhead', error, startedAt);
+        return Promise.reject(error);
       }
     }
     if (lease === undefined) return this.runQueued(operation, options, bulkhead, startedAt);
-    return this.run(operation, options, lease, startedAt);
+    return this.run(operation, options, lease, startedAt, startedAt);
   }
 
+  /**
+   * Waits for a bulkhead slot — bounded by the caller's signal and by the overall timeout,
+   * which covers the time spent queued — then runs the call.
+   */
   private async runQueued<T>(operation: ResilientOperation<T>, options: ExecuteOptions | undefined, bulkhead: Bulkhead, startedAt: number): Promise<T> {
+    const clock = this.clock;
+    const signal = options === undefined ? undefined : options.signal;
+    const overallTimeoutMs = this.options.timeout.overallTimeoutMs;
+    const overallDeadline = startedAt + overallTimeoutMs;
+    let waitSignal = signal;
+    let stopWaitDeadline: (() => void) | undefined;
+    if (overallTimeoutMs !== Infinity) {
+      const controller = new AbortController();
+      const timer = clock.setTimeout(
+        () => controller.abort(new ResilienceTimeoutError(overallTimeoutMs, 'overall', this.id)),
+        overallDeadline - clock.now(),
+      );
+      const onAbort = (): void => controller.abort(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      stopWaitDeadline = () => {
+        clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      waitSignal = controller.signal;
+    }
+
     let lease: BulkheadLease;
     try {
-      lease = await this.acquireSlot(bulkhead, options);
+      lease = await this.acquireSlot(bulkhead, options, waitSignal);
     } catch (error) {
-      if (isBulkheadRejectedError(error)) return this.reject('bulkhead', error, this.clock.now());
-      this.metrics.aborted++;
+      const now = clock.now();
+      if (isBulkheadRejectedError(error)) return this.reject('bulkhead', error, now);
+      if (signal !== undefined && signal.aborted && error === signal.reason) {
+        this.metrics.aborted++;
+        throw error;
+      }
+      if (isResilienceTimeoutError(error)) {
+        this.metrics.timeouts++;
+        return this.reject('bulkhead', error, now);
+      }
       throw error;
+    } finally {
+      stopWaitDeadline?.();
+    }
+
+    const admittedAt = clock.now();
+    // The caller may abort, or the deadline pass, in the tick the slot was granted.
+    if (signal !== undefined && signal.aborted) {
+      lease.release();
+      this.metrics.aborted++;
+      throw signal.reason;
+    }
+    if (admittedAt >= overallDeadline) {
+      lease.release();
+      this.metrics.timeouts++;
+      return this.reject('bulkhead', new ResilienceTimeoutError(overallTimeoutMs, 'overall', this.id), admittedAt);
     }
     // Time spent queued counts against the overall timeout, not against the first attempt.
-    return this.run(operation, options, lease, startedAt, this.clock.now());
+    return this.run(operation, options, lease, startedAt, admittedAt);
   }
 
   /** The retry loop: breaker permission, timed attempt, outcome, backoff; releases the lease once. */
@@ -244,7 +319,7 @@ export class StrategyRuntime {
     options: ExecuteOptions | undefined,
     lease: BulkheadLease | undefined,
     startedAt: number,
-    admittedAt = startedAt,
+    admittedAt: number,
   ): Promise<T> {
     const clock = this.clock;
     const metrics = this.metrics;
@@ -257,11 +332,11 @@ export class StrategyRuntime {
       const { attemptTimeoutMs, overallTimeoutMs } = this.options.timeout;
       const overallDeadline = startedAt + overallTimeoutMs;
       const budget = this.budget;
-      if (budget !== undefined) budget.recordAttempt(startedAt);
       let previousDelay = 0;
       let attemptStart = admittedAt;
 
       for (let attemptNo = 1; ; attemptNo++) {
+        if (signal !== undefined && signal.aborted) throw signal.reason;
         const breaker = this.breaker;
         let permit = 0;
         if (breaker !== undefined) {
@@ -273,12 +348,14 @@ export class StrategyRuntime {
             throw error;
           }
         }
+        // Only calls that reach the downstream earn retry budget; rejected ones must not.
+        if (attemptNo === 1 && budget !== undefined) budget.recordAttempt(attemptStart);
 
         const attempt = new Attempt(attemptNo, this.id, options === undefined ? undefined : options.context, signal);
         call.current = attempt;
         metrics.attempts++;
         try {
-          const value = await this.runAttempt(operation, attempt, attemptStart, attemptTimeoutMs, overallDeadline, signal !== undefined);
+          const value = await this.runAttempt(operation, attempt, attemptStart, attemptTimeoutMs, overallDeadline, overallTimeoutMs, signal !== undefined);
           attempt.finish();
           const now = clock.now();
           const duration = now - attemptStart;
@@ -299,15 +376,16 @@ export class StrategyRuntime {
           metrics.latency.record(duration, now);
           if (inSet(this.strategy.ignoredErrors, error) || isRejection(error)) {
             breaker?.releasePermission(permit);
+            call.passThrough = true;
             throw error;
           }
-          const isFailure = this.strategy.isFailure;
           if (breaker !== undefined) {
-            if (isFailure === undefined || isFailure(error)) breaker.recordFailure(permit, duration);
+            if (this.countsAsFailure(error)) breaker.recordFailure(permit, duration);
             else breaker.releasePermission(permit);
           }
           call.lastError = error;
 
+          if (signal !== undefined && signal.aborted) throw signal.reason;
           if (attemptNo > maxRetries || (timedOut && attempt.timeoutScope === 'overall') || !this.shouldRetry(error, attemptNo)) {
             throw error;
           }
@@ -317,15 +395,11 @@ export class StrategyRuntime {
           }
           const delay = computeRetryDelay(retry!, attemptNo, previousDelay, this.deps.random);
           previousDelay = delay;
-          if (now + delay >= overallDeadline) {
-            const overall = new ResilienceTimeoutError(overallTimeoutMs, 'overall', this.id);
-            setCause(overall, error);
-            metrics.timeouts++;
-            throw overall;
-          }
-          metrics.retried(now);
+          // No retry could finish before the overall deadline: fail now with the real error.
+          if (now + delay >= overallDeadline) throw error;
           call.current = undefined;
           if (delay > 0) await call.sleep(clock, delay);
+          metrics.retried(now);
           attemptStart = delay > 0 ? clock.now() : now;
         }
       }
@@ -334,12 +408,14 @@ export class StrategyRuntime {
     } finally {
       this.inFlight--;
       call.finish();
+      if (this.pendingBulkheadSwap) this.swapBulkheadWhenIdle();
     }
   }
 
   /** Releases timers and bulkhead waiters. */
   dispose(): void {
-    this.deadlines?.dispose();
+    // Calls in flight keep their deadlines: the queue drains by itself (its timer is unref'd).
+    if (this.inFlight === 0) this.deadlines?.dispose();
     this.bulkhead?.impl.dispose();
     this.breaker?.dispose();
   }
@@ -350,6 +426,7 @@ export class StrategyRuntime {
     start: number,
     attemptTimeoutMs: number,
     overallDeadline: number,
+    overallTimeoutMs: number,
     hasSignal: boolean,
   ): Promise<T> | T {
     const returned = operation(attempt);
@@ -358,9 +435,10 @@ export class StrategyRuntime {
     const attemptDeadline = start + attemptTimeoutMs;
     const deadline = attemptDeadline <= overallDeadline ? attemptDeadline : overallDeadline;
     if (deadline === Infinity) return hasSignal ? attempt.race(result, this.expireAttempt) : result;
+    const attemptScope = attemptDeadline <= overallDeadline;
     attempt.deadline = deadline;
-    attempt.timeoutMs = deadline - start;
-    attempt.timeoutScope = attemptDeadline <= overallDeadline ? 'attempt' : 'overall';
+    attempt.timeoutMs = attemptScope ? attemptTimeoutMs : overallTimeoutMs;
+    attempt.timeoutScope = attemptScope ? 'attempt' : 'overall';
     const deadlines = (this.deadlines ??= new DeadlineQueue(this.clock));
     attempt.queue = deadlines;
     deadlines.add(attempt);
@@ -370,7 +448,24 @@ export class StrategyRuntime {
   private shouldRetry(error: unknown, attemptNo: number): boolean {
     if (inSet(this.strategy.nonRetryableErrors, error)) return false;
     const predicate = this.strategy.shouldRetry;
-    return predicate === undefined || predicate(error, attemptNo);
+    if (predicate === undefined) return true;
+    try {
+      return predicate(error, attemptNo) === true;
+    } catch {
+      // A throwing predicate must not replace the downstream's error: do not retry.
+      return false;
+    }
+  }
+
+  private countsAsFailure(error: unknown): boolean {
+    const predicate = this.strategy.isFailure;
+    if (predicate === undefined) return true;
+    try {
+      return predicate(error) !== false;
+    } catch {
+      // A throwing predicate must not leave the permit (a half-open probe slot) unsettled.
+      return true;
+    }
   }
 
   private rejectAsync<T>(cause: RejectionCause, error: unknown, now: number): Promise<T> {
@@ -395,8 +490,11 @@ export class StrategyRuntime {
     }
     if (call.rejectedByCircuit) return this.reject('circuitOpen', error, now);
     // Ignored errors are answers, and a rejection thrown by a nested pipeline is not this
-    // downstream's failure: both pass through untouched.
-    if (call.lastError === undefined && (inSet(this.strategy.ignoredErrors, error) || isRejection(error))) throw error;
+    // downstream's failure: both pass through untouched, without fallback.
+    if (call.passThrough) {
+      metrics.passedThrough(now);
+      throw error;
+    }
     metrics.failed(now);
     return this.fallbackOrThrow(error);
   }
@@ -419,8 +517,7 @@ export class StrategyRuntime {
     return bulkhead.impl.tryAcquire();
   }
 
-  private acquireSlot(bulkhead: Bulkhead, options: ExecuteOptions | undefined): Promise<BulkheadLease> {
-    const signal = options?.signal;
+  private acquireSlot(bulkhead: Bulkhead, options: ExecuteOptions | undefined, signal: AbortSignal | undefined): Promise<BulkheadLease> {
     switch (bulkhead.kind) {
       case 'partitioned':
         return bulkhead.impl.get(partitionKey(options)).acquire(signal);

@@ -1,4 +1,5 @@
-import type { BackpressureState } from '@datawarehouse/sdk';
+import type { BackpressureState, BulkheadStatistics } from '@datawarehouse/sdk';
+import type { PartitionedBulkheadStatistics } from '../bulkhead/PartitionedBulkhead.js';
 import type { StrategyRuntime } from './StrategyRuntime.js';
 
 /** A strategy that rejected work this recently is `shedding`. @internal */
@@ -10,15 +11,28 @@ export const WARNING_UTILIZATION = 0.8;
  * Backpressure of one strategy: `shedding` while it rejects work (rate limit, full bulkhead or
  * open circuit within the last {@link SHEDDING_HOLD_MS}); `critical` when calls wait in its
  * bulkhead queue; `warning` from {@link WARNING_UTILIZATION} of its concurrency; else `normal`.
+ * For a partitioned bulkhead the busiest partition decides.
  * @internal
  */
-export function backpressureOf(runtime: StrategyRuntime, now: number): BackpressureState {
+export function backpressureOf(runtime: StrategyRuntime, now: number, stats = runtime.bulkheadStatistics()): BackpressureState {
   if (now - runtime.metrics.lastRejectionAt < SHEDDING_HOLD_MS) return 'shedding';
-  const stats = runtime.bulkheadStatistics();
   if (stats === undefined) return 'normal';
-  if (stats.queued > 0) return 'critical';
-  if (stats.running >= stats.maxConcurrency * WARNING_UTILIZATION) return 'warning';
+  const { running, queued } = bulkheadLoad(stats);
+  if (queued > 0) return 'critical';
+  if (running >= stats.maxConcurrency * WARNING_UTILIZATION) return 'warning';
   return 'normal';
+}
+
+/**
+ * Load of the busiest slot pool: a partitioned bulkhead's limits are per partition, so its
+ * load is its busiest partition's, not the sum over partitions.
+ */
+function bulkheadLoad(stats: BulkheadStatistics): { running: number; queued: number } {
+  const partitioned = stats as Partial<PartitionedBulkheadStatistics>;
+  if (partitioned.busiestRunning !== undefined && partitioned.busiestQueued !== undefined) {
+    return { running: partitioned.busiestRunning, queued: partitioned.busiestQueued };
+  }
+  return stats;
 }
 
 /** The JSON report of one strategy in `getScalingMetrics().strategies`. @internal */
@@ -27,19 +41,22 @@ export function strategyMetricsOf(runtime: StrategyRuntime, now: number): Record
   const rates = m.rates(now);
   const latency = m.latency.summary(now);
   const bulkhead = runtime.bulkheadStatistics();
+  const load = bulkhead === undefined ? undefined : bulkheadLoad(bulkhead);
   const breaker = runtime.breaker;
   return {
     state: breaker?.state ?? 'none',
-    backpressure: backpressureOf(runtime, now),
+    backpressure: backpressureOf(runtime, now, bulkhead),
     inFlight: runtime.inFlight,
     running: bulkhead?.running ?? runtime.inFlight,
     maxConcurrency: bulkhead?.maxConcurrency ?? null,
     queued: bulkhead?.queued ?? 0,
     maxQueueSize: bulkhead?.maxQueueSize ?? null,
-    utilization: bulkhead === undefined ? null : bulkhead.running / bulkhead.maxConcurrency,
+    utilization: bulkhead === undefined || load === undefined ? null : load.running / bulkhead.maxConcurrency,
+    ...(bulkhead !== undefined && 'partitions' in bulkhead && { partitions: (bulkhead as PartitionedBulkheadStatistics).partitions }),
     calls: m.calls,
     successes: m.successes,
     failures: m.failures,
+    passedThrough: m.passed,
     attempts: m.attempts,
     retries: m.retries,
     timeouts: m.timeouts,

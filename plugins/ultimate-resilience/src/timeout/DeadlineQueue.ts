@@ -93,24 +93,30 @@ export class DeadlineQueue {
     this.timer = undefined;
     this.armedFor = Infinity;
     const now = this.clock.now();
-    const buffer = this.buffer;
+    // Two phases: take every due entry out first, re-arm, and only then expire them. Expiring
+    // runs user code (abort listeners) that may add deadlines and rebuild the buffer.
+    let due: DeadlineEntry[] | undefined;
     while (this.count > 0) {
-      const entry = buffer[this.head]!;
+      const entry = this.buffer[this.head]!;
       if (!entry.settled && entry.deadline > now) break;
-      buffer[this.head] = undefined;
+      this.buffer[this.head] = undefined;
       this.head = (this.head + 1) & this.mask;
       this.count--;
       if (entry.settled) {
         if (this.settledInside > 0) this.settledInside--;
-        continue;
+      } else {
+        (due ??= []).push(entry);
       }
+    }
+    if (this.count > 0) this.arm(this.buffer[this.head]!.deadline);
+    if (due === undefined) return;
+    for (const entry of due) {
       try {
         entry.expire();
       } catch {
         // An entry's expiry must never take the timer (and so every other deadline) down.
       }
     }
-    if (this.count > 0) this.arm(buffer[this.head]!.deadline);
   };
 
   private at(i: number): DeadlineEntry {
