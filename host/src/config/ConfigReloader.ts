@@ -38,7 +38,7 @@ export interface ConfigReloaderOptions {
   readonly debounceMs?: number;
 }
 
-const RESTART_SECTIONS = ['nodeId', 'admin', 'statusIntervalMs', 'shutdownTimeoutMs', 'plugins'] as const;
+const RESTART_SECTIONS = ['nodeId', 'admin', 'statusIntervalMs', 'shutdownTimeoutMs', 'startupTimeoutMs', 'plugins'] as const;
 
 /**
  * Re-reads the configuration file on demand (SIGHUP) or when it changes, and applies its

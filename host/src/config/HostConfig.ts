@@ -45,6 +45,8 @@ export interface HostConfig {
   readonly statusIntervalMs: number;
   /** Longest wait for each plugin's `stopAsync` on shutdown, ms. Default `10000`. */
   readonly shutdownTimeoutMs: number;
+  /** Longest wait for each plugin's `initializeAsync` and `startAsync`, ms. Default `30000`. */
+  readonly startupTimeoutMs: number;
   /** Plugins to load, in configuration order (reordered by their dependencies). */
   readonly plugins: readonly PluginEntry[];
   /** Limits applied through the subsystem registry after initialization and on reload. Default `{}`. */
@@ -56,6 +58,7 @@ export const HOST_CONFIG_DEFAULTS = Object.freeze({
   nodeId: 'node-1',
   statusIntervalMs: 5000,
   shutdownTimeoutMs: 10_000,
+  startupTimeoutMs: 30_000,
   admin: Object.freeze({ enabled: true, host: '127.0.0.1', port: 7070, token: null, maxBodyBytes: 65_536 }),
 });
 
@@ -70,6 +73,7 @@ export interface HostConfigInput {
   readonly admin?: Partial<AdminConfig>;
   readonly statusIntervalMs?: number;
   readonly shutdownTimeoutMs?: number;
+  readonly startupTimeoutMs?: number;
   readonly plugins: readonly {
     readonly module: string;
     readonly options?: Readonly<Record<string, unknown>>;

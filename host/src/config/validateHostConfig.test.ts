@@ -21,6 +21,7 @@ describe('validateHostConfig', () => {
       admin: { enabled: true, host: '127.0.0.1', port: 7070, token: null, maxBodyBytes: 65536 },
       statusIntervalMs: 5000,
       shutdownTimeoutMs: 10000,
+      startupTimeoutMs: 30000,
       plugins: [{ module: 'x', options: {}, enabled: true }],
       subsystems: {},
     });

@@ -7,7 +7,7 @@ import { validateLimitsPatch } from '../registry/validateLimitsPatch.js';
 import { HOST_CONFIG_DEFAULTS } from './HostConfig.js';
 import type { AdminConfig, HostConfig, PluginEntry } from './HostConfig.js';
 
-const TOP_KEYS = ['$schema', 'nodeId', 'admin', 'statusIntervalMs', 'shutdownTimeoutMs', 'plugins', 'subsystems'];
+const TOP_KEYS = ['$schema', 'nodeId', 'admin', 'statusIntervalMs', 'shutdownTimeoutMs', 'startupTimeoutMs', 'plugins', 'subsystems'];
 const ADMIN_KEYS = ['enabled', 'host', 'port', 'token', 'maxBodyBytes'];
 const PLUGIN_KEYS = ['module', 'options', 'enabled'];
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -51,11 +51,15 @@ function validate(value: unknown, source: string | undefined): HostConfig {
   const shutdownTimeoutMs = obj.shutdownTimeoutMs === undefined
     ? HOST_CONFIG_DEFAULTS.shutdownTimeoutMs
     : validateInteger('shutdownTimeoutMs', obj.shutdownTimeoutMs, 1, 600_000);
+  const startupTimeoutMs = obj.startupTimeoutMs === undefined
+    ? HOST_CONFIG_DEFAULTS.startupTimeoutMs
+    : validateInteger('startupTimeoutMs', obj.startupTimeoutMs, 1, 600_000);
   return Object.freeze({
     nodeId,
     admin: validateAdmin(obj.admin),
     statusIntervalMs,
     shutdownTimeoutMs,
+    startupTimeoutMs,
     plugins: validatePlugins(obj.plugins),
     subsystems: validateSubsystems(obj.subsystems, source),
   });

@@ -73,6 +73,29 @@ function fakeSubsystem(name: string): IScalableSubsystem & { applied: Partial<Sc
   };
 }
 
+describe('Kernel startup timeout', () => {
+  it('fails a plugin whose initializeAsync hangs past startupTimeoutMs, naming it, and stops cleanly', async () => {
+    const journal: string[] = [];
+    const clock = new VirtualClock();
+    const kernel = kernelFor([{ id: 'a' }, { id: 'slow', dependencies: ['a'], onInit: () => new Promise(() => undefined) }], journal, {
+      clock,
+      config: { nodeId: 'n1', shutdownTimeoutMs: 1000, startupTimeoutMs: 5000, plugins: [{ module: 'a' }, { module: 'slow' }] },
+    });
+    const started = kernel.startAsync().catch((e: unknown) => e);
+    await clock.advanceAsync(4999);
+    expect(journal).toEqual(['init:a', 'init:slow']);
+    await clock.advanceAsync(1);
+    const error = await started;
+    expect(error).toMatchObject({
+      code: 'ERR_PLUGIN_INIT_FAILED',
+      pluginId: 'slow',
+      cause: expect.objectContaining({ code: 'ERR_PLUGIN_STARTUP_TIMEOUT', phase: 'initializeAsync', timeoutMs: 5000 }),
+    });
+    expect(journal).toContain('stop:a');
+    expect(clock.pendingTimers).toBe(0);
+  });
+});
+
 describe('Kernel', () => {
   it('initializes all plugins in dependency order, then starts them, and stops in reverse', async () => {
     const journal: string[] = [];

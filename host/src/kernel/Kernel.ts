@@ -12,7 +12,8 @@ import { scopedLogger } from '../logging/scopedLogger.js';
 import { ServiceDirectory } from '../registry/ServiceDirectory.js';
 import { ServiceRegistry } from '../registry/ServiceRegistry.js';
 import { SubsystemRegistry } from '../registry/SubsystemRegistry.js';
-import { DuplicatePluginError, KernelStateError, PluginInitFailedError, PluginStartFailedError, describeCause } from './errors.js';
+import { DuplicatePluginError, KernelStateError, PluginInitFailedError, PluginStartFailedError, describeCause, PluginStartupTimeoutError } from './errors.js';
+import { runWithTimeout } from './runWithTimeout.js';
 import { orderPlugins } from './orderPlugins.js';
 import { stopPluginAsync } from './stopPluginAsync.js';
 import { PluginLoader } from './PluginLoader.js';
@@ -42,7 +43,8 @@ export interface KernelOptions {
 /**
  * The microkernel: loads the configured plugins, checks their SDK versions, orders them by
  * dependency, runs every `initializeAsync` then every `startAsync` in that order, and
- * `stopAsync` in reverse (each bounded by `shutdownTimeoutMs`) on shutdown. If any step of
+ * `stopAsync` in reverse (each bounded by `shutdownTimeoutMs`) on shutdown; each
+ * `initializeAsync` and `startAsync` is bounded by `startupTimeoutMs`. If any step of
  * startup fails, everything already initialized is stopped and the coded error is thrown:
  * the host never runs half-started.
  *
@@ -209,7 +211,9 @@ export class Kernel {
         this.checkStopRequested();
         r.state = 'initializing';
         try {
-          await r.plugin.initializeAsync(this.createContext(r));
+          const ctx = this.createContext(r);
+          await runWithTimeout(() => r.plugin.initializeAsync(ctx), this.clock, this.config.startupTimeoutMs,
+            () => new PluginStartupTimeoutError(r.plugin.id, 'initializeAsync', this.config.startupTimeoutMs));
         } catch (e) {
           r.state = 'failed';
           throw new PluginInitFailedError(r.plugin.id, e);
@@ -222,7 +226,8 @@ export class Kernel {
         this.checkStopRequested();
         r.state = 'starting';
         try {
-          await r.plugin.startAsync?.();
+          await runWithTimeout(() => r.plugin.startAsync?.(), this.clock, this.config.startupTimeoutMs,
+            () => new PluginStartupTimeoutError(r.plugin.id, 'startAsync', this.config.startupTimeoutMs));
         } catch (e) {
           r.state = 'failed';
           throw new PluginStartFailedError(r.plugin.id, e);

@@ -165,6 +165,24 @@ export function isPluginStopTimeoutError(e: unknown): e is PluginStopTimeoutErro
   return hasErrorCode(e, 'ERR_PLUGIN_STOP_TIMEOUT');
 }
 
+/**
+ * A plugin's `initializeAsync` or `startAsync` did not finish within `startupTimeoutMs`. It is
+ * the cause of the {@link PluginInitFailedError} / {@link PluginStartFailedError} reported.
+ * @since 6.0.0
+ */
+@SdkCompatibility('6.0.0')
+export class PluginStartupTimeoutError extends DataWarehouseError {
+  readonly code = 'ERR_PLUGIN_STARTUP_TIMEOUT' as const;
+  constructor(readonly pluginId: string, readonly phase: 'initializeAsync' | 'startAsync', readonly timeoutMs: number) {
+    super(`Plugin '${pluginId}' did not finish ${phase} within ${timeoutMs} ms`);
+    this.name = 'PluginStartupTimeoutError';
+  }
+}
+/** Guard for {@link PluginStartupTimeoutError}. */
+export function isPluginStartupTimeoutError(e: unknown): e is PluginStartupTimeoutError {
+  return hasErrorCode(e, 'ERR_PLUGIN_STARTUP_TIMEOUT');
+}
+
 /** A plugin's `stopAsync` threw or rejected; shutdown continued with the other plugins. @since 6.0.0 */
 @SdkCompatibility('6.0.0')
 export class PluginStopFailedError extends DataWarehouseError {
