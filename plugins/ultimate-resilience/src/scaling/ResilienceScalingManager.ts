@@ -28,6 +28,10 @@ import type {
   ScalingMetrics,
   StrategyLimits,
 } from '@datawarehouse/sdk';
+import { AdaptiveController } from '../adaptive/AdaptiveController.js';
+import type { AdaptationEvent } from '../adaptive/AdaptiveController.js';
+import { AdaptationSettings } from '../adaptive/AdaptationSettings.js';
+import type { PreparedAdaptation } from '../adaptive/AdaptationSettings.js';
 import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
 import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
 import { computeEffectiveOptions } from './effectiveOptions.js';
@@ -66,6 +70,8 @@ export interface ResilienceScalingManagerEvents {
   runtimeCreated: (strategyId: string) => void;
   /** Limits changed through `reconfigureLimitsAsync`. */
   limitsChanged: (limits: ScalingLimits) => void;
+  /** Adaptation changed a strategy's values in place (see {@link AdaptationEvent}). */
+  adapted: (strategyId: string, event: AdaptationEvent) => void;
 }
 
 /**
@@ -97,10 +103,13 @@ export class ResilienceScalingManager implements IScalableSubsystem, IResilience
   private readonly runtimes = new Map<string, StrategyRuntime>();
   private numeric: NumericLimits = DEFAULT_NUMERIC_LIMITS;
   private overrides = new Map<string, StrategyLimits>();
-  private adaptation: Readonly<Record<string, unknown>> | undefined;
+  private readonly adaptation: AdaptationSettings;
+  private readonly adaptive: AdaptiveController;
   private readonly deps: ConstructorParameters<typeof StrategyRuntime>[3];
   private readonly unsubscribe: () => void;
   private disposed = false;
+  /** Extra sections of `getScalingMetrics()` contributed by other modules (e.g. `distributed`). */
+  private readonly metricsSections = new Map<string, () => unknown>();
 
   /** @throws {@link InvalidConfigurationError} for invalid options or limits. */
   constructor(options: ResilienceScalingManagerOptions = {}) {
@@ -114,11 +123,23 @@ export class ResilienceScalingManager implements IScalableSubsystem, IResilience
       metricsWindowMs: validateDuration('metricsWindowMs', options.metricsWindowMs ?? 60_000, 1),
       createBreaker: (name, o, clock) => {
         const breaker = createBreaker(name, o, clock);
-        breaker.events.on('stateChanged', (change) => this.events.emit('circuitStateChanged', name, change));
+        breaker.events.on('stateChanged', (change) => {
+          this.adaptive.observeCircuitChange(name, change);
+          this.events.emit('circuitStateChanged', name, change);
+        });
         return breaker;
       },
     };
+    this.adaptation = new AdaptationSettings(this.logger);
+    this.adaptive = new AdaptiveController({
+      clock: this.clock,
+      logger: this.logger,
+      runtimes: () => this.runtimes,
+      optionsFor: (id) => this.adaptation.optionsFor(id, () => this.registry.require(id), () => this.overrides.get(id)),
+      onAdapted: (event) => this.events.emit('adapted', event.strategyId, event),
+    });
     if (options.limits !== undefined) this.applyLimits(options.limits);
+    else this.configureAdaptation(this.adaptation.prepare(undefined, this.registry.list(), this.overrides));
 
     const onRegistered = (strategy: ResolvedStrategy): void => this.onStrategyChanged(strategy);
     const onRemoved = (strategy: ResolvedStrategy): void => this.onStrategyRemoved(strategy.id);
@@ -175,7 +196,7 @@ export class ResilienceScalingManager implements IScalableSubsystem, IResilience
     return {
       ...this.numeric,
       strategies,
-      ...(this.adaptation && { adaptation: this.adaptation }),
+      adaptation: { ...this.adaptation.global },
     };
   }
 
@@ -195,7 +216,8 @@ export class ResilienceScalingManager implements IScalableSubsystem, IResilience
    * Metrics of every strategy used so far: circuit state, bulkhead utilization and queue,
    * calls, success/failure/retry rates over the metrics window, rejections by cause, and
    * p50/p95/p99 attempt latency (log-scale histogram; relative error bound in
-   * `WindowedHistogram`). Also totals and the count of circuits per state.
+   * `WindowedHistogram`). Also totals, the count of circuits per state, and `adaptation`:
+   * per adapting strategy its current and recommended values, the last reasons and its windows.
    */
   getScalingMetrics(): ScalingMetrics {
     const now = this.clock.now();
@@ -230,6 +252,8 @@ export class ResilienceScalingManager implements IScalableSubsystem, IResilience
       circuitBreakers: circuits,
       totals,
       strategies,
+      adaptation: this.adaptive.report(),
+      ...this.sectionMetrics(),
     };
   }
 
@@ -238,7 +262,8 @@ export class ResilienceScalingManager implements IScalableSubsystem, IResilience
    * field is invalid). `maxConcurrentOperations` / `maxQueueDepth` become each bulkhead's
    * `maxConcurrency` / `maxQueueSize` unless the strategy's definition or an override sets its
    * own; `maxCacheEntries` bounds the strategy registry; `strategies.<id>` overrides that
-   * strategy's breaker, bulkhead, retry and timeout fields.
+   * strategy's breaker, bulkhead, retry and timeout fields; `adaptation` (merged field by field)
+   * and `strategies.<id>.adaptive` set the adaptive thresholds (see `AdaptationOptions`).
    * @throws {@link InvalidConfigurationError} naming the field.
    */
   async reconfigureLimitsAsync(limits: Partial<ScalingLimits>): Promise<ScalingLimits> {
@@ -287,6 +312,7 @@ export class ResilienceScalingManager implements IScalableSubsystem, IResilience
     const strategy = this.registry.require(strategyId);
     runtime = new StrategyRuntime(strategy.id, strategy, computeEffectiveOptions(strategy, this.numeric, this.overrides.get(strategy.id)), this.deps);
     this.runtimes.set(strategy.id, runtime);
+    this.adaptive.onRuntimeCreated(strategy.id, runtime);
     this.events.emit('runtimeCreated', strategy.id);
     return runtime;
   }
@@ -296,11 +322,36 @@ export class ResilienceScalingManager implements IScalableSubsystem, IResilience
     return this.runtimes;
   }
 
+  /**
+   * Adds a named section to {@link getScalingMetrics} (e.g. the distributed circuit state's
+   * `distributed`); the handle removes it. A provider that throws yields `{ error }` instead.
+   * @throws {@link InvalidConfigurationError} for a bad or already used name.
+   */
+  addMetricsSection(name: string, provider: () => unknown): { dispose(): void } {
+    validateString('name', name, 64);
+    if (this.metricsSections.has(name)) throw new InvalidConfigurationError('name', name, 'a metrics section name not yet used');
+    this.metricsSections.set(name, provider);
+    return { dispose: () => void (this.metricsSections.get(name) === provider && this.metricsSections.delete(name)) };
+  }
+
+  private sectionMetrics(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [name, provider] of this.metricsSections) {
+      try {
+        out[name] = provider();
+      } catch (error) {
+        out[name] = { error: String(error) };
+      }
+    }
+    return out;
+  }
+
   /** Stops reacting to registry changes and releases every runtime's timers and waiters. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.unsubscribe();
+    this.adaptive.dispose();
     for (const runtime of this.runtimes.values()) runtime.dispose();
     this.runtimes.clear();
     this.events.removeAllListeners();
@@ -316,7 +367,7 @@ export class ResilienceScalingManager implements IScalableSubsystem, IResilience
     if (numeric.maxCacheEntries < this.registry.size) {
       throw new InvalidConfigurationError('maxCacheEntries', numeric.maxCacheEntries, `an integer >= the ${this.registry.size} registered strategies`);
     }
-    const adaptation = input.adaptation === undefined ? this.adaptation : Object.freeze({ ...input.adaptation });
+    const adaptation = this.adaptation.prepare(input.adaptation, this.registry.list(), overrides);
     const planned: [StrategyRuntime, ResolvedStrategy, ReturnType<typeof computeEffectiveOptions>][] = [];
     for (const strategy of this.registry.list()) {
       const effective = computeEffectiveOptions(strategy, numeric, overrides.get(strategy.id));
@@ -325,12 +376,19 @@ export class ResilienceScalingManager implements IScalableSubsystem, IResilience
     }
     this.numeric = numeric;
     this.overrides = overrides;
-    this.adaptation = adaptation;
     this.registry.setMaxStrategies(numeric.maxCacheEntries);
     for (const [runtime, strategy, effective] of planned) runtime.apply(strategy, effective);
+    this.configureAdaptation(adaptation);
+  }
+
+  private configureAdaptation(prepared: PreparedAdaptation): void {
+    this.adaptation.commit(prepared);
+    this.adaptive.configure(this.adaptation.global, this.adaptation.active);
   }
 
   private onStrategyChanged(strategy: ResolvedStrategy): void {
+    this.adaptation.refresh(strategy, this.overrides.get(strategy.id));
+    this.adaptive.configure(this.adaptation.global, this.adaptation.active);
     const runtime = this.runtimes.get(strategy.id);
     if (runtime === undefined) return;
     try {
@@ -346,6 +404,8 @@ export class ResilienceScalingManager implements IScalableSubsystem, IResilience
   private onStrategyRemoved(id: string): void {
     const runtime = this.runtimes.get(id);
     this.overrides.delete(id);
+    this.adaptation.forget(id);
+    this.adaptive.forget(id);
     if (runtime === undefined) return;
     this.runtimes.delete(id);
     runtime.dispose();

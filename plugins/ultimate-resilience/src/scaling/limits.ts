@@ -15,7 +15,8 @@ export type NumericLimits = Pick<ScalingLimits, 'maxConcurrentOperations' | 'max
 
 /**
  * Validates the shape of a partial {@link ScalingLimits} and merges its numeric limits over
- * `current`. Section contents (`strategies.<id>.*`, `adaptation`) are validated by their owners.
+ * `current`. Section contents (`strategies.<id>.*`, `adaptation`) are validated by their owners
+ * (`computeEffectiveOptions`, `resolveAdaptationOptions`).
  * @throws {@link InvalidConfigurationError}
  * @internal
  */

@@ -10,6 +10,7 @@ import {
   validateString,
 } from '@datawarehouse/sdk';
 import type { BulkheadOptions, CircuitBreakerOptions, RetryPolicyOptions, TimeoutPolicyOptions } from '@datawarehouse/sdk';
+import { validateAdaptationFields } from '../adaptive/AdaptationOptions.js';
 import { resolveRetryOptions } from '../retry/Backoff.js';
 import { resolveTimeoutOptions } from '../retry/TimeoutOptions.js';
 import { resolveRateLimitOptions } from '../ratelimit/resolveRateLimitOptions.js';
@@ -130,9 +131,11 @@ export function resolveStrategyDefinition(input: unknown, field = 'strategy'): R
     fallback = Object.freeze({ value: fb.value });
   }
 
-  const adaptive = def.adaptive === undefined || def.adaptive === false
-    ? undefined
-    : Object.freeze({ ...validateObject(at('adaptive'), def.adaptive) });
+  let adaptive: Readonly<Record<string, unknown>> | undefined;
+  if (def.adaptive !== undefined && def.adaptive !== false) {
+    validateAdaptationFields(def.adaptive, at('adaptive'));
+    adaptive = Object.freeze({ ...(def.adaptive as Record<string, unknown>) });
+  }
   const shareState = def.shareState === undefined ? true : validateBoolean(at('shareState'), def.shareState);
 
   return Object.freeze({

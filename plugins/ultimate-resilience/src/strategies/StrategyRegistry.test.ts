@@ -82,3 +82,18 @@ describe('resolveStrategyDefinition', () => {
     });
   });
 });
+
+describe('resolveStrategyDefinition adaptive section', () => {
+  it.each([
+    [{ id: 'x', adaptive: { emaAlpha: 2 } }, 'strategy.adaptive.emaAlpha'],
+    [{ id: 'x', adaptive: { enabeld: true } }, 'strategy.adaptive.enabeld'],
+    [{ id: 'x', adaptive: 'on' }, 'strategy.adaptive'],
+  ])('rejects %j naming %s', (input, field) => {
+    expect(() => resolveStrategyDefinition(input)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONFIGURATION', field }));
+  });
+
+  it('accepts a valid section and false', () => {
+    expect(resolveStrategyDefinition({ id: 'x', adaptive: { enabled: true } }).adaptive).toEqual({ enabled: true });
+    expect(resolveStrategyDefinition({ id: 'y', adaptive: false }).adaptive).toBeUndefined();
+  });
+});

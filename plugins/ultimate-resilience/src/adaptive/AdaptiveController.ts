@@ -1,0 +1,327 @@
+import { SdkCompatibility } from '@datawarehouse/sdk';
+import type { CircuitStateChange, Clock, Logger, TimerHandle } from '@datawarehouse/sdk';
+import type { AdaptiveOverlay, StrategyRuntime } from '../scaling/StrategyRuntime.js';
+import { DEFAULT_ADAPTATION_OPTIONS } from './AdaptationOptions.js';
+import type { AdaptationOptions } from './AdaptationOptions.js';
+import { computeOptimalThresholds, INITIAL_ADAPTIVE_STATE } from './AdaptiveResilienceThresholds.js';
+import type { AdaptiveState, ThresholdValues } from './AdaptiveResilienceThresholds.js';
+import { RecoveryTracker } from './RecoveryTracker.js';
+import { StrategySampler } from './StrategySampler.js';
+
+/** An applied adaptation (payload of the manager's `adapted` event). @since 6.0.0 */
+export interface AdaptationEvent {
+  readonly strategyId: string;
+  readonly timestamp: number;
+  /** Values in force before and after. */
+  readonly previous: ThresholdValues;
+  readonly current: ThresholdValues;
+  /** What the rules recommended (may differ from `current`: deferred while open, capped by the configured limit). */
+  readonly recommended: ThresholdValues;
+  readonly reasons: readonly string[];
+}
+
+/** What the controller needs from its manager. @since 6.0.0 */
+export interface AdaptiveControllerDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The runtimes in use, by strategy id. */
+  readonly runtimes: () => ReadonlyMap<string, StrategyRuntime>;
+  /** The options a strategy adapts with. May throw (its configuration is invalid): the strategy is then skipped. */
+  readonly optionsFor: (strategyId: string) => AdaptationOptions;
+  /** Called after each applied change. */
+  readonly onAdapted: (event: AdaptationEvent) => void;
+}
+
+interface Tracked {
+  readonly runtime: StrategyRuntime;
+  readonly sampler: StrategySampler;
+  state: AdaptiveState;
+  recommended: ThresholdValues;
+  reasons: readonly string[];
+  lastAdaptedAt: number | undefined;
+  changes: number;
+}
+
+/**
+ * Drives adaptation for every strategy from ONE timer on the manager's clock. Every
+ * `sampleIntervalMs` it reads each runtime's cumulative counters and latency percentiles and
+ * pushes the deltas into that strategy's windows ({@link StrategySampler}) (nothing is added to the
+ * call path); every `intervalMs` it runs {@link computeOptimalThresholds} and applies changes
+ * in place through `runtime.setAdaptiveOverlay`: breaker state and counts are kept, a new
+ * break duration waits until the circuit is closed, and the runtime caps the limit by the
+ * configured one. Recovery times come from `observeCircuitChange`. The timer callback catches
+ * everything (logged and counted); one strategy's failure never stops the others.
+ * @since 6.0.0
+ */
+@SdkCompatibility('6.0.0')
+export class AdaptiveController {
+  private global: AdaptationOptions = DEFAULT_ADAPTATION_OPTIONS;
+  private active = false;
+  private timer: TimerHandle | undefined = undefined;
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly recoveries = new Map<string, RecoveryTracker>();
+  private samples = 0;
+  private adaptations = 0;
+  private errors = 0;
+  private lastSampleAt: number | undefined = undefined;
+  private disposed = false;
+
+  constructor(private readonly deps: AdaptiveControllerDeps) {}
+
+  /** Whether the sampling timer is armed. */
+  get running(): boolean {
+    return this.timer !== undefined;
+  }
+
+  /**
+   * Applies new global options. `active` says whether any strategy adapts (the timer runs only
+   * then, and only once a runtime exists). Strategies no longer enabled get their configured
+   * values back; a new sampling layout restarts their windows.
+   */
+  configure(global: AdaptationOptions, active: boolean): void {
+    const previous = this.global;
+    this.global = global;
+    this.active = active;
+    if (previous.sampleIntervalMs !== global.sampleIntervalMs || previous.longWindowMs !== global.longWindowMs) {
+      for (const t of this.tracked.values()) t.sampler.relayout(global.sampleIntervalMs, global.longWindowMs);
+    }
+    if (previous.sampleIntervalMs !== global.sampleIntervalMs || previous.intervalMs !== global.intervalMs || !active) this.stop();
+    for (const [id, t] of this.tracked) {
+      if (!this.enabledFor(id)) this.release(id, t, 'adaptation disabled: configured values restored');
+    }
+    this.start();
+  }
+
+  /** A runtime was created: track it from zero and make sure the timer runs. */
+  onRuntimeCreated(strategyId: string, runtime: StrategyRuntime): void {
+    if (this.disposed) return;
+    if (this.enabledFor(strategyId)) this.tracked.set(strategyId, this.track(runtime, true));
+    this.start();
+  }
+
+  /** Feeds a circuit transition of a strategy (for recovery times). Never throws. */
+  observeCircuitChange(strategyId: string, change: CircuitStateChange): void {
+    try {
+      let tracker = this.recoveries.get(strategyId);
+      if (tracker === undefined) this.recoveries.set(strategyId, (tracker = new RecoveryTracker()));
+      tracker.observe(change, this.optionsOrGlobal(strategyId).emaAlpha);
+    } catch (error) {
+      this.fail('recovery tracking failed', strategyId, error);
+    }
+  }
+
+  /** Drops a removed strategy's state. */
+  forget(strategyId: string): void {
+    this.tracked.delete(strategyId);
+    this.recoveries.delete(strategyId);
+  }
+
+  /**
+   * One sampling step (and every `intervalMs / sampleIntervalMs` steps, one adaptation) at
+   * `clock.now()`. The timer calls it; exposed for tests and tools. Never throws.
+   */
+  tick(): void {
+    try {
+      const now = this.deps.clock.now();
+      this.samples++;
+      this.lastSampleAt = now;
+      const adapt = this.samples % Math.round(this.global.intervalMs / this.global.sampleIntervalMs) === 0;
+      const runtimes = this.deps.runtimes();
+      for (const [id, runtime] of runtimes) this.step(id, runtime, now, adapt);
+      for (const id of this.tracked.keys()) if (!runtimes.has(id)) this.tracked.delete(id);
+    } catch (error) {
+      this.fail('adaptation tick failed', undefined, error);
+    }
+  }
+
+  /** Adaptation state for `getScalingMetrics()`: current and recommended values, last reasons, windows. */
+  report(): Record<string, unknown> {
+    const now = this.deps.clock.now();
+    const g = this.global;
+    const strategies: Record<string, unknown> = {};
+    for (const [id, t] of this.tracked) {
+      const recovery = this.recoveries.get(id);
+      const w = (ms: number) => {
+        const s = t.sampler.windows.window(ms, now);
+        return { ms, calls: s.calls, completed: s.completed, errorRate: s.errorRate, p99Ms: s.p99Ms, p99MinMs: s.p99MinMs, rejectedBulkhead: s.rejectedBulkhead };
+      };
+      strategies[id] = {
+        enabled: true,
+        mode: this.optionsOrGlobal(id).concurrencyMode,
+        current: currentValues(t.runtime),
+        recommended: t.recommended,
+        reasons: t.reasons,
+        lastAdaptedAt: t.lastAdaptedAt ?? null,
+        changes: t.changes,
+        recoveries: { count: recovery?.count ?? 0, emaMs: recovery?.emaMs ?? null, lastMs: recovery?.lastMs ?? null },
+        windows: { short: w(g.shortWindowMs), medium: w(g.mediumWindowMs), long: w(g.longWindowMs) },
+      };
+    }
+    return {
+      enabled: g.enabled,
+      active: this.active,
+      running: this.running,
+      intervalMs: g.intervalMs,
+      sampleIntervalMs: g.sampleIntervalMs,
+      samples: this.samples,
+      adaptations: this.adaptations,
+      errors: this.errors,
+      lastSampleAt: this.lastSampleAt ?? null,
+      strategies,
+    };
+  }
+
+  /** Stops the timer and forgets every strategy (overlays are left to the runtimes, which are disposed too). */
+  dispose(): void {
+    this.disposed = true;
+    this.stop();
+    this.tracked.clear();
+    this.recoveries.clear();
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    try {
+      this.tick();
+    } finally {
+      this.start();
+    }
+  };
+
+  private start(): void {
+    if (this.disposed || !this.active || this.timer !== undefined || this.deps.runtimes().size === 0) return;
+    this.timer = this.deps.clock.setTimeout(this.onTimer, this.global.sampleIntervalMs);
+  }
+
+  private stop(): void {
+    if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private step(id: string, runtime: StrategyRuntime, now: number, adapt: boolean): void {
+    try {
+      const options = this.deps.optionsFor(id);
+      let t = this.tracked.get(id);
+      if (!options.enabled) {
+        if (t !== undefined) this.release(id, t, 'adaptation disabled: configured values restored');
+        return;
+      }
+      if (t === undefined || t.runtime !== runtime) {
+        // First seen (adaptation just enabled, or the runtime was replaced): start from its counters now.
+        this.tracked.set(id, (t = this.track(runtime, false)));
+        return;
+      }
+      t.sampler.sample(now, options.highErrorRate);
+      if (adapt) this.adapt(id, t, options, now);
+    } catch (error) {
+      this.fail('adaptation of a strategy failed; skipped', id, error);
+    }
+  }
+
+  private track(runtime: StrategyRuntime, fromZero: boolean): Tracked {
+    const sampler = new StrategySampler(runtime, this.global.sampleIntervalMs, this.global.longWindowMs, fromZero);
+    return { runtime, sampler, state: INITIAL_ADAPTIVE_STATE, recommended: {}, reasons: [], lastAdaptedAt: undefined, changes: 0 };
+  }
+
+  private adapt(id: string, t: Tracked, options: AdaptationOptions, now: number): void {
+    const runtime = t.runtime;
+    const g = this.global;
+    const breakerOptions = runtime.breakerOptions();
+    const circuitState = runtime.breaker?.state ?? 'closed';
+    const previous = currentValues(runtime);
+    const recovery = this.recoveries.get(id);
+    const recommendation = computeOptimalThresholds({
+      windows: t.sampler.windowsAt(now, g.shortWindowMs, g.mediumWindowMs, g.longWindowMs),
+      current: previous,
+      ...(runtime.options.bulkhead && { configuredMaxConcurrency: runtime.options.bulkhead.maxConcurrency }),
+      ...(breakerOptions && { breakerMode: breakerOptions.mode }),
+      circuitState,
+      recovery: { count: recovery?.count ?? 0, emaMs: recovery?.emaMs },
+      queued: runtime.bulkheadStatistics()?.queued ?? 0,
+      state: t.state,
+    }, options);
+    const values = recommendation.values;
+    const reasons = [...recommendation.reasons];
+    const overlay: { -readonly [K in keyof AdaptiveOverlay]: AdaptiveOverlay[K] } = {};
+    if (values.failureThreshold !== undefined) overlay.failureThreshold = values.failureThreshold;
+    if (values.breakDurationMs !== undefined) {
+      // A new reset timeout would re-time the current break: wait until the circuit is closed.
+      if (circuitState === 'closed') overlay.breakDurationMs = values.breakDurationMs;
+      else {
+        if (runtime.adaptive.breakDurationMs !== undefined) overlay.breakDurationMs = runtime.adaptive.breakDurationMs;
+        if (values.breakDurationMs !== previous.breakDurationMs) reasons.push(`breakDurationMs: change deferred while the circuit is ${circuitState}`);
+      }
+    }
+    if (values.maxConcurrency !== undefined) overlay.maxConcurrency = values.maxConcurrency;
+    t.state = recommendation.state;
+    t.recommended = values;
+    t.reasons = reasons;
+    t.lastAdaptedAt = now;
+    if (sameOverlay(runtime.adaptive, overlay)) return;
+    runtime.setAdaptiveOverlay(overlay);
+    t.changes++;
+    this.adaptations++;
+    this.emit({ strategyId: id, timestamp: now, previous, current: currentValues(runtime), recommended: values, reasons });
+  }
+
+  private release(id: string, t: Tracked, reason: string): void {
+    this.tracked.delete(id);
+    const runtime = t.runtime;
+    if (Object.keys(runtime.adaptive).length === 0) return;
+    try {
+      const previous = currentValues(runtime);
+      runtime.setAdaptiveOverlay({});
+      this.emit({ strategyId: id, timestamp: this.deps.clock.now(), previous, current: currentValues(runtime), recommended: {}, reasons: [reason] });
+    } catch (error) {
+      this.fail('restoring configured values failed', id, error);
+    }
+  }
+
+  private emit(event: AdaptationEvent): void {
+    try {
+      this.deps.onAdapted(event);
+    } catch (error) {
+      this.fail('an adapted listener threw', event.strategyId, error);
+    }
+  }
+
+  private enabledFor(id: string): boolean {
+    try {
+      return this.deps.optionsFor(id).enabled;
+    } catch {
+      return false;
+    }
+  }
+
+  private optionsOrGlobal(id: string): AdaptationOptions {
+    try {
+      return this.deps.optionsFor(id);
+    } catch {
+      return this.global;
+    }
+  }
+
+  private fail(message: string, strategyId: string | undefined, error: unknown): void {
+    this.errors++;
+    try {
+      this.deps.logger.error(message, { ...(strategyId !== undefined && { strategyId }), error: String(error) });
+    } catch {
+      // A broken logger must not break the timer either.
+    }
+  }
+}
+
+/** The values a runtime runs with now (configured values with the adaptive overlay on top). */
+function currentValues(runtime: StrategyRuntime): ThresholdValues {
+  const breaker = runtime.breakerOptions();
+  const configured = runtime.options.bulkhead?.maxConcurrency;
+  const adaptive = runtime.adaptive.maxConcurrency;
+  return {
+    ...(breaker && { failureThreshold: breaker.failureThreshold, breakDurationMs: breaker.breakDurationMs }),
+    ...(configured !== undefined && { maxConcurrency: adaptive === undefined ? configured : Math.min(adaptive, configured) }),
+  };
+}
+
+function sameOverlay(a: AdaptiveOverlay, b: AdaptiveOverlay): boolean {
+  return a.failureThreshold === b.failureThreshold && a.breakDurationMs === b.breakDurationMs && a.maxConcurrency === b.maxConcurrency;
+}

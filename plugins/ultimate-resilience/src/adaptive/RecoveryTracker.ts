@@ -1,0 +1,73 @@
+import { SdkCompatibility, validateNumber } from '@datawarehouse/sdk';
+import type { CircuitStateChange } from '@datawarehouse/sdk';
+import { emaStep } from './Ema.js';
+
+/**
+ * Measures how long one circuit takes to recover: an episode starts when the circuit leaves
+ * `closed` for `open` and ends when it closes again (failed probes in between keep the episode
+ * going), and its length feeds an EMA. Operator actions are not recoveries: `isolated` and a
+ * `manual-reset` end the episode without recording it.
+ *
+ * @example
+ * ```ts
+ * const tracker = new RecoveryTracker();
+ * manager.events.on('circuitStateChanged', (id, change) => tracker.observe(change, 0.5));
+ * tracker.emaMs; // typical recovery time
+ * ```
+ * @since 6.0.0
+ */
+@SdkCompatibility('6.0.0')
+export class RecoveryTracker {
+  private openedAt: number | undefined = undefined;
+  private ema: number | undefined = undefined;
+  private recoveries = 0;
+  private last: number | undefined = undefined;
+
+  /** Recoveries observed. */
+  get count(): number {
+    return this.recoveries;
+  }
+
+  /** EMA of the recovery times, ms; `undefined` before the first. */
+  get emaMs(): number | undefined {
+    return this.ema;
+  }
+
+  /** The last recovery time, ms. */
+  get lastMs(): number | undefined {
+    return this.last;
+  }
+
+  /** `clock.now()` when the current episode started, or `undefined` while closed. */
+  get openSince(): number | undefined {
+    return this.openedAt;
+  }
+
+  /**
+   * Feeds one state change.
+   * @param alpha - EMA weight of a new recovery time, in (0, 1].
+   * @returns the recovery time when this change ended an episode, else `undefined`.
+   * @throws {@link InvalidConfigurationError} naming `alpha`.
+   */
+  observe(change: CircuitStateChange, alpha: number): number | undefined {
+    validateNumber('alpha', alpha, 0, 1, true);
+    const { previousState, newState, timestamp, reason } = change;
+    if (newState === 'isolated') {
+      this.openedAt = undefined;
+      return undefined;
+    }
+    if (newState === 'open' && previousState === 'closed') {
+      this.openedAt = timestamp;
+      return undefined;
+    }
+    if (newState !== 'closed' || this.openedAt === undefined) return undefined;
+    const started = this.openedAt;
+    this.openedAt = undefined;
+    if (reason === 'manual-reset' || previousState === 'isolated') return undefined;
+    const took = Math.max(0, timestamp - started);
+    this.recoveries++;
+    this.last = took;
+    this.ema = emaStep(this.ema, took, alpha);
+    return took;
+  }
+}

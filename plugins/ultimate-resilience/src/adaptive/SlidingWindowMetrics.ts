@@ -1,0 +1,231 @@
+import { InvalidConfigurationError, SdkCompatibility, validateInteger, validateNumber } from '@datawarehouse/sdk';
+
+/**
+ * What one strategy did during one sampling interval: the deltas of its cumulative counters,
+ * plus the latency and queue readings taken at the end of the interval.
+ * @since 6.0.0
+ */
+export interface IntervalSample {
+  readonly calls: number;
+  readonly successes: number;
+  /** Calls that failed (after retries), as counted by the strategy's metrics. */
+  readonly failures: number;
+  readonly timeouts: number;
+  readonly attempts: number;
+  readonly rejectedBulkhead: number;
+  readonly rejectedCircuitOpen: number;
+  readonly rejectedRateLimited: number;
+  /** Attempt latency p50 / p99 read at the end of the interval, ms (`NaN` when none was recorded). */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Calls waiting in the bulkhead queue at the end of the interval. */
+  readonly queued: number;
+}
+
+/**
+ * Aggregate of the intervals within one window. Counts are sums; latency fields are readings
+ * (see {@link IntervalSample}) and `NaN` when no interval of the window had one.
+ * @since 6.0.0
+ */
+export interface WindowStats {
+  readonly windowMs: number;
+  /** Intervals of the window that hold a sample (fewer than the window's length while young or after gaps). */
+  readonly intervals: number;
+  /** Time those intervals cover, ms. */
+  readonly coveredMs: number;
+  readonly calls: number;
+  readonly successes: number;
+  readonly failures: number;
+  readonly timeouts: number;
+  readonly attempts: number;
+  readonly rejectedBulkhead: number;
+  readonly rejectedCircuitOpen: number;
+  readonly rejectedRateLimited: number;
+  /** `successes + failures`. */
+  readonly completed: number;
+  /** `failures / completed`; `NaN` when nothing completed. */
+  readonly errorRate: number;
+  /** Completed calls per second over `coveredMs`; 0 when nothing is covered. */
+  readonly throughputPerSecond: number;
+  /** The newest p50 / p99 reading in the window. */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Lowest and highest p99 reading in the window. */
+  readonly p99MinMs: number;
+  readonly p99MaxMs: number;
+  /** Lowest p50 reading in the window. */
+  readonly p50MinMs: number;
+  /** Largest bulkhead queue seen at a sample. */
+  readonly maxQueued: number;
+}
+
+// Field layout of one interval bucket.
+const CALLS = 0;
+const SUCCESSES = 1;
+const FAILURES = 2;
+const TIMEOUTS = 3;
+const ATTEMPTS = 4;
+const REJ_BULKHEAD = 5;
+const REJ_CIRCUIT = 6;
+const REJ_RATE = 7;
+const P50 = 8;
+const P99 = 9;
+const QUEUED = 10;
+const FIELDS = 11;
+const MAX_INTERVALS = 100_000;
+
+/**
+ * Per-interval metrics of one strategy over sliding windows (e.g. 1, 5 and 15 minutes), kept in
+ * a ring of `capacity` per-interval buckets held in two typed arrays: bounded memory
+ * (`8 * capacity * 12` bytes; 90 buckets of 10 s for 15 minutes ≈ 8.6 KiB), `record` is O(1)
+ * and allocation-free, `window` is O(capacity).
+ *
+ * Every bucket carries the index of its interval (`floor(nowMs / intervalMs)`); a bucket is
+ * zeroed when a later interval reuses its slot, and `window` only counts buckets whose interval
+ * lies within the window ending at `nowMs`. So however long the strategy sat idle (or the
+ * sampler was stopped), a bucket older than its window never counts.
+ *
+ * @example
+ * ```ts
+ * const m = new SlidingWindowMetrics(10_000, 90); // 10 s intervals, 15 minutes of history
+ * m.record(now, sample);
+ * m.window(60_000, now).errorRate; // over the last minute
+ * ```
+ * @since 6.0.0
+ */
+@SdkCompatibility('6.0.0')
+export class SlidingWindowMetrics {
+  private readonly data: Float64Array;
+  private readonly epochs: Float64Array;
+
+  /**
+   * @param intervalMs - length of one interval (the sampling period), ms > 0.
+   * @param capacity - intervals kept: the longest window is `capacity * intervalMs`; integer 1..100 000.
+   * @throws {@link InvalidConfigurationError} naming `intervalMs` or `capacity`.
+   */
+  constructor(readonly intervalMs: number, readonly capacity: number) {
+    validateNumber('intervalMs', intervalMs, 0, Number.MAX_SAFE_INTEGER, true);
+    validateInteger('capacity', capacity, 1, MAX_INTERVALS);
+    this.data = new Float64Array(capacity * FIELDS);
+    this.epochs = new Float64Array(capacity).fill(-Infinity);
+  }
+
+  /** The longest window this ring can answer for, ms. */
+  get maxWindowMs(): number {
+    return this.capacity * this.intervalMs;
+  }
+
+  /**
+   * Adds `sample` to the bucket of the interval containing `nowMs`. Counts of two samples in the
+   * same interval add up; latency readings are replaced by the newer finite one; the queue
+   * reading keeps the maximum. O(1), no allocation. A `nowMs` older than what its slot already
+   * holds (a clock going backwards) is folded into that newer bucket rather than wiping it.
+   * @throws {@link InvalidConfigurationError} naming `nowMs` when it is not finite.
+   */
+  record(nowMs: number, sample: IntervalSample): void {
+    if (!Number.isFinite(nowMs)) throw new InvalidConfigurationError('nowMs', nowMs, 'a finite time in ms');
+    const epoch = Math.floor(nowMs / this.intervalMs);
+    let slot = epoch % this.capacity;
+    if (slot < 0) slot += this.capacity;
+    const d = this.data;
+    const base = slot * FIELDS;
+    if (this.epochs[slot]! < epoch) {
+      d.fill(0, base, base + FIELDS);
+      d[base + P50] = NaN;
+      d[base + P99] = NaN;
+      this.epochs[slot] = epoch;
+    }
+    d[base + CALLS] = d[base + CALLS]! + count(sample.calls);
+    d[base + SUCCESSES] = d[base + SUCCESSES]! + count(sample.successes);
+    d[base + FAILURES] = d[base + FAILURES]! + count(sample.failures);
+    d[base + TIMEOUTS] = d[base + TIMEOUTS]! + count(sample.timeouts);
+    d[base + ATTEMPTS] = d[base + ATTEMPTS]! + count(sample.attempts);
+    d[base + REJ_BULKHEAD] = d[base + REJ_BULKHEAD]! + count(sample.rejectedBulkhead);
+    d[base + REJ_CIRCUIT] = d[base + REJ_CIRCUIT]! + count(sample.rejectedCircuitOpen);
+    d[base + REJ_RATE] = d[base + REJ_RATE]! + count(sample.rejectedRateLimited);
+    if (sample.p50Ms >= 0 && Number.isFinite(sample.p50Ms)) d[base + P50] = sample.p50Ms;
+    if (sample.p99Ms >= 0 && Number.isFinite(sample.p99Ms)) d[base + P99] = sample.p99Ms;
+    const queued = count(sample.queued);
+    if (queued > d[base + QUEUED]!) d[base + QUEUED] = queued;
+  }
+
+  /**
+   * Aggregates the intervals of the last `windowMs` ending at `nowMs` (the interval containing
+   * `nowMs` and the `ceil(windowMs / intervalMs) - 1` before it).
+   * @throws {@link InvalidConfigurationError} naming `windowMs` (not in (0, maxWindowMs]) or `nowMs` (not finite).
+   */
+  window(windowMs: number, nowMs: number): WindowStats {
+    validateNumber('windowMs', windowMs, 0, this.maxWindowMs, true);
+    if (!Number.isFinite(nowMs)) throw new InvalidConfigurationError('nowMs', nowMs, 'a finite time in ms');
+    const span = Math.ceil(windowMs / this.intervalMs);
+    const current = Math.floor(nowMs / this.intervalMs);
+    const oldest = current - span;
+    const d = this.data;
+    const sums = [0, 0, 0, 0, 0, 0, 0, 0];
+    let intervals = 0;
+    let newest = -Infinity;
+    let p50 = NaN;
+    let p99 = NaN;
+    let p99Min = Infinity;
+    let p99Max = -Infinity;
+    let p50Min = Infinity;
+    let maxQueued = 0;
+    for (let slot = 0; slot < this.capacity; slot++) {
+      const epoch = this.epochs[slot]!;
+      if (!(epoch > oldest && epoch <= current)) continue;
+      intervals++;
+      const base = slot * FIELDS;
+      for (let f = 0; f < sums.length; f++) sums[f]! += d[base + f]!;
+      const r50 = d[base + P50]!;
+      if (r50 < p50Min) p50Min = r50;
+      const r99 = d[base + P99]!;
+      if (!Number.isNaN(r99)) {
+        if (r99 < p99Min) p99Min = r99;
+        if (r99 > p99Max) p99Max = r99;
+        if (epoch > newest) {
+          newest = epoch;
+          p99 = r99;
+          p50 = d[base + P50]!;
+        }
+      }
+      if (d[base + QUEUED]! > maxQueued) maxQueued = d[base + QUEUED]!;
+    }
+    const successes = sums[SUCCESSES]!;
+    const failures = sums[FAILURES]!;
+    const completed = successes + failures;
+    const coveredMs = intervals * this.intervalMs;
+    return {
+      windowMs,
+      intervals,
+      coveredMs,
+      calls: sums[CALLS]!,
+      successes,
+      failures,
+      timeouts: sums[TIMEOUTS]!,
+      attempts: sums[ATTEMPTS]!,
+      rejectedBulkhead: sums[REJ_BULKHEAD]!,
+      rejectedCircuitOpen: sums[REJ_CIRCUIT]!,
+      rejectedRateLimited: sums[REJ_RATE]!,
+      completed,
+      errorRate: completed === 0 ? NaN : failures / completed,
+      throughputPerSecond: coveredMs === 0 ? 0 : (completed * 1000) / coveredMs,
+      p50Ms: p50,
+      p99Ms: p99,
+      p99MinMs: p99Min === Infinity ? NaN : p99Min,
+      p99MaxMs: p99Max === -Infinity ? NaN : p99Max,
+      p50MinMs: p50Min === Infinity ? NaN : p50Min,
+      maxQueued,
+    };
+  }
+
+  /** Forgets every interval. */
+  reset(): void {
+    this.data.fill(0);
+    this.epochs.fill(-Infinity);
+  }
+}
+
+// Deltas are non-negative counts; anything else (a counter that went backwards) adds nothing.
+function count(n: number): number {
+  return n > 0 && Number.isFinite(n) ? n : 0;
+}
