@@ -16,3 +16,4 @@ export * from './plugin/ISubsystemRegistry.js';
 export * from './breaker/InMemoryCircuitBreaker.js';
 export * from './bulkhead/InMemoryBulkheadIsolation.js';
 export * from './federation/InMemoryFederation.js';
+export * from './federation/MessageAuthenticator.js';

@@ -13,6 +13,9 @@ import {
 import type {
   Disposable, ExecuteOptions, IPlugin, IResilienceService, PluginContext, ResilientOperation, ScalingLimits,
 } from '@datawarehouse/sdk';
+import { CircuitStateReplicator, isFederatedMessageBus } from './distributed/CircuitStateReplicator.js';
+import { resolveDistributedOptions } from './distributed/DistributedOptions.js';
+import type { DistributedOptions } from './distributed/DistributedOptions.js';
 import { ResilienceScalingManager } from './scaling/ResilienceScalingManager.js';
 import { BUILTIN_STRATEGIES } from './strategies/builtinStrategies.js';
 import type { StrategyDefinition } from './strategies/StrategyDefinition.js';
@@ -32,9 +35,14 @@ export interface UltimateResiliencePluginOptions {
   readonly metricsWindowMs?: number;
   /** Global adaptation parameters (`ScalingLimits.adaptation`; see the adaptive module). */
   readonly adaptation?: Readonly<Record<string, unknown>>;
+  /**
+   * Sharing circuit state with the other nodes over the host's bus (`ctx.bus`); see
+   * {@link DistributedOptions} for the fields and defaults. On by default.
+   */
+  readonly distributed?: Partial<DistributedOptions>;
 }
 
-const OPTION_KEYS = ['strategies', 'builtinStrategies', 'maxStrategies', 'limits', 'metricsWindowMs', 'adaptation'] as const;
+const OPTION_KEYS = ['strategies', 'builtinStrategies', 'maxStrategies', 'limits', 'metricsWindowMs', 'adaptation', 'distributed'] as const;
 
 /** The plugin's id. @since 6.0.0 */
 export const ULTIMATE_RESILIENCE_PLUGIN_ID = 'ultimate-resilience';
@@ -63,6 +71,7 @@ export class UltimateResiliencePlugin implements IPlugin, IResilienceService {
   private readonly options: UltimateResiliencePluginOptions;
   private managerInstance: ResilienceScalingManager | undefined;
   private registrations: Disposable[] = [];
+  private replicator: CircuitStateReplicator | undefined;
   private execute: <T>(strategyId: string, operation: ResilientOperation<T>, options?: ExecuteOptions) => Promise<T> =
     this.notInitialized;
 
@@ -120,22 +129,57 @@ export class UltimateResiliencePlugin implements IPlugin, IResilienceService {
       manager.dispose();
       throw error;
     }
+    try {
+      this.replicator = this.createReplicator(ctx, manager);
+      if (this.replicator !== undefined) {
+        const replicator = this.replicator;
+        registrations.push(manager.addMetricsSection('distributed', () => replicator.metrics()));
+      }
+    } catch (error) {
+      this.replicator?.dispose();
+      this.replicator = undefined;
+      registrations.forEach((r) => r.dispose());
+      manager.dispose();
+      throw error;
+    }
     this.registrations = registrations;
     this.managerInstance = manager;
     this.execute = (id, op, opts) => manager.executeWithResilience(id, op, opts);
     ctx.logger.info('resilience initialized', { strategies: registry.size });
   }
 
+  /**
+   * Starts sharing circuit state: asks the other nodes for theirs and arms anti-entropy. Done
+   * here rather than in `initializeAsync` so a transport plugin (e.g. Redis) initialized
+   * after this one is already in place. Other timers are created lazily by the strategies.
+   */
   async startAsync(): Promise<void> {
-    // Nothing to start: timers are created lazily by the strategies that need them.
+    this.replicator?.start();
   }
 
   /** Withdraws the service and subsystem and releases every timer and waiter. */
   async stopAsync(): Promise<void> {
     this.execute = this.notInitialized;
+    this.replicator?.dispose();
+    this.replicator = undefined;
     for (const r of this.registrations.splice(0)) r.dispose();
     this.managerInstance?.dispose();
     this.managerInstance = undefined;
+  }
+
+  /** The replicator of circuit state, listening already; undefined when off or without a bus. */
+  private createReplicator(ctx: PluginContext, manager: ResilienceScalingManager): CircuitStateReplicator | undefined {
+    const options = this.options.distributed === undefined ? undefined : resolveDistributedOptions(this.options.distributed);
+    if (options?.enabled === false) return undefined;
+    if (!isFederatedMessageBus(ctx.bus)) {
+      ctx.logger.warn('no federated message bus in the plugin context: circuit state stays local');
+      return undefined;
+    }
+    const replicator = new CircuitStateReplicator({
+      manager, bus: ctx.bus, pluginId: this.id, clock: ctx.clock, logger: ctx.logger, ...(options && { options }),
+    });
+    replicator.attach();
+    return replicator;
   }
 
   private notInitialized<T>(): Promise<T> {
@@ -154,6 +198,7 @@ function validatePluginOptions(input: unknown): UltimateResiliencePluginOptions 
   if (o.limits !== undefined) validateObject('limits', o.limits);
   if (o.metricsWindowMs !== undefined) validateDuration('metricsWindowMs', o.metricsWindowMs, 1);
   if (o.adaptation !== undefined) validateObject('adaptation', o.adaptation);
+  if (o.distributed !== undefined) resolveDistributedOptions(o.distributed);
   return Object.freeze({ ...o }) as UltimateResiliencePluginOptions;
 }
 

@@ -1,0 +1,77 @@
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { isInvalidConfigurationError } from '@datawarehouse/sdk';
+import { redactUrl, resolveRedisFederationOptions } from './RedisFederationOptions.js';
+
+const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
+
+function errorOf(call: () => unknown): { field: string; message: string } | undefined {
+  try {
+    call();
+  } catch (e) {
+    if (isInvalidConfigurationError(e)) return { field: e.field, message: e.message };
+    throw e;
+  }
+  return undefined;
+}
+
+describe('resolveRedisFederationOptions', () => {
+  it('fills the documented defaults', () => {
+    const o = resolveRedisFederationOptions({ secret: SECRET }, {});
+    expect(o).toMatchObject({
+      url: 'redis://127.0.0.1:6379', channelPrefix: 'dw:bus:', maxMessageBytes: 65_536, messageTtlMs: 30_000,
+      maxClockSkewMs: 5_000, replayCacheSize: 20_000, reconnectMinDelayMs: 100, reconnectMaxDelayMs: 5_000,
+      connectTimeoutMs: 2_000, startupConnectTimeoutMs: 5_000, subsystemName: 'federation',
+    });
+    expect(o.secret).toBe(SECRET);
+    expect(Object.isFrozen(o)).toBe(true);
+  });
+
+  it('reads the secret from the environment (DW_FEDERATION_SECRET or the variable named by secretEnv)', () => {
+    expect(resolveRedisFederationOptions({}, { DW_FEDERATION_SECRET: SECRET }).secret).toBe(SECRET);
+    expect(resolveRedisFederationOptions({ secretEnv: 'MY_SECRET' }, { MY_SECRET: SECRET }).secret).toBe(SECRET);
+    expect(resolveRedisFederationOptions({ secret: SECRET }, { DW_FEDERATION_SECRET: 'x'.repeat(40) }).secret).toBe(SECRET);
+  });
+
+  it('refuses to start without a secret unless unsigned traffic is explicitly allowed', () => {
+    const e = errorOf(() => resolveRedisFederationOptions({}, {}));
+    expect(e?.field).toBe('secret');
+    expect(e?.message).toMatch(/DW_FEDERATION_SECRET/);
+    expect(e?.message).toMatch(/allowUnsigned/);
+    expect(resolveRedisFederationOptions({ allowUnsigned: true }, {}).secret).toBeUndefined();
+  });
+
+  it('never shows the secret: not in errors, JSON or inspection', () => {
+    const short = 'short-secret';
+    for (const call of [
+      () => resolveRedisFederationOptions({ secret: short }, {}),
+      () => resolveRedisFederationOptions({}, { DW_FEDERATION_SECRET: short }),
+    ]) {
+      const e = errorOf(call);
+      expect(e?.message).toMatch(/at least 32 bytes/);
+      expect(e?.message).not.toContain(short);
+    }
+    const o = resolveRedisFederationOptions({ secret: SECRET }, {});
+    expect(JSON.stringify(o)).not.toContain(SECRET);
+    expect(inspect(o)).not.toContain(SECRET);
+  });
+
+  it('validates the URL and never echoes its password', () => {
+    const e = errorOf(() => resolveRedisFederationOptions({ url: 'http://user:pa55word@host', secret: SECRET }, {}));
+    expect(e?.field).toBe('url');
+    expect(e?.message).not.toContain('pa55word');
+    expect(errorOf(() => resolveRedisFederationOptions({ url: 'not a url', secret: SECRET }, {}))?.field).toBe('url');
+    expect(redactUrl('redis://user:pa55word@host:6380/2')).toBe('redis://user:redacted@host:6380/2');
+  });
+
+  it('rejects bad values naming the field', () => {
+    const base = { secret: SECRET };
+    expect(errorOf(() => resolveRedisFederationOptions({ ...base, maxMessageBytes: 10 }, {}))?.field).toBe('maxMessageBytes');
+    expect(errorOf(() => resolveRedisFederationOptions({ ...base, reconnectMinDelayMs: 500, reconnectMaxDelayMs: 100 }, {}))?.field).toBe('reconnectMaxDelayMs');
+    expect(errorOf(() => resolveRedisFederationOptions({ ...base, allowUnsigned: 'yes' }, {}))?.field).toBe('allowUnsigned');
+    expect(errorOf(() => resolveRedisFederationOptions({ ...base, secretEnv: 'bad name' }, {}))?.field).toBe('secretEnv');
+    expect(errorOf(() => resolveRedisFederationOptions({ ...base, startupConnectTimeoutMs: -1 }, {}))?.field).toBe('startupConnectTimeoutMs');
+    expect(errorOf(() => resolveRedisFederationOptions({ ...base, subsystemName: '../x' }, {}))?.field).toBe('subsystemName');
+    expect(errorOf(() => resolveRedisFederationOptions({ ...base, urll: 'x' }, {}))?.field).toBe('urll');
+  });
+});

@@ -1,0 +1,122 @@
+import { SdkCompatibility, validatePluginMessage } from '@datawarehouse/sdk';
+import type { Clock, Logger, PluginMessage } from '@datawarehouse/sdk';
+import type { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
+import { applyRemoteState } from './applyRemoteState.js';
+import {
+  CIRCUIT_STATE_MESSAGE, CIRCUIT_SYNC_REQUEST_MESSAGE, validateCircuitStatePayload, validateCircuitSyncRequestPayload,
+} from './CircuitStateMessage.js';
+import type { CircuitStateEntry, CircuitStatePayload } from './CircuitStateMessage.js';
+import { jsonBytes } from './CircuitStatePublisher.js';
+import type { LwwRegisterMap } from './LwwRegisterMap.js';
+import type { ReplicatorMetrics } from './ReplicatorMetrics.js';
+
+/** What a {@link RemoteStateReceiver} works with. @internal */
+export interface RemoteStateReceiverOptions {
+  readonly manager: ResilienceScalingManager;
+  readonly registers: LwwRegisterMap;
+  readonly metrics: ReplicatorMetrics;
+  readonly clock: Clock;
+  readonly wallClock: () => number;
+  readonly logger: Logger;
+  readonly maxMessageBytes: number;
+  readonly maxEntriesPerMessage: number;
+  /** Called for a valid sync request from another node. */
+  readonly onSyncRequest: () => void;
+}
+
+/**
+ * The incoming half of the replicator: checks a message (size, envelope, type, strict payload
+ * schema — anything else is dropped and counted), then adopts each newer strategy state into
+ * the registers and applies it to the local breaker. While it applies, {@link applying}
+ * names the strategy, so the replicator can tell those breaker events from local transitions.
+ * The caller has already skipped this node's own messages and catches what this throws.
+ * @internal
+ */
+@SdkCompatibility('6.0.0')
+export class RemoteStateReceiver {
+  /** Strategy whose breaker a remote state is being applied to, if any. */
+  applying: string | undefined;
+
+  constructor(private readonly o: RemoteStateReceiverOptions) {}
+
+  /** Handles one message from another node. */
+  receive(message: PluginMessage): void {
+    const m = this.o.metrics;
+    m.receivedMessages++;
+    const bytes = jsonBytes(message);
+    if (bytes === undefined) {
+      m.rejected.malformed++;
+      return;
+    }
+    if (bytes > this.o.maxMessageBytes) {
+      m.rejected.oversized++;
+      return;
+    }
+    let payload: CircuitStatePayload;
+    try {
+      validatePluginMessage(message);
+      if (message.type === CIRCUIT_SYNC_REQUEST_MESSAGE) {
+        validateCircuitSyncRequestPayload(message.payload);
+        m.receivedSyncRequests++;
+        this.o.onSyncRequest();
+        return;
+      }
+      if (message.type !== CIRCUIT_STATE_MESSAGE) {
+        m.rejected.unknownType++;
+        return;
+      }
+      payload = validateCircuitStatePayload(message.payload, this.o.maxEntriesPerMessage);
+    } catch (error) {
+      m.rejected.malformed++;
+      this.o.logger.debug('distributed circuit state: malformed message dropped', { from: safeSource(message), error: String(error) });
+      return;
+    }
+    const wallNow = this.o.wallClock();
+    for (const entry of payload.entries) {
+      if (this.apply(entry) && payload.kind === 'transition') m.lag.record(Math.max(0, wallNow - message.timestamp));
+    }
+    if (payload.kind === 'sync') m.lastSyncReceivedAt = wallNow;
+  }
+
+  /** Applies one remote entry; true when it was adopted. */
+  private apply(entry: CircuitStateEntry): boolean {
+    const { manager, registers, metrics } = this.o;
+    const id = entry.strategyId;
+    if (!manager.registry.has(id)) {
+      metrics.ignored.unknownStrategy++;
+      return false;
+    }
+    // Decide staleness before touching the breaker: reading its state may run a lazy
+    // open → half-open transition, which must stay a local (published) one.
+    const outcome = registers.compare(entry);
+    if (outcome !== 'adopted') {
+      metrics.ignored[outcome]++;
+      return false;
+    }
+    const runtime = manager.runtimeFor(id);
+    if (!runtime.options.shareState) {
+      metrics.ignored.notShared++;
+      return false;
+    }
+    const breaker = runtime.breaker;
+    if (breaker === undefined) {
+      metrics.ignored.noBreaker++;
+      return false;
+    }
+    registers.offer(entry, this.o.clock.now());
+    this.applying = id;
+    try {
+      applyRemoteState(breaker, entry);
+    } finally {
+      this.applying = undefined;
+    }
+    metrics.applied++;
+    metrics.lastAppliedAt = this.o.wallClock();
+    return true;
+  }
+}
+
+function safeSource(message: unknown): string {
+  const source = (message as { sourceNodeId?: unknown } | null)?.sourceNodeId;
+  return typeof source === 'string' ? source.slice(0, 64) : '(unknown)';
+}

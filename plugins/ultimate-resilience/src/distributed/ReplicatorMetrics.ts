@@ -1,0 +1,115 @@
+import { SdkCompatibility } from '@datawarehouse/sdk';
+import { LogHistogram } from '../metrics/LogHistogram.js';
+
+/** Why a received message was dropped before any of it was applied. @since 6.0.0 */
+export type ReplicatorRejectionReason = 'malformed' | 'oversized' | 'unknownType';
+
+/** Why a received, valid strategy state was not applied. @since 6.0.0 */
+export type ReplicatorIgnoreReason = 'stale' | 'duplicate' | 'notShared' | 'unknownStrategy' | 'noBreaker';
+
+/** The `distributed` section of the resilience subsystem's metrics. @since 6.0.0 */
+export interface ReplicatorMetricsReport {
+  readonly enabled: boolean;
+  readonly nodeId: string;
+  readonly topic: string;
+  readonly started: boolean;
+  readonly connectionState: string;
+  /** Strategies with a register on this node. */
+  readonly registers: number;
+  readonly published: {
+    readonly transitions: number;
+    readonly syncMessages: number;
+    readonly syncRequests: number;
+    /** Strategy states sent in all messages. */
+    readonly entries: number;
+    /** Messages not sent because the bus was disconnected (re-synced on reconnect). */
+    readonly skippedDisconnected: number;
+    /** Sends the bus refused or failed. */
+    readonly failed: number;
+    /** States not sent because a single one exceeded `maxMessageBytes`. */
+    readonly oversized: number;
+  };
+  readonly received: { readonly messages: number; readonly syncRequests: number };
+  /** Remote states adopted (and applied to the local breaker). */
+  readonly applied: number;
+  readonly ignored: Readonly<Record<ReplicatorIgnoreReason, number>>;
+  readonly rejected: Readonly<Record<ReplicatorRejectionReason, number>>;
+  /** Re-syncs after the bus came back. */
+  readonly resyncs: number;
+  readonly antiEntropyRounds: number;
+  /** Errors caught in a handler or timer (none should happen; each is logged). */
+  readonly internalErrors: number;
+  /** Wall-clock ISO times, or null. */
+  readonly lastSyncReceivedAt: string | null;
+  readonly lastSyncSentAt: string | null;
+  readonly lastAppliedAt: string | null;
+  /**
+   * Sender's timestamp → local apply, for transitions applied here (wall clocks: meaningful
+   * across hosts only as far as their clocks agree). Log-scale histogram, ±3.1 %.
+   */
+  readonly propagationLagMs: { readonly count: number; readonly p50: number | null; readonly p99: number | null; readonly max: number | null };
+}
+
+/**
+ * Counters of a `CircuitStateReplicator`. Plain fields, incremented in place; the report is
+ * built only when read.
+ * @internal
+ */
+@SdkCompatibility('6.0.0')
+export class ReplicatorMetrics {
+  publishedTransitions = 0;
+  publishedSync = 0;
+  publishedSyncRequests = 0;
+  publishedEntries = 0;
+  skippedDisconnected = 0;
+  publishFailed = 0;
+  oversizedOutgoing = 0;
+  receivedMessages = 0;
+  receivedSyncRequests = 0;
+  applied = 0;
+  resyncs = 0;
+  antiEntropyRounds = 0;
+  internalErrors = 0;
+  lastSyncReceivedAt: number | undefined;
+  lastSyncSentAt: number | undefined;
+  lastAppliedAt: number | undefined;
+  readonly ignored: Record<ReplicatorIgnoreReason, number> = { stale: 0, duplicate: 0, notShared: 0, unknownStrategy: 0, noBreaker: 0 };
+  readonly rejected: Record<ReplicatorRejectionReason, number> = { malformed: 0, oversized: 0, unknownType: 0 };
+  readonly lag = new LogHistogram();
+
+  /** Builds the JSON report. */
+  report(base: Pick<ReplicatorMetricsReport, 'enabled' | 'nodeId' | 'topic' | 'started' | 'connectionState' | 'registers'>): ReplicatorMetricsReport {
+    const lag = this.lag;
+    return {
+      ...base,
+      published: {
+        transitions: this.publishedTransitions,
+        syncMessages: this.publishedSync,
+        syncRequests: this.publishedSyncRequests,
+        entries: this.publishedEntries,
+        skippedDisconnected: this.skippedDisconnected,
+        failed: this.publishFailed,
+        oversized: this.oversizedOutgoing,
+      },
+      received: { messages: this.receivedMessages, syncRequests: this.receivedSyncRequests },
+      applied: this.applied,
+      ignored: { ...this.ignored },
+      rejected: { ...this.rejected },
+      resyncs: this.resyncs,
+      antiEntropyRounds: this.antiEntropyRounds,
+      internalErrors: this.internalErrors,
+      lastSyncReceivedAt: iso(this.lastSyncReceivedAt),
+      lastSyncSentAt: iso(this.lastSyncSentAt),
+      lastAppliedAt: iso(this.lastAppliedAt),
+      propagationLagMs: lag.count === 0
+        ? { count: 0, p50: null, p99: null, max: null }
+        : { count: lag.count, p50: lag.percentile(0.5), p99: lag.percentile(0.99), max: lag.max },
+    };
+  }
+}
+
+function iso(wallMs: number | undefined): string | null {
+  if (wallMs === undefined) return null;
+  const d = new Date(wallMs);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
