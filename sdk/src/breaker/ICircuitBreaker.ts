@@ -1,5 +1,6 @@
 import { createServiceToken } from '../plugin/IServiceRegistry.js';
 import type { EventEmitter } from 'eventemitter3';
+import type { CircuitOpenError } from '../errors/errors.js';
 
 /**
  * Circuit states. `isolated` is an operator hold (forced open): it rejects every call and
@@ -141,10 +142,18 @@ export interface ICircuitBreaker {
    * `retryAfterMs`) when open, isolated, or half-open with every probe slot taken.
    */
   acquirePermission(): CircuitPermit;
-  /** Records a success of the call holding `permit`, taking `durationMs`. */
-  recordSuccess(permit: CircuitPermit, durationMs: number): void;
-  /** Records a downstream failure of the call holding `permit`. */
-  recordFailure(permit: CircuitPermit, durationMs: number): void;
+  /**
+   * Like `acquirePermission`, but returns the {@link CircuitOpenError} instead of throwing it
+   * (the hot path of an open circuit: a throw costs more than the rest of the rejection).
+   */
+  tryAcquirePermission(): CircuitPermit | CircuitOpenError;
+  /**
+   * Records a success of the call holding `permit`, taking `durationMs`. `nowMs` is the
+   * caller's reading of the breaker's clock, when it has one (saves a clock read).
+   */
+  recordSuccess(permit: CircuitPermit, durationMs: number, nowMs?: number): void;
+  /** Records a downstream failure of the call holding `permit` (`nowMs` as for `recordSuccess`). */
+  recordFailure(permit: CircuitPermit, durationMs: number, nowMs?: number): void;
   /** Gives the permit back without an outcome (caller abort, ignored error). */
   releasePermission(permit: CircuitPermit): void;
 

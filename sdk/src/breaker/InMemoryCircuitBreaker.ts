@@ -155,6 +155,17 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
    *   every probe slot taken.
    */
   acquirePermission(): CircuitPermit {
+    const permit = this.tryAcquirePermission();
+    if (typeof permit !== 'number') throw permit;
+    return permit;
+  }
+
+  /**
+   * Like {@link acquirePermission}, but returns the {@link CircuitOpenError} instead of
+   * throwing it: a throw costs more than the whole rejection, which an open circuit must keep
+   * cheap.
+   */
+  tryAcquirePermission(): CircuitPermit | CircuitOpenError {
     this.totalCalls++;
     if (this.code === CLOSED) return this.nextTicket++;
     return this.acquireWhenNotClosed();
@@ -162,11 +173,13 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
 
   /**
    * Records a success of `permit` taking `durationMs` (>= 0; slow when >= `slowCallDurationMs`).
+   * `nowMs`, the caller's own clock reading, saves the breaker one (the hot path reads the clock
+   * once per outcome).
    * @throws {@link InvalidConfigurationError} for a permit never issued or a bad duration (nothing recorded).
    */
-  recordSuccess(permit: CircuitPermit, durationMs: number): void {
+  recordSuccess(permit: CircuitPermit, durationMs: number, nowMs?: number): void {
     if (this.code === CLOSED && permit >= this.epochStart && permit < this.nextTicket && Number.isInteger(permit) && durationMs >= 0) {
-      const now = this.clock.now();
+      const now = nowMs !== undefined && Number.isFinite(nowMs) ? nowMs : this.clock.now();
       this.successfulCalls++;
       this.lastSuccessAt = now;
       const slow = this.slowEnabled && durationMs >= this.slowMs;
@@ -180,12 +193,12 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
   }
 
   /**
-   * Records a downstream failure of `permit`.
+   * Records a downstream failure of `permit` (`nowMs` as for {@link recordSuccess}).
    * @throws {@link InvalidConfigurationError} for a permit never issued or a bad duration (nothing recorded).
    */
-  recordFailure(permit: CircuitPermit, durationMs: number): void {
+  recordFailure(permit: CircuitPermit, durationMs: number, nowMs?: number): void {
     if (this.code === CLOSED && permit >= this.epochStart && permit < this.nextTicket && Number.isInteger(permit) && durationMs >= 0) {
-      const now = this.clock.now();
+      const now = nowMs !== undefined && Number.isFinite(nowMs) ? nowMs : this.clock.now();
       this.failedCalls++;
       this.lastFailureAt = now;
       this.window.record(now, true, false);
@@ -376,7 +389,7 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
     this.events.removeAllListeners();
   }
 
-  private acquireWhenNotClosed(): CircuitPermit {
+  private acquireWhenNotClosed(): CircuitPermit | CircuitOpenError {
     const now = this.clock.now();
     this.refresh(now);
     // A stateChanged listener may have changed the state: read it again.
@@ -385,7 +398,7 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
     this.rejectedCalls++;
     const state = CIRCUIT_STATES[this.code]!;
     const retryAfterMs = this.retryAfterAt(now);
-    throw withoutStack(() => new CircuitOpenError(this.name, state, retryAfterMs));
+    return withoutStack(() => new CircuitOpenError(this.name, state, retryAfterMs));
   }
 
   /** Every outcome that is not a current closed-state call: probes, stale permits, bad input. */

@@ -17,10 +17,17 @@ export class CircuitOpenError extends DataWarehouseError {
     /** Milliseconds until a probe may be admitted; `Infinity` while isolated. */
     readonly retryAfterMs: number,
   ) {
-    super(`Circuit '${circuitName}' is ${state}; retry after ${retryAfterMs} ms`);
-    this.name = 'CircuitOpenError';
+    // No message argument: the text is built on first read (see the getter). An open circuit
+    // may reject millions of calls a second; most are never printed.
+    super();
+  }
+
+  /** `Circuit '<name>' is <state>; retry after <ms> ms` (built when read). */
+  override get message(): string {
+    return `Circuit '${this.circuitName}' is ${this.state}; retry after ${Math.ceil(this.retryAfterMs)} ms`;
   }
 }
+Object.defineProperty(CircuitOpenError.prototype, 'name', { value: 'CircuitOpenError', configurable: true, writable: true });
 /** Guard for {@link CircuitOpenError}; works across duplicate SDK copies. */
 export function isCircuitOpenError(e: unknown): e is CircuitOpenError {
   return hasErrorCode(e, 'ERR_CIRCUIT_OPEN');
@@ -45,13 +52,17 @@ export class BulkheadRejectedError extends DataWarehouseError {
     readonly maxQueueSize: number,
     readonly queued: number,
   ) {
-    super(
-      `Bulkhead '${bulkheadName}' rejected the call (${reason}): ` +
-        `maxConcurrency ${maxConcurrency}, queue ${queued}/${maxQueueSize}`,
-    );
-    this.name = 'BulkheadRejectedError';
+    // The text is built on first read, as for CircuitOpenError: rejections come in floods.
+    super();
+  }
+
+  /** `Bulkhead '<name>' rejected the call (<reason>): maxConcurrency <n>, queue <q>/<max>` (built when read). */
+  override get message(): string {
+    return `Bulkhead '${this.bulkheadName}' rejected the call (${this.reason}): ` +
+      `maxConcurrency ${this.maxConcurrency}, queue ${this.queued}/${this.maxQueueSize}`;
   }
 }
+Object.defineProperty(BulkheadRejectedError.prototype, 'name', { value: 'BulkheadRejectedError', configurable: true, writable: true });
 /** Guard for {@link BulkheadRejectedError}. */
 export function isBulkheadRejectedError(e: unknown): e is BulkheadRejectedError {
   return hasErrorCode(e, 'ERR_BULKHEAD_REJECTED');

@@ -1,0 +1,32 @@
+import type { BenchCase } from '../harness.js';
+import { bareReject, bareRetry, bareSuccess } from './bareCases.js';
+import {
+  cockatielBreaker,
+  cockatielBreakerOpen,
+  cockatielWrap,
+  cockatielWrapNoTimeout,
+  cockatielWrapOpen,
+  cockatielWrapRetry,
+} from './cockatielCases.js';
+import { opossumOpen, opossumSuccess } from './opossumCases.js';
+import { oursBreakerOnly, oursFull, oursNoTimeout, oursOpen, oursRetry } from './ourCases.js';
+
+/** Every case, in table order: success path, then circuit open, then retry. */
+export const ALL_CASES: readonly BenchCase[] = Object.freeze([
+  bareSuccess,
+  opossumSuccess,
+  cockatielBreaker,
+  oursBreakerOnly,
+  cockatielWrapNoTimeout,
+  cockatielWrap,
+  oursNoTimeout,
+  oursFull,
+  bareReject,
+  opossumOpen,
+  cockatielBreakerOpen,
+  cockatielWrapOpen,
+  oursOpen,
+  bareRetry,
+  cockatielWrapRetry,
+  oursRetry,
+]);

@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import type { BenchCase, BenchMode, CaseResult } from './harness.js';
+import { summarize } from './stats.js';
+
+/** Marks the line of a child's stdout that carries its results. */
+export const CHILD_RESULT_PREFIX = 'BENCH_CHILD_RESULT ';
+
+/**
+ * Runs each case in its own Node process together with the baseline (interleaved with it, as
+ * in a normal run), so no case runs on code the JIT shaped for another one — ours shares its
+ * pipeline between the success, open and retry cases — and no library's background timers
+ * run during another's samples. Each case's ratio is to the baseline of its own process.
+ * The baseline row is the median of the baselines of all processes.
+ * @param childArgs arguments for each child besides `--child --only <id>` (timing options).
+ * @throws Error naming the case when a child fails or prints no result.
+ */
+export async function runIsolated(
+  cases: readonly BenchCase[],
+  childArgs: readonly string[],
+  onProgress: (line: string) => void,
+): Promise<CaseResult[]> {
+  const baseline = cases.find((c) => c.baseline === true);
+  const others = cases.filter((c) => c !== baseline);
+  const results: CaseResult[] = [];
+  const baselineRuns = new Map<BenchMode, CaseResult[]>();
+  for (const c of others) {
+    onProgress(`  process for ${c.id}…`);
+    const childResults = await runChild(c.id, childArgs);
+    for (const r of childResults) {
+      if (baseline !== undefined && r.caseId === baseline.id) {
+        const runs = baselineRuns.get(r.mode) ?? [];
+        runs.push(r);
+        baselineRuns.set(r.mode, runs);
+      }
+    }
+    for (const r of childResults) {
+      if (r.caseId !== c.id) continue;
+      const base = childResults.find((b) => baseline !== undefined && b.caseId === baseline.id && b.mode === r.mode);
+      results.push(base === undefined ? r : { ...r, baselineNs: base.nsPerCall.median });
+    }
+  }
+  if (baseline !== undefined) {
+    for (const [mode, runs] of baselineRuns) {
+      const medians = runs.map((r) => r.nsPerCall.median);
+      // The spread shown for the baseline row is across processes.
+      results.unshift({
+        caseId: baseline.id,
+        mode,
+        callsPerSample: runs[0]!.callsPerSample,
+        samples: medians,
+        nsPerCall: summarize(medians),
+      });
+    }
+  }
+  return results;
+}
+
+function runChild(caseId: string, childArgs: readonly string[]): Promise<CaseResult[]> {
+  const script = process.argv[1]!;
+  const args = [...process.execArgv, script, '--child', '--only', `^${escapeRegExp(caseId)}$`, ...childArgs];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = stdout.split('\n').find((l) => l.startsWith(CHILD_RESULT_PREFIX));
+      if (code !== 0 || line === undefined) {
+        reject(new Error(`bench process for ${caseId} failed (exit ${code}): ${stderr.trim().slice(-2000)}`));
+        return;
+      }
+      resolve(JSON.parse(line.slice(CHILD_RESULT_PREFIX.length)) as CaseResult[]);
+    });
+  });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
