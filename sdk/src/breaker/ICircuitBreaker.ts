@@ -145,8 +145,9 @@ export interface ICircuitBreaker {
   /**
    * Like `acquirePermission`, but returns the {@link CircuitOpenError} instead of throwing it
    * (the hot path of an open circuit: a throw costs more than the rest of the rejection).
+   * `nowMs` is the caller's reading of the breaker's clock, when it has one.
    */
-  tryAcquirePermission(): CircuitPermit | CircuitOpenError;
+  tryAcquirePermission(nowMs?: number): CircuitPermit | CircuitOpenError;
   /**
    * Records a success of the call holding `permit`, taking `durationMs`. `nowMs` is the
    * caller's reading of the breaker's clock, when it has one (saves a clock read).

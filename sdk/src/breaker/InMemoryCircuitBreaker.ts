@@ -163,12 +163,12 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
   /**
    * Like {@link acquirePermission}, but returns the {@link CircuitOpenError} instead of
    * throwing it: a throw costs more than the whole rejection, which an open circuit must keep
-   * cheap.
+   * cheap. `nowMs` is the caller's reading of the breaker's clock, if it has one.
    */
-  tryAcquirePermission(): CircuitPermit | CircuitOpenError {
+  tryAcquirePermission(nowMs?: number): CircuitPermit | CircuitOpenError {
     this.totalCalls++;
     if (this.code === CLOSED) return this.nextTicket++;
-    return this.acquireWhenNotClosed();
+    return this.acquireWhenNotClosed(nowMs !== undefined && Number.isFinite(nowMs) ? nowMs : this.clock.now());
   }
 
   /**
@@ -389,8 +389,7 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
     this.events.removeAllListeners();
   }
 
-  private acquireWhenNotClosed(): CircuitPermit | CircuitOpenError {
-    const now = this.clock.now();
+  private acquireWhenNotClosed(now: number): CircuitPermit | CircuitOpenError {
     this.refresh(now);
     // A stateChanged listener may have changed the state: read it again.
     if (this.code === CLOSED) return this.nextTicket++;

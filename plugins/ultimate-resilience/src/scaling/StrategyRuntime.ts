@@ -255,7 +255,7 @@ export class StrategyRuntime {
     let permit: number | undefined;
     const breaker = this.breaker;
     if (breaker !== undefined) {
-      const granted = breaker.tryAcquirePermission();
+      const granted = breaker.tryAcquirePermission(startedAt);
       if (typeof granted !== 'number') {
         lease?.release();
         return this.rejectAsync('circuitOpen', granted, startedAt);
