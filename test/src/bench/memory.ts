@@ -44,7 +44,7 @@ function strategyDefinition(i: number): StrategyDefinition {
   return { ...structuredClone({ ...FULL_STRATEGY }), id: `strategy-${i}` };
 }
 
-// The metrics window (60 s) is 12 counter buckets of 5 s and 4 histogram slices of 15 s;
+// The metrics window (60 s) is 12 counter buckets of 5 s and 3 histogram slices of 20 s;
 // the breaker window 10 buckets of 6 s. A call every 2.5 s for 60 s lands in every one.
 const FILL_STEP_MS = 2_500;
 const FILL_STEPS = 24;

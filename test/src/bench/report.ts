@@ -227,7 +227,7 @@ function memoryTables(report: BenchReport): string[] {
     }
     lines.push(
       '',
-      'Each strategy has bulkhead + breaker + retry + timeout; every window (12 counter buckets, 4 histogram',
+      'Each strategy has bulkhead + breaker + retry + timeout; every window (12 counter buckets, 3 histogram',
       'slices, 10 breaker buckets) is written by a call every 2.5 s over 60 s of virtual time. Bytes are',
       '`heapUsed + arrayBuffers` after a full GC (typed arrays above 64 bytes live outside the JS heap), median of the',
       'trials. One strategy is measured as 200 one-strategy managers (a lone heap reading wobbles by ~10 KiB), so its',
