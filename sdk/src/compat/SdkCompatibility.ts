@@ -40,7 +40,7 @@ export function SdkCompatibility(version: string, options: SdkCompatibilityOptio
     throw new TypeError(`SdkCompatibility: version must be a semver string, got ${JSON.stringify(version)}`);
   }
   const info: SdkCompatibilityInfo = Object.freeze({ sdkVersion: version, ...options });
-  return <T extends abstract new (...args: never[]) => unknown>(target: T): T => {
+  return <T extends object>(target: T): T => {
     Object.defineProperty(target, COMPAT_KEY, { value: info, enumerable: false, configurable: true });
     return target;
   };

@@ -1,3 +1,4 @@
+import { SdkCompatibility } from '@datawarehouse/sdk';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
@@ -61,6 +62,7 @@ async function waitFor(probe: () => Promise<boolean>, deadlineMs: number, what: 
  * A redis-server child process on a random free port, without persistence: a server the
  * test owns and may kill and restart (never the shared one on 6379). Always `stopAsync()` it.
  */
+@SdkCompatibility('6.0.0')
 export class PrivateRedisServer {
   private child: ChildProcess | undefined;
 
@@ -95,6 +97,13 @@ export class PrivateRedisServer {
     this.child = child;
     child.once('error', () => undefined);
     await waitFor(() => pingRedis(this.port), 10_000, `private redis-server on port ${this.port} did not answer`);
+  }
+
+  /** `redis-cli -p <port> PUBLISH channel message`; returns the receiver count it printed. */
+  publishWithCli(channel: string, message: string): number {
+    const r = spawnSync('redis-cli', ['-p', String(this.port), 'PUBLISH', channel, message], { encoding: 'utf8', timeout: 5_000 });
+    if (r.status !== 0) throw new Error(`redis-cli failed: ${r.stderr}`);
+    return Number(r.stdout.trim());
   }
 
   async stopAsync(): Promise<void> {

@@ -1,3 +1,4 @@
+import { SdkCompatibility } from '@datawarehouse/sdk';
 import type { OperationContext } from '@datawarehouse/sdk';
 import type { DeadlineEntry, DeadlineQueue } from '../timeout/DeadlineQueue.js';
 
@@ -13,6 +14,7 @@ export interface LateSettleListener {
  * do, and an `AbortController` is the most expensive thing a pipeline can allocate.
  * @internal
  */
+@SdkCompatibility('6.0.0')
 export class Attempt implements OperationContext, DeadlineEntry {
   deadline = Infinity;
   /** True once the deadline queue no longer needs to watch this attempt. */

@@ -1,3 +1,4 @@
+import { SdkCompatibility } from '@datawarehouse/sdk';
 import type { BulkheadLease, Clock } from '@datawarehouse/sdk';
 import type { Attempt, LateSettleListener } from './Attempt.js';
 import { unwatchSignal, watchSignal } from './SignalWatch.js';
@@ -14,6 +15,7 @@ import type { AbortWatcher } from './SignalWatch.js';
  * last such operation settles, because the downstream is still doing that work.
  * @internal
  */
+@SdkCompatibility('6.0.0')
 export class CallState implements LateSettleListener, AbortWatcher {
   current: Attempt | undefined = undefined;
   lastError: unknown = undefined;

@@ -1,3 +1,4 @@
+import { SdkCompatibility } from '@datawarehouse/sdk';
 import { WindowedCounter } from '../metrics/WindowedCounter.js';
 import { WindowedHistogram } from '../metrics/WindowedHistogram.js';
 
@@ -15,6 +16,7 @@ export type RejectionCause = 'circuitOpen' | 'bulkhead' | 'rateLimited';
  * histogram, so they cannot pull the percentiles down.
  * @internal
  */
+@SdkCompatibility('6.0.0')
 export class StrategyMetrics {
   /** Calls that ended with an outcome: success, failure or rejection. */
   calls = 0;

@@ -1,6 +1,7 @@
 import {
   InMemoryBulkheadIsolation,
   RateLimitedError,
+  SdkCompatibility,
   ResilienceTimeoutError,
   isBulkheadRejectedError,
   isCapacityExceededError,
@@ -76,6 +77,7 @@ function setCause(error: unknown, cause: unknown): void {
  * rate limit → bulkhead → (per attempt: breaker permission → timeout → operation → record) → retry.
  * @internal
  */
+@SdkCompatibility('6.0.0')
 export class StrategyRuntime {
   strategy: ResolvedStrategy;
   options: EffectiveOptions;
