@@ -41,10 +41,13 @@ Options:
 
 Environment:
   DW_ADMIN_TOKEN          Bearer token of the admin API (overrides admin.token in the file)
+  DW_FEDERATION_SECRET    Shared HMAC secret of the Redis federation plugin
 
 Admin API (default http://127.0.0.1:7070):
   GET /health   GET /subsystems   GET /subsystems/<name>
   GET|PUT|PATCH /subsystems/<name>/limits   (JSON body, e.g. {"maxConcurrentOperations": 16})
+  GET /subsystems/<name>/actions   POST /subsystems/<name>/actions/<action>
+                                   (e.g. POST .../resilience/actions/trip {"strategyId": "default"})
 
 Exit codes: 0 clean stop, 1 startup or shutdown failure, 2 usage error.
 `;
