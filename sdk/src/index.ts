@@ -14,6 +14,7 @@ export * from './plugin/IPlugin.js';
 export * from './plugin/IServiceRegistry.js';
 export * from './plugin/ISubsystemRegistry.js';
 export * from './breaker/InMemoryCircuitBreaker.js';
+export * from './bulkhead/QueuedBulkhead.js';
 export * from './bulkhead/InMemoryBulkheadIsolation.js';
 export * from './federation/InMemoryFederation.js';
 export * from './federation/MessageAuthenticator.js';

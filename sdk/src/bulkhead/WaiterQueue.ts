@@ -1,3 +1,4 @@
+import type { BulkheadWaiterQueue } from './QueuedBulkhead.js';
 import { SdkCompatibility } from '../compat/SdkCompatibility.js';
 
 /**
@@ -14,7 +15,8 @@ export interface WaiterLinks<T extends WaiterLinks<T>> {
 
 /**
  * An intrusive doubly-linked FIFO: push at the tail, take from the head (oldest) or the tail
- * (newest), and remove any node in O(1). A node is in at most one queue at a time.
+ * (newest), and remove any node in O(1). A node is in at most one queue at a time. As a
+ * {@link BulkheadWaiterQueue} it is the FIFO order of `InMemoryBulkheadIsolation`.
  *
  * @example
  * ```ts
@@ -25,7 +27,7 @@ export interface WaiterLinks<T extends WaiterLinks<T>> {
  * @since 6.0.0
  */
 @SdkCompatibility('6.0.0')
-export class WaiterQueue<T extends WaiterLinks<T>> {
+export class WaiterQueue<T extends WaiterLinks<T>> implements BulkheadWaiterQueue<T> {
   private first: T | undefined = undefined;
   private last: T | undefined = undefined;
   private count = 0;
@@ -62,13 +64,23 @@ export class WaiterQueue<T extends WaiterLinks<T>> {
 
   /** Removes and returns the oldest node, or `undefined` when empty. */
   shift(): T | undefined {
+    return this.dequeueNext();
+  }
+
+  /** Removes and returns the newest node, or `undefined` when empty. */
+  pop(): T | undefined {
+    return this.dequeueLast();
+  }
+
+  /** Same as {@link WaiterQueue.shift}: the oldest node is admitted next. */
+  dequeueNext(): T | undefined {
     const node = this.first;
     if (node !== undefined) this.unlink(node);
     return node;
   }
 
-  /** Removes and returns the newest node, or `undefined` when empty. */
-  pop(): T | undefined {
+  /** Same as {@link WaiterQueue.pop}: the newest node would be admitted last. */
+  dequeueLast(): T | undefined {
     const node = this.last;
     if (node !== undefined) this.unlink(node);
     return node;

@@ -1,4 +1,5 @@
 import { SdkCompatibility } from '@datawarehouse/sdk';
+import type { BulkheadWaiterQueue } from '@datawarehouse/sdk';
 
 /**
  * What a node carries to sit in a {@link PriorityWaiterHeap}: its priority (higher first), a
@@ -17,11 +18,12 @@ export interface PriorityHeapNode {
  * An indexed binary max-heap ordered by (priority descending, seq ascending): `push`, `pop` and
  * `remove` of any node are O(log n) and allocate nothing beyond the array's growth; `worst()`
  * (the node that would be popped last) is O(n) and meant for rare operations (shrinking a
- * queue). A node is in at most one heap at a time.
+ * queue). A node is in at most one heap at a time. As a {@link BulkheadWaiterQueue} it is the
+ * admission order of `PriorityBulkheadIsolation`.
  * @since 6.0.0
  */
 @SdkCompatibility('6.0.0')
-export class PriorityWaiterHeap<T extends PriorityHeapNode> {
+export class PriorityWaiterHeap<T extends PriorityHeapNode> implements BulkheadWaiterQueue<T> {
   private readonly items: T[] = [];
 
   /** Nodes in the heap. */
@@ -47,9 +49,24 @@ export class PriorityWaiterHeap<T extends PriorityHeapNode> {
 
   /** Removes and returns the highest-priority, oldest node, or `undefined` when empty. */
   pop(): T | undefined {
+    return this.dequeueNext();
+  }
+
+  /** Same as {@link PriorityWaiterHeap.pop}. O(log n). */
+  dequeueNext(): T | undefined {
     const top = this.items[0];
     if (top !== undefined) this.removeAt(0);
     return top;
+  }
+
+  /**
+   * Removes and returns {@link PriorityWaiterHeap.worst}, or `undefined` when empty. O(n):
+   * meant for shrinking a queue, a rare, operator-driven event.
+   */
+  dequeueLast(): T | undefined {
+    const worst = this.worst();
+    if (worst !== undefined) this.removeAt(worst.heapIndex);
+    return worst;
   }
 
   /** Removes `node` if it is in this heap; false (and nothing changes) otherwise. O(log n). */
