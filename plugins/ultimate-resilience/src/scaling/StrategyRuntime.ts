@@ -9,6 +9,8 @@ import {
   isResilienceTimeoutError,
   isInvalidConfigurationError,
   isRateLimitedError,
+  resolveBulkheadOptions,
+  resolveCircuitBreakerOptions,
   withoutStack,
 } from '@datawarehouse/sdk';
 import type {
@@ -119,8 +121,10 @@ export class StrategyRuntime {
    * never exceeded). Only switching a section on/off or changing the bulkhead kind replaces it.
    */
   apply(strategy: ResolvedStrategy, options: EffectiveOptions): void {
+    const previous = this.options;
     this.strategy = strategy;
     this.options = options;
+    this.dropOverriddenAdaptation(previous, options);
 
     const breakerOptions = this.breakerOptions();
     if (breakerOptions === undefined) {
@@ -169,14 +173,36 @@ export class StrategyRuntime {
   setAdaptiveOverlay(overlay: AdaptiveOverlay): void {
     const previous = this.adaptive;
     this.adaptive = Object.freeze({ ...overlay });
+    let breakerOptions: EffectiveOptions['circuitBreaker'];
+    let bulkheadOptions: ReturnType<StrategyRuntime['bulkheadOptions']> | undefined;
     try {
-      const breakerOptions = this.breakerOptions();
-      if (breakerOptions !== undefined) this.breaker?.reconfigure(breakerOptions);
-      if (this.options.bulkhead !== undefined) this.bulkhead?.impl.reconfigure(this.bulkheadOptions(this.options.bulkhead));
+      // Validate both before touching either: a bad value must leave everything as it was.
+      breakerOptions = this.breakerOptions();
+      if (breakerOptions !== undefined) breakerOptions = resolveCircuitBreakerOptions(breakerOptions, 'circuitBreaker');
+      if (this.options.bulkhead !== undefined) {
+        bulkheadOptions = this.bulkheadOptions(this.options.bulkhead);
+        resolveBulkheadOptions(bulkheadOptions, 'bulkhead');
+      }
     } catch (error) {
       this.adaptive = previous;
       throw error;
     }
+    if (breakerOptions !== undefined) this.breaker?.reconfigure(breakerOptions);
+    if (bulkheadOptions !== undefined) this.bulkhead?.impl.reconfigure(bulkheadOptions);
+  }
+
+  /**
+   * An explicit change of a value the adaptive layer steers (an operator's override, a new
+   * definition) wins over the adapted value: adaptation continues from it at its next tick.
+   */
+  private dropOverriddenAdaptation(previous: EffectiveOptions, next: EffectiveOptions): void {
+    const a = this.adaptive;
+    if (a.failureThreshold === undefined && a.breakDurationMs === undefined && a.maxConcurrency === undefined) return;
+    const kept: { -readonly [K in keyof AdaptiveOverlay]: AdaptiveOverlay[K] } = { ...a };
+    if (previous.circuitBreaker?.failureThreshold !== next.circuitBreaker?.failureThreshold) delete kept.failureThreshold;
+    if (previous.circuitBreaker?.breakDurationMs !== next.circuitBreaker?.breakDurationMs) delete kept.breakDurationMs;
+    if (previous.bulkhead?.maxConcurrency !== next.bulkhead?.maxConcurrency) delete kept.maxConcurrency;
+    this.adaptive = Object.freeze(kept);
   }
 
   /** The breaker options in force: effective options with the adaptive values on top. */
