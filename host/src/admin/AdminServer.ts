@@ -33,6 +33,7 @@ const JSON_HEADERS = {
 
 /**
  * The admin HTTP API (JSON):
+ * - `HEAD` is answered like `GET`, without a body;
  * - `GET /health` — kernel state, plugins, bus (503 unless running);
  * - `GET /subsystems` — every subsystem with limits, backpressure and metrics;
  * - `GET /subsystems/:name` — one subsystem; `GET /subsystems/:name/limits` — its limits;
@@ -112,25 +113,27 @@ export class AdminServer {
       this.authorize(req);
       const url = new URL(req.url ?? '/', 'http://admin.invalid');
       const parts = url.pathname.split('/').filter((p) => p.length > 0).map(decodeSegment);
-      const method = req.method ?? 'GET';
+      const requested = req.method ?? 'GET';
+      // HEAD is answered as GET; Node's response then sends the headers without the body.
+      const method = requested === 'HEAD' ? 'GET' : requested;
       const { backend } = this.options;
       if (parts.length === 1 && parts[0] === 'health') {
-        allow(method, ['GET']);
+        allow(method, requested, ['GET']);
         const health = backend.health();
         return send(res, health.status === 'ok' ? 200 : 503, health);
       }
       if (parts[0] === 'subsystems') {
         if (parts.length === 1) {
-          allow(method, ['GET']);
-          return send(res, 200, { subsystems: backend.subsystems.names().map((n) => backend.subsystems.describe(n)) });
+          allow(method, requested, ['GET']);
+          return send(res, 200, { subsystems: backend.subsystems.names().map((n) => this.describeForList(n)) });
         }
         const name = parts[1]!;
         if (parts.length === 2) {
-          allow(method, ['GET']);
+          allow(method, requested, ['GET']);
           return send(res, 200, backend.subsystems.describe(name));
         }
         if (parts.length === 3 && parts[2] === 'limits') {
-          allow(method, ['GET', 'PUT', 'PATCH']);
+          allow(method, requested, ['GET', 'PUT', 'PATCH']);
           if (method === 'GET') return send(res, 200, { name, limits: backend.subsystems.describe(name).limits });
           const body = await readJsonBody(req, this.options.maxBodyBytes);
           const limits = await backend.subsystems.reconfigureAsync(name, body as never, SOURCE);
@@ -139,20 +142,30 @@ export class AdminServer {
         }
         if (parts[2] === 'actions') {
           if (parts.length === 3) {
-            allow(method, ['GET']);
+            allow(method, requested, ['GET']);
             return send(res, 200, { name, actions: backend.subsystems.actions(name) });
           }
           if (parts.length === 4) {
-            allow(method, ['POST']);
+            allow(method, requested, ['POST']);
             const body = await readJsonBody(req, this.options.maxBodyBytes);
             const result = await backend.subsystems.invokeActionAsync(name, parts[3]!, body, SOURCE);
             return send(res, 200, { name, action: parts[3], result });
           }
         }
       }
-      throw new HttpError(404, 'ERR_NOT_FOUND', `No route for ${method} ${url.pathname}`);
+      throw new HttpError(404, 'ERR_NOT_FOUND', `No route for ${requested} ${url.pathname}`);
     } catch (e) {
       sendError(res, e, this.logger);
+    }
+  }
+
+  /** One subsystem of the listing; one whose snapshot throws (e.g. its metrics) must not fail them all. */
+  private describeForList(name: string): unknown {
+    try {
+      return this.options.backend.subsystems.describe(name);
+    } catch (error) {
+      this.logger.warn('cannot describe subsystem', { subsystem: name, error });
+      return { name, metrics: { error: 'metrics unavailable' } };
     }
   }
 
@@ -183,9 +196,9 @@ function decodeSegment(segment: string): string {
   }
 }
 
-function allow(method: string, methods: readonly string[]): void {
+function allow(method: string, requested: string, methods: readonly string[]): void {
   if (!methods.includes(method)) {
-    throw new HttpError(405, 'ERR_METHOD_NOT_ALLOWED', `Method ${method} not allowed`, { allow: methods.join(', ') });
+    throw new HttpError(405, 'ERR_METHOD_NOT_ALLOWED', `Method ${requested} not allowed`, { allow: methods.join(', ') });
   }
 }
 
@@ -223,7 +236,6 @@ function sendError(res: ServerResponse, e: unknown, logger: Logger): void {
   }
   const code = (e as { code?: unknown } | null)?.code;
   logger.error('admin request failed', { error: e });
-  send(res, 500, {
-    error: { code: typeof code === 'string' ? code : 'ERR_INTERNAL', message: e instanceof Error ? e.message : 'Internal error' },
-  });
+  // The message may carry internals (paths, hosts, stack-like text): it goes to the log only.
+  send(res, 500, { error: { code: typeof code === 'string' ? code : 'ERR_INTERNAL', message: 'Internal error' } });
 }

@@ -1,4 +1,4 @@
-import { InvalidConfigurationError, SdkCompatibility, silentLogger, validateString } from '@datawarehouse/sdk';
+import { BusClosedError, InvalidConfigurationError, SdkCompatibility, silentLogger, validateString } from '@datawarehouse/sdk';
 import type {
   BusConnectionState, Disposable, IFederatedMessageBus, Logger, MessageHandler, PluginMessage,
 } from '@datawarehouse/sdk';
@@ -24,6 +24,14 @@ export class HostMessageBus implements IFederatedMessageBus {
   private readonly listeners = new Set<(state: BusConnectionState) => void>();
   private lastState: BusConnectionState;
   private transportListener: Disposable;
+  /** Ids of messages published through this proxy on the current transport to a topic it listens to, not yet seen back. */
+  private readonly inFlight = new Map<string, string>();
+  /** Subscriptions by topic, so tracking a publish costs one lookup. */
+  private readonly topicCounts = new Map<string, number>();
+  /** Subscriptions on a previous transport, kept until the messages in flight on it arrive. */
+  private retired: Disposable[] = [];
+  private retiring = false;
+  private disposed = false;
 
   /**
    * @param initial - the embedded transport; its `nodeId` is the node's id.
@@ -54,23 +62,41 @@ export class HostMessageBus implements IFederatedMessageBus {
   }
 
   publish(topic: string, message: PluginMessage): Promise<void> {
-    return this.transport.publish(topic, message);
+    return this.tracked(topic, message, this.transport.publish(topic, message));
   }
 
   publishToAllNodes(topic: string, message: PluginMessage): Promise<void> {
-    return this.transport.publishToAllNodes(topic, message);
+    return this.tracked(topic, message, this.transport.publishToAllNodes(topic, message));
   }
 
   /**
    * Subscribes through the current transport; the subscription follows transport changes.
-   * @throws {@link InvalidConfigurationError} for a bad topic or handler (from the transport).
+   * @throws {@link InvalidConfigurationError} for a bad topic or handler;
+   * {@link BusClosedError} after {@link HostMessageBus.dispose}.
    */
   subscribe(topic: string, handler: MessageHandler): Disposable {
-    const sub: MovableSubscription = { topic, handler, inner: this.transport.subscribe(topic, handler) };
+    if (this.disposed) throw new BusClosedError(this.nodeId, 'disposed');
+    // Checked here: the transport only ever sees the wrapper below.
+    if (typeof handler !== 'function') throw new InvalidConfigurationError('handler', handler, 'a function');
+    const wrapped: MessageHandler = (message, delivered) => {
+      // Seen back: no longer in flight (only the messages of a previous transport matter).
+      if (this.inFlight.size > 0) this.forget(message.id);
+      return handler(message, delivered);
+    };
+    const sub: MovableSubscription = { topic, handler: wrapped, inner: this.transport.subscribe(topic, wrapped) };
     this.subscriptions.add(sub);
+    this.topicCounts.set(topic, (this.topicCounts.get(topic) ?? 0) + 1);
     return {
       dispose: () => {
         if (!this.subscriptions.delete(sub)) return;
+        const left = (this.topicCounts.get(topic) ?? 1) - 1;
+        if (left === 0) {
+          this.topicCounts.delete(topic);
+          // Nobody here listens to it any more: its messages in flight will not be seen back.
+          for (const [id, t] of this.inFlight) if (t === topic) this.forget(id);
+        } else {
+          this.topicCounts.set(topic, left);
+        }
         sub.inner?.dispose();
         sub.inner = undefined;
       },
@@ -109,10 +135,13 @@ export class HostMessageBus implements IFederatedMessageBus {
       for (const [, inner] of moved) inner.dispose();
       throw e;
     }
+    // A message this proxy handed to the old transport for its own subscribers may still be
+    // queued there: its old subscriptions stay until every such message arrived.
     for (const [sub, inner] of moved) {
-      sub.inner?.dispose();
+      if (sub.inner !== undefined) this.retired.push(sub.inner);
       sub.inner = inner;
     }
+    if (this.inFlight.size === 0) this.disposeRetired();
     this.transportListener.dispose();
     this.transport = bus;
     this.provider = providerId;
@@ -128,10 +157,47 @@ export class HostMessageBus implements IFederatedMessageBus {
 
   /** Drops every subscription and listener (on host shutdown). */
   dispose(): void {
+    this.disposed = true;
+    this.disposeRetired();
     for (const sub of this.subscriptions) sub.inner?.dispose();
     this.subscriptions.clear();
+    this.topicCounts.clear();
     this.listeners.clear();
     this.transportListener.dispose();
+  }
+
+  /** Remembers a message this node's own subscribers will receive, so a transport change waits for it. */
+  private tracked(topic: string, message: PluginMessage, accepted: Promise<void>): Promise<void> {
+    // Only on the embedded transport, whose own-node delivery is never lost (so the set drains);
+    // a provided transport cannot be replaced by another provider.
+    if (this.provider !== undefined || !this.topicCounts.has(topic)) return accepted;
+    if (typeof message !== 'object' || message === null || typeof message.id !== 'string') return accepted;
+    const id = message.id;
+    this.inFlight.set(id, topic);
+    // Refused by the transport: it will never arrive.
+    accepted.catch(() => this.forget(id));
+    return accepted;
+  }
+
+  private forget(id: string): void {
+    if (this.inFlight.delete(id) && this.inFlight.size === 0 && this.retired.length > 0) this.scheduleRetire();
+  }
+
+  private scheduleRetire(): void {
+    if (this.retiring) return;
+    this.retiring = true;
+    // After the current dispatch: disposing now would skip the other old handlers of this message.
+    queueMicrotask(() => {
+      this.retiring = false;
+      if (this.inFlight.size === 0) this.disposeRetired();
+    });
+  }
+
+  private disposeRetired(): void {
+    const retired = this.retired;
+    this.retired = [];
+    this.inFlight.clear();
+    for (const inner of retired) inner.dispose();
   }
 
   private onTransportState(state: BusConnectionState): void {

@@ -1,6 +1,6 @@
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { dirname } from 'node:path';
 import { SdkCompatibility, silentLogger } from '@datawarehouse/sdk';
 import type { Clock, Logger, ScalingLimits, TimerHandle } from '@datawarehouse/sdk';
 import type { HostConfig } from './HostConfig.js';
@@ -34,6 +34,11 @@ export interface ConfigReloaderOptions {
   readonly apply: (section: HostConfig['subsystems'], source: string) => Promise<Record<string, ScalingLimits>>;
   readonly clock: Clock;
   readonly logger?: Logger;
+  /**
+   * Adjusts each reloaded configuration the way the host adjusted `initial` (e.g. the admin
+   * token from the environment), so that adjustment is not reported as a change. Default: none.
+   */
+  readonly adjust?: (loaded: HostConfig) => HostConfig;
   /** Quiet period after a file event before reloading, ms. Default `250`. */
   readonly debounceMs?: number;
 }
@@ -79,17 +84,16 @@ export class ConfigReloader {
   }
 
   /**
-   * Watches the file's folder (editors often replace a file rather than write it) and
-   * reloads after `debounceMs` of quiet. Idempotent. A watcher failure is logged and ends watching.
+   * Watches the file's folder (editors often replace a file rather than write it) and, after
+   * `debounceMs` of quiet following any event there, reloads if the file's content digest
+   * changed. Any event counts, not only one naming the file: in a Kubernetes ConfigMap volume
+   * the file is a symlink through `..data`, and an update only renames that folder link.
+   * Idempotent. A watcher failure is logged and ends watching.
    */
   watch(): void {
     if (this.watcher !== undefined) return;
-    const name = basename(this.options.path);
     try {
-      this.watcher = watch(dirname(this.options.path), { persistent: false }, (_event, file) => {
-        if (file !== null && file.toString() !== name) return;
-        this.schedule();
-      });
+      this.watcher = watch(dirname(this.options.path), { persistent: false }, () => this.schedule());
       this.watcher.on('error', (e) => {
         this.logger.warn('config file watcher failed; reload with SIGHUP', { error: e });
         this.close();
@@ -121,6 +125,7 @@ export class ConfigReloader {
     let digest: string;
     try {
       ({ config: next, digest } = await loadHostConfig(path));
+      if (this.options.adjust !== undefined) next = this.options.adjust(next);
     } catch (error) {
       this.logger.error('config reload rejected; keeping the running configuration', { trigger, error });
       return { status: 'rejected', trigger, applied: {}, ignored: [], error };

@@ -4,6 +4,7 @@ import {
 import type { ScalingLimits } from '@datawarehouse/sdk';
 import { isLoopbackAddress } from '../admin/isLoopbackAddress.js';
 import { validateLimitsPatch } from '../registry/validateLimitsPatch.js';
+import { cloneJsonValue, rejectReservedKey } from './cloneJsonValue.js';
 import { HOST_CONFIG_DEFAULTS } from './HostConfig.js';
 import type { AdminConfig, HostConfig, PluginEntry } from './HostConfig.js';
 
@@ -104,7 +105,7 @@ function validatePlugins(value: unknown): readonly PluginEntry[] {
     const module = validateString(`${field}.module`, entry.module, 1024);
     const options = entry.options === undefined ? {} : validateObject(`${field}.options`, entry.options);
     const enabled = entry.enabled === undefined ? true : validateBoolean(`${field}.enabled`, entry.enabled);
-    return Object.freeze({ module, options: deepFreeze(structuredClone(options)), enabled });
+    return Object.freeze({ module, options: deepFreeze(cloneJsonValue(`${field}.options`, options) as Record<string, unknown>), enabled });
   }));
 }
 
@@ -112,9 +113,11 @@ function validateSubsystems(value: unknown, source: string | undefined): Readonl
   if (value === undefined) return Object.freeze({});
   const obj = validateObject('subsystems', value);
   const out: Record<string, Partial<ScalingLimits>> = {};
-  for (const [name, limits] of Object.entries(obj)) {
+  for (const name of Object.keys(obj)) {
     validateString('subsystems key', name, 128);
-    out[name] = deepFreeze(structuredClone(validateLimitsPatch(`subsystems.${name}`, limits, source)));
+    rejectReservedKey('subsystems', name);
+    const limits = validateLimitsPatch(`subsystems.${name}`, obj[name], source);
+    out[name] = deepFreeze(cloneJsonValue(`subsystems.${name}`, limits) as Partial<ScalingLimits>);
   }
   return Object.freeze(out);
 }

@@ -3,7 +3,7 @@ import {
   SdkCompatibility, SubsystemRegistryToken, silentLogger, systemClock,
 } from '@datawarehouse/sdk';
 import type {
-  Clock, DataWarehouseError, IFederatedMessageBus, Logger, PluginContext, ScalingLimits, ServiceToken,
+  Clock, DataWarehouseError, IFederatedMessageBus, Logger, PluginContext, ScalingLimits, ServiceToken, TimerHandle,
 } from '@datawarehouse/sdk';
 import { HostMessageBus } from '../bus/HostMessageBus.js';
 import type { HostConfig, HostConfigInput } from '../config/HostConfig.js';
@@ -11,7 +11,9 @@ import { validateHostConfig } from '../config/validateHostConfig.js';
 import { scopedLogger } from '../logging/scopedLogger.js';
 import { ServiceDirectory } from '../registry/ServiceDirectory.js';
 import { ServiceRegistry } from '../registry/ServiceRegistry.js';
+import { SubsystemNotFoundError } from '../registry/errors.js';
 import { SubsystemRegistry } from '../registry/SubsystemRegistry.js';
+import { validateLimitsPatch } from '../registry/validateLimitsPatch.js';
 import { DuplicatePluginError, KernelStateError, PluginInitFailedError, PluginStartFailedError, describeCause, PluginStartupTimeoutError } from './errors.js';
 import { runWithTimeout } from './runWithTimeout.js';
 import { orderPlugins } from './orderPlugins.js';
@@ -147,26 +149,54 @@ export class Kernel {
 
   /**
    * Applies a `subsystems` section (from the configuration or a reload) through the
-   * registry, one subsystem after the other; resolves to the limits now in force by name.
+   * registry, all or nothing: every section is validated and every subsystem looked up first;
+   * if a subsystem then refuses its limits, those already applied are rolled back to their
+   * previous limits. Resolves to the limits now in force by name.
    * @throws {@link InvalidConfigurationError} with the field prefixed `subsystems.<name>.`,
-   * or `ERR_SUBSYSTEM_NOT_FOUND`; subsystems listed before the failing one stay applied.
+   * or `ERR_SUBSYSTEM_NOT_FOUND`; the subsystems are then as they were (a rollback that itself
+   * fails is logged).
    */
   async applySubsystemLimitsAsync(
     section: Readonly<Record<string, Partial<ScalingLimits>>>,
     source: string | undefined = this.source,
   ): Promise<Record<string, ScalingLimits>> {
-    const applied: Record<string, ScalingLimits> = {};
-    for (const [name, limits] of Object.entries(section)) {
+    const names = Object.keys(section);
+    // Dry run: nothing is applied unless every entry names a registered subsystem with valid limits.
+    const previous = new Map<string, ScalingLimits>();
+    for (const name of names) {
+      const subsystem = this.subsystems.get(name);
+      if (subsystem === undefined) throw new SubsystemNotFoundError(name, this.subsystems.names());
+      previous.set(name, { ...subsystem.currentLimits });
+      validateLimitsPatch(`subsystems.${name}`, section[name], source);
+    }
+    const applied: Record<string, ScalingLimits> = Object.create(null) as Record<string, ScalingLimits>;
+    const done: string[] = [];
+    for (const name of names) {
       try {
-        applied[name] = await this.subsystems.reconfigureAsync(name, limits, source);
+        applied[name] = await this.subsystems.reconfigureAsync(name, section[name] as Partial<ScalingLimits>, source);
+        done.push(name);
       } catch (e) {
+        await this.rollbackLimitsAsync(done, previous, source);
         if (e instanceof InvalidConfigurationError) {
           throw new InvalidConfigurationError(`subsystems.${name}.${e.field}`, e.value, e.expected, source ?? e.source);
         }
         throw e;
       }
     }
-    return applied;
+    return { ...applied };
+  }
+
+  /** Re-applies the limits `names` had before a section failed part-way, latest first. */
+  private async rollbackLimitsAsync(names: readonly string[], previous: ReadonlyMap<string, ScalingLimits>, source: string | undefined): Promise<void> {
+    for (const name of [...names].reverse()) {
+      const limits = previous.get(name);
+      if (limits === undefined) continue;
+      try {
+        await this.subsystems.reconfigureAsync(name, limits, source);
+      } catch (error) {
+        this.logger.error('could not roll back subsystem limits after a rejected section', { subsystem: name, error: describeCause(error) });
+      }
+    }
   }
 
   /**
@@ -225,11 +255,18 @@ export class Kernel {
       for (const r of this.records) {
         this.checkStopRequested();
         r.state = 'starting';
+        const start = Promise.resolve().then(() => r.plugin.startAsync?.());
+        // Tracked before the race subscribes, so `settled` is already true when a throwing start
+        // is caught below; a timed-out start is still running and is stopped once it settles.
+        const tracker = { settled: false, done: Promise.resolve() };
+        const settle = (): void => { tracker.settled = true; };
+        tracker.done = start.then(settle, settle);
         try {
-          await runWithTimeout(() => r.plugin.startAsync?.(), this.clock, this.config.startupTimeoutMs,
+          await runWithTimeout(() => start, this.clock, this.config.startupTimeoutMs,
             () => new PluginStartupTimeoutError(r.plugin.id, 'startAsync', this.config.startupTimeoutMs));
         } catch (e) {
           r.state = 'failed';
+          r.failedStart = tracker;
           throw new PluginStartFailedError(r.plugin.id, e);
         }
         r.state = 'running';
@@ -241,7 +278,8 @@ export class Kernel {
       this.logger.error('host startup failed; stopping what was started', { error: describeCause(e) });
       this.failureReport = await this.stopPlugins();
       this.releaseAll();
-      this.current = 'failed';
+      // A stop requested during startup is an orderly shutdown, not a failure of the host.
+      this.current = this.stopRequested ? 'stopped' : 'failed';
       throw e;
     }
   }
@@ -266,7 +304,7 @@ export class Kernel {
   }
 
   private async shutdown(): Promise<ShutdownReport> {
-    if (this.current === 'created' || this.current === 'failed') {
+    if (this.current === 'created' || this.current === 'failed' || this.current === 'stopped') {
       // Nothing runs: never started, or a failed startup already stopped what it had started.
       this.releaseAll();
       if (this.current === 'created') this.current = 'stopped';
@@ -287,11 +325,21 @@ export class Kernel {
     const errors: DataWarehouseError[] = [];
     for (const r of [...this.records].reverse()) {
       if (r.state === 'loaded' || r.state === 'stopped') continue;
-      if (r.state === 'failed' || r.state === 'initializing') {
-        // Its own lifecycle step failed; only its registrations are withdrawn.
+      const failedStart = r.state === 'failed' ? r.failedStart : undefined;
+      if (failedStart !== undefined && !failedStart.settled) {
+        // Its start timed out and still runs: stopping it now would race that start, and
+        // waiting here would hold up the failure report; it is stopped once the start settles.
+        this.withdraw(r);
+        void this.stopAfterStartSettlesAsync(r, failedStart.done);
+        continue;
+      }
+      if (failedStart === undefined && (r.state === 'failed' || r.state === 'initializing')) {
+        // Its initializeAsync failed (or a stop already failed); only its registrations are withdrawn.
         this.withdraw(r);
         continue;
       }
+      // Running, initialized, or whose startAsync threw: its initializeAsync may hold resources.
+      r.failedStart = undefined;
       r.state = 'stopping';
       const error = await stopPluginAsync(r.plugin, this.clock, this.config.shutdownTimeoutMs);
       this.withdraw(r);
@@ -305,6 +353,30 @@ export class Kernel {
       }
     }
     return { stopped, errors };
+  }
+
+  /**
+   * Stops a plugin whose `startAsync` timed out once that start settles; waits for it at most
+   * `shutdownTimeoutMs` (then stops it anyway), and bounds the stop by `shutdownTimeoutMs` too.
+   */
+  private async stopAfterStartSettlesAsync(r: PluginRecord, settled: Promise<void>): Promise<void> {
+    r.failedStart = undefined;
+    let timer: TimerHandle | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = this.clock.setTimeout(resolve, this.config.shutdownTimeoutMs);
+    });
+    await Promise.race([settled, waited]);
+    if (timer !== undefined) this.clock.clearTimeout(timer);
+    r.state = 'stopping';
+    const error = await stopPluginAsync(r.plugin, this.clock, this.config.shutdownTimeoutMs);
+    this.withdraw(r);
+    if (error === undefined) {
+      r.state = 'stopped';
+      this.logger.info('plugin stopped after its timed-out start settled', { plugin: r.plugin.id });
+    } else {
+      r.state = 'failed';
+      this.logger.error(error.message, { plugin: r.plugin.id, code: error.code });
+    }
   }
 
   private withdraw(r: PluginRecord): void {

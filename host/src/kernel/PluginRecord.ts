@@ -27,6 +27,11 @@ export interface PluginRecord {
   readonly index: number;
   readonly services: ServiceRegistry;
   state: PluginState;
+  /**
+   * Set when its `startAsync` threw or timed out: `settled` tells whether that start is over,
+   * `done` resolves when it is (never rejects). Such a plugin is still stopped.
+   */
+  failedStart?: { readonly settled: boolean; readonly done: Promise<void> } | undefined;
 }
 
 /** The public view of a record. */

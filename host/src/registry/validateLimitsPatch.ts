@@ -2,6 +2,7 @@ import {
   InvalidConfigurationError, fieldPath, rejectUnknownKeys, validateBoolean, validateInteger, validateObject,
   validateString,
 } from '@datawarehouse/sdk';
+import { rejectReservedKey } from '../config/cloneJsonValue.js';
 import type { ScalingLimits, StrategyLimits } from '@datawarehouse/sdk';
 
 const LIMIT_KEYS: readonly (keyof ScalingLimits)[] = [
@@ -50,6 +51,7 @@ function validateShape(field: string, value: unknown): Partial<ScalingLimits> {
     const strategies = validateObject(strategiesField, obj.strategies);
     for (const [id, limits] of Object.entries(strategies)) {
       validateString(`${strategiesField} key`, id, 128);
+      rejectReservedKey(strategiesField, id);
       const strategyField = fieldPath(strategiesField, id);
       const s = validateObject(strategyField, limits);
       rejectUnknownKeys(strategyField, s, STRATEGY_KEYS);

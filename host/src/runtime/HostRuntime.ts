@@ -3,6 +3,7 @@ import type { Clock, Logger } from '@datawarehouse/sdk';
 import { AdminServer } from '../admin/AdminServer.js';
 import { ConfigReloader } from '../config/ConfigReloader.js';
 import type { ReloadOutcome, ReloadTrigger } from '../config/ConfigReloader.js';
+import type { HostConfig } from '../config/HostConfig.js';
 import { loadHostConfig } from '../config/loadHostConfig.js';
 import { validateHostConfig } from '../config/validateHostConfig.js';
 import { Kernel } from '../kernel/Kernel.js';
@@ -66,10 +67,12 @@ export class HostRuntime {
     const clock = options.clock ?? systemClock;
     const logger = options.logger ?? silentLogger;
     const loaded = await loadHostConfig(options.configPath);
-    const config = options.adminToken === undefined
-      ? loaded.config
-      : validateHostConfig({ ...loaded.config, admin: { ...loaded.config.admin, token: options.adminToken } },
+    const adminToken = options.adminToken;
+    const adjust = adminToken === undefined
+      ? undefined
+      : (c: HostConfig): HostConfig => validateHostConfig({ ...c, admin: { ...c.admin, token: adminToken } },
         `${loaded.path} with the admin token from the environment`);
+    const config = adjust === undefined ? loaded.config : adjust(loaded.config);
     const kernel = new Kernel({
       config, source: loaded.path, baseDir: loaded.baseDir, clock, logger, importModule: options.importModule,
     });
@@ -95,6 +98,7 @@ export class HostRuntime {
       initial: config,
       initialDigest: loaded.digest,
       apply: (section, source) => kernel.applySubsystemLimitsAsync(section, source),
+      adjust,
       clock,
       logger: scopedLogger(logger, 'config'),
     });

@@ -1,0 +1,66 @@
+import { InvalidConfigurationError } from '@datawarehouse/sdk';
+
+/**
+ * Keys refused in user-keyed sections (subsystem names, strategy ids, plugin options): as a
+ * key of a plain object `__proto__` can become its prototype, and all three shadow or reach
+ * `Object.prototype` in code that copies or indexes the section.
+ */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Throws when `key` of the user-keyed section at `field` is one of {@link RESERVED_KEYS}.
+ * @throws {@link InvalidConfigurationError} naming `field.key`.
+ */
+export function rejectReservedKey(field: string, key: string): void {
+  if (RESERVED_KEYS.has(key)) {
+    throw new InvalidConfigurationError(`${field}.${key}`, key, 'a name other than __proto__, constructor or prototype');
+  }
+}
+
+/**
+ * Deep-copies a JSON-compatible value (what a configuration file can hold), naming the first
+ * value JSON cannot carry — a function, symbol, bigint, non-finite number, class instance or
+ * cycle — instead of failing later with an anonymous `DataCloneError` or a silent loss.
+ * `undefined` members are kept (an absent option). Copies are plain objects and arrays.
+ *
+ * @param field - path of `value`, e.g. `plugins[0].options`.
+ * @throws {@link InvalidConfigurationError} naming the field, e.g. `plugins[0].options.retryIf`.
+ */
+export function cloneJsonValue(field: string, value: unknown): unknown {
+  return clone(field, value, new Set());
+}
+
+function clone(field: string, value: unknown, path: Set<object>): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw new InvalidConfigurationError(field, value, 'a finite number (JSON cannot carry it)');
+      return value;
+    case 'object':
+      break;
+    default:
+      throw new InvalidConfigurationError(field, typeof value === 'function' ? '<function>' : String(value),
+        'a JSON value (string, number, boolean, null, array or plain object)');
+  }
+  if (value === null) return null;
+  if (path.has(value)) throw new InvalidConfigurationError(field, '<cycle>', 'a JSON value without cycles');
+  path.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((item: unknown, i) => clone(`${field}[${i}]`, item, path));
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new InvalidConfigurationError(field, Object.prototype.toString.call(value), 'a plain object (JSON cannot carry class instances)');
+    }
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      rejectReservedKey(field, key);
+      out[key] = clone(`${field}.${key}`, (value as Record<string, unknown>)[key], path);
+    }
+    return out;
+  } finally {
+    path.delete(value);
+  }
+}
