@@ -60,6 +60,8 @@ export class AdaptiveController {
   private timer: TimerHandle | undefined = undefined;
   private readonly tracked = new Map<string, Tracked>();
   private readonly recoveries = new Map<string, RecoveryTracker>();
+  /** Strategies no longer adapted whose adapted break duration waits for the circuit to close. */
+  private readonly pendingRestore = new Map<string, StrategyRuntime>();
   private samples = 0;
   private adaptations = 0;
   private errors = 0;
@@ -105,6 +107,10 @@ export class AdaptiveController {
       let tracker = this.recoveries.get(strategyId);
       if (tracker === undefined) this.recoveries.set(strategyId, (tracker = new RecoveryTracker()));
       tracker.observe(change, this.optionsOrGlobal(strategyId).emaAlpha);
+      if (change.newState === 'closed' && this.pendingRestore.has(strategyId)) {
+        // After the breaker's own event handling (this runs inside its emit).
+        queueMicrotask(() => this.restorePending(strategyId));
+      }
     } catch (error) {
       this.fail('recovery tracking failed', strategyId, error);
     }
@@ -112,6 +118,7 @@ export class AdaptiveController {
 
   /** Drops a removed strategy's state. */
   forget(strategyId: string): void {
+    this.pendingRestore.delete(strategyId);
     this.tracked.delete(strategyId);
     this.recoveries.delete(strategyId);
   }
@@ -177,6 +184,7 @@ export class AdaptiveController {
     this.stop();
     this.tracked.clear();
     this.recoveries.clear();
+    this.pendingRestore.clear();
   }
 
   private readonly onTimer = (): void => {
@@ -204,8 +212,10 @@ export class AdaptiveController {
       let t = this.tracked.get(id);
       if (!options.enabled) {
         if (t !== undefined) this.release(id, t, 'adaptation disabled: configured values restored');
+        else if (this.pendingRestore.has(id)) this.restorePending(id);
         return;
       }
+      this.pendingRestore.delete(id);
       if (t === undefined || t.runtime !== runtime) {
         // First seen (adaptation just enabled, or the runtime was replaced): start from its counters now.
         this.tracked.set(id, (t = this.track(runtime, false)));
@@ -231,7 +241,7 @@ export class AdaptiveController {
     const previous = currentValues(runtime);
     const recovery = this.recoveries.get(id);
     const recommendation = computeOptimalThresholds({
-      windows: t.sampler.windowsAt(now, g.shortWindowMs, g.mediumWindowMs, g.longWindowMs),
+      windows: t.sampler.windowsAt(now, g.shortWindowMs, g.mediumWindowMs, g.longWindowMs, options.minCalls),
       current: previous,
       ...(runtime.options.bulkhead && { configuredMaxConcurrency: runtime.options.bulkhead.maxConcurrency }),
       ...(breakerOptions && { breakerMode: breakerOptions.mode }),
@@ -242,39 +252,81 @@ export class AdaptiveController {
     }, options);
     const values = recommendation.values;
     const reasons = [...recommendation.reasons];
+    // The rules always give finite values; should one not be, nothing of this round is applied
+    // or carried over (the state stays as it was), so one bad reading cannot stick.
+    if (!finiteValues(values) || !finiteState(recommendation.state)) {
+      this.fail('adaptation produced a non-finite value; round skipped', id, JSON.stringify({ values, state: recommendation.state }));
+      return;
+    }
     const overlay: { -readonly [K in keyof AdaptiveOverlay]: AdaptiveOverlay[K] } = {};
     if (values.failureThreshold !== undefined) overlay.failureThreshold = values.failureThreshold;
-    if (values.breakDurationMs !== undefined) {
+    if (circuitState !== 'closed' && runtime.adaptive.breakDurationMs !== undefined) {
       // A new reset timeout would re-time the current break: wait until the circuit is closed.
-      if (circuitState === 'closed') overlay.breakDurationMs = values.breakDurationMs;
-      else {
-        if (runtime.adaptive.breakDurationMs !== undefined) overlay.breakDurationMs = runtime.adaptive.breakDurationMs;
-        if (values.breakDurationMs !== previous.breakDurationMs) reasons.push(`breakDurationMs: change deferred while the circuit is ${circuitState}`);
+      overlay.breakDurationMs = runtime.adaptive.breakDurationMs;
+      if (values.breakDurationMs !== undefined && values.breakDurationMs !== previous.breakDurationMs) {
+        reasons.push(`breakDurationMs: change deferred while the circuit is ${circuitState}`);
       }
+    } else if (values.breakDurationMs !== undefined) {
+      if (circuitState === 'closed') overlay.breakDurationMs = values.breakDurationMs;
+      else if (values.breakDurationMs !== previous.breakDurationMs) reasons.push(`breakDurationMs: change deferred while the circuit is ${circuitState}`);
     }
     if (values.maxConcurrency !== undefined) overlay.maxConcurrency = values.maxConcurrency;
-    t.state = recommendation.state;
-    t.recommended = values;
-    t.reasons = reasons;
-    t.lastAdaptedAt = now;
-    if (sameOverlay(runtime.adaptive, overlay)) return;
-    runtime.setAdaptiveOverlay(overlay);
-    t.changes++;
+    if (!sameOverlay(runtime.adaptive, overlay)) {
+      // Throws (and leaves everything as it was) for a value the runtime refuses: the state is
+      // saved only below, after the values are in force.
+      runtime.setAdaptiveOverlay(overlay);
+      t.changes++;
+    } else {
+      this.commit(t, recommendation.state, values, reasons, now);
+      return;
+    }
+    this.commit(t, recommendation.state, values, reasons, now);
     this.adaptations++;
     this.emit({ strategyId: id, timestamp: now, previous, current: currentValues(runtime), recommended: values, reasons });
   }
 
-  private release(id: string, t: Tracked, reason: string): void {
+  private commit(t: Tracked, state: AdaptiveState, values: ThresholdValues, reasons: readonly string[], now: number): void {
+    t.state = state;
+    t.recommended = values;
+    t.reasons = reasons;
+    t.lastAdaptedAt = now;
+  }
+
+  /**
+   * Gives a strategy its configured values back. While its circuit is not closed an adapted
+   * break duration stays (restoring it would re-time the running break); it is restored when
+   * the circuit closes (see {@link observeCircuitChange}) or at a later tick.
+   */
+  private release(id: string, t: Tracked | undefined, reason: string, runtime = t?.runtime): void {
     this.tracked.delete(id);
-    const runtime = t.runtime;
+    if (runtime === undefined) return;
+    this.pendingRestore.delete(id);
     if (Object.keys(runtime.adaptive).length === 0) return;
     try {
       const previous = currentValues(runtime);
+      const held = runtime.adaptive.breakDurationMs;
+      if (held !== undefined && (runtime.breaker?.state ?? 'closed') !== 'closed') {
+        this.pendingRestore.set(id, runtime);
+        runtime.setAdaptiveOverlay({ breakDurationMs: held });
+        this.emit({
+          strategyId: id, timestamp: this.deps.clock.now(), previous, current: currentValues(runtime), recommended: {},
+          reasons: [reason, 'breakDurationMs: restored once the circuit is closed'],
+        });
+        return;
+      }
       runtime.setAdaptiveOverlay({});
       this.emit({ strategyId: id, timestamp: this.deps.clock.now(), previous, current: currentValues(runtime), recommended: {}, reasons: [reason] });
     } catch (error) {
       this.fail('restoring configured values failed', id, error);
     }
+  }
+
+  /** Restores the configured break duration of a released strategy once its circuit is closed. Never throws. */
+  private restorePending(id: string): void {
+    const runtime = this.pendingRestore.get(id);
+    if (runtime === undefined || this.disposed || this.tracked.has(id)) return;
+    if ((runtime.breaker?.state ?? 'closed') !== 'closed') return;
+    this.release(id, undefined, 'adaptation disabled: configured break duration restored (circuit closed)', runtime);
   }
 
   private emit(event: AdaptationEvent): void {
@@ -324,4 +376,12 @@ function currentValues(runtime: StrategyRuntime): ThresholdValues {
 
 function sameOverlay(a: AdaptiveOverlay, b: AdaptiveOverlay): boolean {
   return a.failureThreshold === b.failureThreshold && a.breakDurationMs === b.breakDurationMs && a.maxConcurrency === b.maxConcurrency;
+}
+
+function finiteValues(v: ThresholdValues): boolean {
+  return [v.failureThreshold, v.breakDurationMs, v.maxConcurrency].every((x) => x === undefined || Number.isFinite(x));
+}
+
+function finiteState(s: AdaptiveState): boolean {
+  return [s.latencyEmaMs, s.limit].every((x) => x === undefined || Number.isFinite(x));
 }

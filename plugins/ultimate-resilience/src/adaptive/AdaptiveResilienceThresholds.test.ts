@@ -77,12 +77,18 @@ describe('computeOptimalThresholds', () => {
       expect(computeOptimalThresholds(inputs({ current: { failureThreshold: 4 }, windows: windows(0.5, 6_000) }), o).values.failureThreshold).toBe(3);
     });
 
-    it('clamps to [minFailureThreshold, maxFailureThreshold], also when the current value lies outside', () => {
+    it('clamps each step to [minFailureThreshold, maxFailureThreshold]; a value outside is moved only by a step of its rule', () => {
       expect(computeOptimalThresholds(inputs({ current: { failureThreshold: 19 } }), ON).values.failureThreshold).toBe(20);
       expect(computeOptimalThresholds(inputs({ current: { failureThreshold: 3 }, windows: windows(0.5, 6_000) }), ON).values.failureThreshold).toBe(2);
+      // Within the error band nothing steps: a configured 100 (above the max) is kept.
       const held = computeOptimalThresholds(inputs({ current: { failureThreshold: 100 }, windows: windows(0.03, 6_000) }), ON);
-      expect(held.values.failureThreshold).toBe(20);
-      expect(held.reasons.join('\n')).toMatch(/clamped to \[2, 20\]/);
+      expect(held.values.failureThreshold).toBe(100);
+      // A cut from it lands inside the bounds.
+      const cut = computeOptimalThresholds(inputs({ current: { failureThreshold: 100 }, windows: windows(0.5, 6_000) }), ON);
+      expect(cut.values.failureThreshold).toBe(20);
+      expect(cut.reasons.join('\n')).toMatch(/clamped to \[2, 20\]/);
+      // A value below the min is not lowered further by a cut.
+      expect(computeOptimalThresholds(inputs({ current: { failureThreshold: 1 }, windows: windows(0.5, 6_000) }), ON).values.failureThreshold).toBe(1);
     });
 
     it('does not touch it in rate mode, nor when its rule is off or the strategy has no breaker', () => {
@@ -93,9 +99,9 @@ describe('computeOptimalThresholds', () => {
   });
 
   describe('break duration (reset timeout)', () => {
-    it('keeps the configured one until a recovery was observed', () => {
+    it('recommends none (the configured one stays) until a recovery was observed', () => {
       const r = computeOptimalThresholds(inputs(), ON);
-      expect(r.values.breakDurationMs).toBe(30_000);
+      expect(r.values.breakDurationMs).toBeUndefined();
       expect(r.reasons.join('\n')).toMatch(/no recovery observed yet/);
     });
 
@@ -108,7 +114,8 @@ describe('computeOptimalThresholds', () => {
     it('clamps it to [minBreakDurationMs, maxBreakDurationMs]', () => {
       expect(computeOptimalThresholds(inputs({ recovery: { count: 1, emaMs: 100 } }), ON).values.breakDurationMs).toBe(1_000);
       expect(computeOptimalThresholds(inputs({ recovery: { count: 1, emaMs: 10_000_000 } }), ON).values.breakDurationMs).toBe(120_000);
-      expect(computeOptimalThresholds(inputs({ current: { breakDurationMs: 600_000 } }), ON).values.breakDurationMs).toBe(120_000);
+      // Without a recovery there is nothing to clamp: a configured 600 s is left alone.
+      expect(computeOptimalThresholds(inputs({ current: { breakDurationMs: 600_000 } }), ON).values.breakDurationMs).toBeUndefined();
     });
   });
 
@@ -225,10 +232,16 @@ describe('computeOptimalThresholds', () => {
           state: { latencyEmaMs: c.p99 * 0.8, limit: c.limit },
         }), o);
         const { failureThreshold, breakDurationMs, maxConcurrency } = r.values;
-        expect(failureThreshold).toBeGreaterThanOrEqual(o.minFailureThreshold);
-        expect(failureThreshold).toBeLessThanOrEqual(o.maxFailureThreshold);
-        expect(breakDurationMs).toBeGreaterThanOrEqual(o.minBreakDurationMs);
-        expect(breakDurationMs).toBeLessThanOrEqual(o.maxBreakDurationMs);
+        // A threshold outside the bounds may be kept as it is; anything else lies within them.
+        if (failureThreshold !== c.threshold || (c.threshold >= o.minFailureThreshold && c.threshold <= o.maxFailureThreshold)) {
+          expect(failureThreshold).toBeGreaterThanOrEqual(o.minFailureThreshold);
+          expect(failureThreshold).toBeLessThanOrEqual(o.maxFailureThreshold);
+        }
+        if (c.recovery === null) expect(breakDurationMs).toBeUndefined();
+        else {
+          expect(breakDurationMs).toBeGreaterThanOrEqual(o.minBreakDurationMs);
+          expect(breakDurationMs).toBeLessThanOrEqual(o.maxBreakDurationMs);
+        }
         expect(Number.isInteger(maxConcurrency)).toBe(true);
         expect(maxConcurrency).toBeGreaterThanOrEqual(Math.min(2, c.configured, 500));
         expect(maxConcurrency).toBeLessThanOrEqual(Math.min(500, c.configured));

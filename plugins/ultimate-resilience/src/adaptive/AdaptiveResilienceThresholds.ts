@@ -59,11 +59,13 @@ export interface ThresholdRecommendation {
  * - failureThreshold (`consecutive` / `count` breakers): short-window error rate above
  *   `highErrorRate` (with `minCalls`) → × `thresholdDecreaseFactor` (at least -1); short and
  *   medium error rates below `lowErrorRate` → × `thresholdIncreaseFactor` (at least +1); else kept.
- * - breakDurationMs: `recoveryTimeoutFactor` × the EMA of observed recovery times (kept until
- *   a recovery was observed).
+ * - breakDurationMs: `recoveryTimeoutFactor` × the EMA of observed recovery times, clamped to
+ *   its bounds; not recommended at all (absent) until a recovery was observed.
  * - maxConcurrency: see {@link ConcurrencyMode}; held while the circuit is not closed or the
  *   short window has no latency reading.
- * - Every value is clamped to its `min*` / `max*` bounds (and the limit to the configured one).
+ * - failureThreshold steps are clamped to `[min, max]FailureThreshold`, never the value a step
+ *   starts from: a configured value outside the bounds is not moved against the rule. The
+ *   limit is clamped to its bounds (and the configured one). Every result is finite.
  *
  * @example
  * ```ts
@@ -120,6 +122,18 @@ function clamp(value: number, min: number, max: number): number {
   return value < min ? min : value > max ? max : value;
 }
 
+/**
+ * Bounds a step from `current` to `next`: a raise ends in [min, max] unless `current` is
+ * already at or above `max` (then it is kept), a cut likewise unless `current` is at or below
+ * `min`, and no step keeps the value. So a value outside the bounds is never moved against
+ * the rule's direction (a healthy threshold above the max is kept, not lowered).
+ */
+function clampStep(current: number, next: number, min: number, max: number): number {
+  if (next > current) return current >= max ? current : clamp(next, min, max);
+  if (next < current) return current <= min ? current : clamp(next, min, max);
+  return current;
+}
+
 function pct(rate: number): string {
   return `${(rate * 100).toFixed(2)}%`;
 }
@@ -149,8 +163,10 @@ function recommendFailureThreshold(inputs: ThresholdInputs, o: AdaptationOptions
   } else {
     why = `error rate ${pct(short.completed > 0 ? short.errorRate : medium.errorRate)} within [${pct(o.lowErrorRate)}, ${pct(o.highErrorRate)}]`;
   }
-  const clamped = clamp(next, o.minFailureThreshold, o.maxFailureThreshold);
-  const bound = clamped !== next ? ` (clamped to [${o.minFailureThreshold}, ${o.maxFailureThreshold}])` : '';
+  const clamped = clampStep(current, next, o.minFailureThreshold, o.maxFailureThreshold);
+  const bound = clamped === next ? ''
+    : clamped === current ? ` (kept: already at or beyond [${o.minFailureThreshold}, ${o.maxFailureThreshold}])`
+      : ` (clamped to [${o.minFailureThreshold}, ${o.maxFailureThreshold}])`;
   reasons.push(`failureThreshold ${current} → ${clamped}: ${why}${bound}`);
   return clamped;
 }
@@ -159,14 +175,13 @@ function recommendBreakDuration(inputs: ThresholdInputs, o: AdaptationOptions, r
   const current = inputs.current.breakDurationMs;
   if (!o.adaptBreakDuration || current === undefined) return undefined;
   const { count, emaMs } = inputs.recovery;
-  let next = current;
-  let why: string;
   if (count === 0 || emaMs === undefined || !Number.isFinite(emaMs)) {
-    why = 'no recovery observed yet';
-  } else {
-    next = Math.round(emaMs * o.recoveryTimeoutFactor);
-    why = `recoveries took ~${Math.round(emaMs)} ms (EMA of ${count}) × ${o.recoveryTimeoutFactor}`;
+    // Nothing to base a break on: the configured one stays, whatever the bounds say.
+    reasons.push(`breakDurationMs ${current}: kept, no recovery observed yet`);
+    return undefined;
   }
+  const next = Math.round(emaMs * o.recoveryTimeoutFactor);
+  const why = `recoveries took ~${Math.round(emaMs)} ms (EMA of ${count}) × ${o.recoveryTimeoutFactor}`;
   const clamped = clamp(next, o.minBreakDurationMs, o.maxBreakDurationMs);
   const bound = clamped !== next ? ` (clamped to [${o.minBreakDurationMs}, ${o.maxBreakDurationMs}])` : '';
   reasons.push(`breakDurationMs ${current} → ${clamped}: ${why}${bound}`);
@@ -182,23 +197,24 @@ function recommendConcurrency(
   const cap = Math.min(o.maxConcurrency, inputs.configuredMaxConcurrency ?? Infinity);
   const lo = Math.min(o.minConcurrency, cap);
   const prev = inputs.state;
-  const limit = clamp(prev.limit ?? current, lo, cap);
+  // A non-finite carried limit (never saved, but state may come from outside) restarts from the value in force.
+  const limit = clamp(prev.limit !== undefined && Number.isFinite(prev.limit) ? prev.limit : current, lo, cap);
   const short = inputs.windows.short;
   const sample = short.p99Ms;
 
-  const hold = (why: string, latencyEmaMs = prev.latencyEmaMs): { value: number; state: AdaptiveState } => {
+  const before = prev.latencyEmaMs !== undefined && Number.isFinite(prev.latencyEmaMs) ? prev.latencyEmaMs : undefined;
+  const hold = (why: string, latencyEmaMs = before): { value: number; state: AdaptiveState } => {
     const value = Math.round(limit);
     reasons.push(`maxConcurrency ${current} → ${value}: ${why}`);
     return { value, state: { latencyEmaMs, limit } };
   };
   if (inputs.circuitState !== 'closed') return hold(`circuit ${inputs.circuitState}`);
-  if (!Number.isFinite(sample)) return hold(`no latency over ${minutes(short.windowMs)}`);
+  if (!Number.isFinite(sample) || sample < 0) return hold(`no latency over ${minutes(short.windowMs)}`);
 
-  const ema = emaStep(prev.latencyEmaMs, sample, o.emaAlpha)!;
+  const ema = emaStep(before, sample, o.emaAlpha)!;
   let next: number;
   let why: string;
   if (o.concurrencyMode === 'trend') {
-    const before = prev.latencyEmaMs;
     if (before === undefined) return hold(`first p99 reading ${sample.toFixed(1)} ms`, ema);
     if (ema < before * (1 - o.trendTolerance)) {
       next = limit * o.concurrencyIncreaseFactor;
@@ -210,11 +226,17 @@ function recommendConcurrency(
       next = limit;
       why = `p99 steady (EMA ${ema.toFixed(1)} ms)`;
     }
+  } else if (short.completed + short.rejectedBulkhead < o.minCalls) {
+    // A quiet period says nothing about the demand or the latency under load: neither decay
+    // the limit towards near-zero use nor react to a p99 of a handful of calls.
+    next = limit;
+    why = `fewer than ${o.minCalls} calls offered over ${minutes(short.windowMs)}`;
   } else {
     // No-load estimate: the lowest p99 of the long window (never above the current EMA).
     const floor = inputs.windows.long.p99MinMs;
     const baseline = Number.isFinite(floor) ? Math.min(floor, ema) : ema;
-    const gradient = clamp((o.latencyTolerance * baseline) / ema, o.minGradient, 1);
+    // A 0 ms EMA (sub-ms calls, a coarse clock) cannot have risen above any baseline.
+    const gradient = ema > 0 ? clamp((o.latencyTolerance * baseline) / ema, o.minGradient, 1) : 1;
     // Little's law: calls in flight ≈ throughput × latency (p50 stands in for the mean).
     const p50 = Number.isFinite(short.p50Ms) ? short.p50Ms : sample;
     const inFlight = (short.throughputPerSecond * p50) / 1000;
@@ -225,14 +247,17 @@ function recommendConcurrency(
       // times its no-load latency (Little's law; BBR's bandwidth-delay product), times the tolerance.
       const longP50 = inputs.windows.long.p50MinMs;
       const noLoad = Number.isFinite(longP50) ? Math.min(longP50, p50) : p50;
-      const sustained = (short.throughputPerSecond * noLoad * o.latencyTolerance) / 1000;
+      // Offered load (completed + rejected by the bulkhead), not throughput: a limit that
+      // already throttles would otherwise justify cutting itself further.
+      const offered = short.coveredMs > 0 ? ((short.completed + short.rejectedBulkhead) * 1000) / short.coveredMs : 0;
+      const sustained = (offered * noLoad * o.latencyTolerance) / 1000;
       next = Math.max(limit * gradient, Math.min(limit, sustained));
       why = `${ratio} > ${o.latencyTolerance}× (gradient ${gradient.toFixed(2)}; sustains ≈ ${sustained.toFixed(1)} in flight)`;
     } else if (limited) {
       // Probe upwards by up to sqrt(limit) (Gradient2's queue allowance), less the closer the
       // latency already is to the tolerance: the p99 readings lag, so a full step at the edge
       // would overshoot before the rise shows.
-      const room = o.latencyTolerance <= 1 ? 1 : clamp((o.latencyTolerance * baseline - ema) / ((o.latencyTolerance - 1) * baseline), 0, 1);
+      const room = o.latencyTolerance <= 1 || !(baseline > 0) ? 1 : clamp((o.latencyTolerance * baseline - ema) / ((o.latencyTolerance - 1) * baseline), 0, 1);
       next = limit + Math.max(room * Math.sqrt(limit), 1);
       why = `${ratio} within ${o.latencyTolerance}× and the limit holds calls back (in flight ≈ ${inFlight.toFixed(1)})`;
     } else if (o.trackDemand && o.growthUtilization > 0 && limit > DEMAND_HYSTERESIS * Math.max(lo, inFlight / o.growthUtilization)) {
@@ -246,6 +271,7 @@ function recommendConcurrency(
       why = `${ratio} within ${o.latencyTolerance}×; demand below the limit (in flight ≈ ${inFlight.toFixed(1)})`;
     }
   }
+  if (!Number.isFinite(next)) return hold(`no finite limit from ${why}`, ema);
   const bounded = clamp(next, lo, cap);
   const value = clamp(Math.round(bounded), lo, cap);
   const bound = bounded !== next ? ` (clamped to [${lo}, ${cap}])` : '';

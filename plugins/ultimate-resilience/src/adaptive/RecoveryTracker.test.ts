@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getSdkCompatibility } from '@datawarehouse/sdk';
 import type { CircuitState, CircuitStateChange } from '@datawarehouse/sdk';
-import { RecoveryTracker } from './RecoveryTracker.js';
+import { RecoveryTracker, isExternalTransition } from './RecoveryTracker.js';
 
 function change(previousState: CircuitState, newState: CircuitState, timestamp: number, reason = 'x'): CircuitStateChange {
   return { name: 'db', previousState, newState, timestamp, reason };
@@ -45,5 +45,28 @@ describe('RecoveryTracker', () => {
     t.observe(change('isolated', 'closed', 200_000, 'restored'), 0.5);
     expect(t.count).toBe(0);
     expect(t.emaMs).toBeUndefined();
+  });
+
+  it('does not record an episode an operator or another node started, continued or ended', () => {
+    const t = new RecoveryTracker();
+    const episodes: [string, string, string][] = [
+      ['operator-trip', 'break-elapsed', 'probe-succeeded'],
+      ['failure-threshold', 'break-elapsed', 'operator-reset'],
+      ['manual-trip', 'break-elapsed', 'probe-succeeded'],
+      ['failure-threshold', 'remote (from b)', 'probe-succeeded'],
+      ['remote (from b)', 'break-elapsed', 'probe-succeeded'],
+      ['failure-threshold', 'break-elapsed', 'remote (from b)'],
+    ];
+    episodes.forEach(([open, halfOpen, close], i) => {
+      t.observe(change('closed', 'open', i * 100_000, open), 0.5);
+      t.observe(change('open', 'half-open', i * 100_000 + 30_000, halfOpen), 0.5);
+      expect(t.observe(change('half-open', 'closed', i * 100_000 + 30_010, close), 0.5)).toBeUndefined();
+    });
+    expect(t.count).toBe(0);
+    // The circuit's own recovery after them still counts.
+    t.observe(change('closed', 'open', 1_000_000, 'failure-threshold'), 0.5);
+    expect(t.observe(change('half-open', 'closed', 1_005_000, 'probe-succeeded'), 0.5)).toBe(5_000);
+    expect(isExternalTransition('operator-isolate')).toBe(true);
+    expect(isExternalTransition('probe-succeeded')).toBe(false);
   });
 });

@@ -5,8 +5,10 @@ import { emaStep } from './Ema.js';
 /**
  * Measures how long one circuit takes to recover: an episode starts when the circuit leaves
  * `closed` for `open` and ends when it closes again (failed probes in between keep the episode
- * going), and its length feeds an EMA. Operator actions are not recoveries: `isolated` and a
- * `manual-reset` end the episode without recording it.
+ * going), and its length feeds an EMA. Only the circuit's own recoveries count: an episode
+ * started, continued or ended by an operator (`isolated`, reasons `manual-trip`/`manual-reset`
+ * or `operator-*` — the admin actions) or by a state applied from another node (reason
+ * containing `(from `) ends without being recorded (see {@link isExternalTransition}).
  *
  * @example
  * ```ts
@@ -19,6 +21,8 @@ import { emaStep } from './Ema.js';
 @SdkCompatibility('6.0.0')
 export class RecoveryTracker {
   private openedAt: number | undefined = undefined;
+  /** The current episode involved an operator or a remote state: not an observed recovery. */
+  private external = false;
   private ema: number | undefined = undefined;
   private recoveries = 0;
   private last: number | undefined = undefined;
@@ -56,18 +60,33 @@ export class RecoveryTracker {
       this.openedAt = undefined;
       return undefined;
     }
+    const external = isExternalTransition(reason);
     if (newState === 'open' && previousState === 'closed') {
       this.openedAt = timestamp;
+      this.external = external;
       return undefined;
     }
-    if (newState !== 'closed' || this.openedAt === undefined) return undefined;
+    if (this.openedAt === undefined) return undefined;
+    if (external) this.external = true;
+    if (newState !== 'closed') return undefined;
     const started = this.openedAt;
     this.openedAt = undefined;
-    if (reason === 'manual-reset' || previousState === 'isolated') return undefined;
+    if (this.external || previousState === 'isolated') return undefined;
     const took = Math.max(0, timestamp - started);
     this.recoveries++;
     this.last = took;
     this.ema = emaStep(this.ema, took, alpha);
     return took;
   }
+}
+
+/**
+ * True for a transition the circuit did not make by itself: an operator's (`manual-trip`,
+ * `manual-reset`, `operator-*` from the admin actions) or one applied from another node
+ * (the distributed layer appends `(from <node>)` to its reason).
+ * @since 6.0.0
+ */
+export function isExternalTransition(reason: string | undefined): boolean {
+  if (typeof reason !== 'string') return false;
+  return reason === 'manual-trip' || reason === 'manual-reset' || reason.startsWith('operator-') || reason.includes('(from ');
 }

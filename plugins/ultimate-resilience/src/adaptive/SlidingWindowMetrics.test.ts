@@ -131,4 +131,15 @@ describe('SlidingWindowMetrics', () => {
       },
     ));
   });
+
+  it('leaves intervals with fewer than minCallsForMin completed calls out of the lowest readings', () => {
+    const m = new SlidingWindowMetrics(1_000, 10);
+    m.record(0, sample({ calls: 2, successes: 2, p50Ms: 1, p99Ms: 3 }));
+    m.record(1_000, sample({ calls: 50, successes: 50, p50Ms: 10, p99Ms: 40 }));
+    expect(m.window(10_000, 1_000).p99MinMs).toBe(3);
+    const w = m.window(10_000, 1_000, 20);
+    expect(w.p99MinMs).toBe(40);
+    expect(w.p50MinMs).toBe(10);
+    expect(w.calls).toBe(52);
+  });
 });

@@ -152,9 +152,11 @@ export class SlidingWindowMetrics {
   /**
    * Aggregates the intervals of the last `windowMs` ending at `nowMs` (the interval containing
    * `nowMs` and the `ceil(windowMs / intervalMs) - 1` before it).
+   * @param minCallsForMin - intervals with fewer completed calls are left out of `p99MinMs` /
+   *   `p50MinMs` (default 0: all count).
    * @throws {@link InvalidConfigurationError} naming `windowMs` (not in (0, maxWindowMs]) or `nowMs` (not finite).
    */
-  window(windowMs: number, nowMs: number): WindowStats {
+  window(windowMs: number, nowMs: number, minCallsForMin = 0): WindowStats {
     validateNumber('windowMs', windowMs, 0, this.maxWindowMs, true);
     if (!Number.isFinite(nowMs)) throw new InvalidConfigurationError('nowMs', nowMs, 'a finite time in ms');
     const span = Math.ceil(windowMs / this.intervalMs);
@@ -176,11 +178,14 @@ export class SlidingWindowMetrics {
       intervals++;
       const base = slot * FIELDS;
       for (let f = 0; f < sums.length; f++) sums[f]! += d[base + f]!;
+      // Lowest readings only from intervals with enough completed calls: the p99 of a
+      // near-empty interval is a handful of samples, far below the usual one.
+      const counted = d[base + SUCCESSES]! + d[base + FAILURES]! >= minCallsForMin;
       const r50 = d[base + P50]!;
-      if (r50 < p50Min) p50Min = r50;
+      if (counted && r50 < p50Min) p50Min = r50;
       const r99 = d[base + P99]!;
       if (!Number.isNaN(r99)) {
-        if (r99 < p99Min) p99Min = r99;
+        if (counted && r99 < p99Min) p99Min = r99;
         if (r99 > p99Max) p99Max = r99;
         if (epoch > newest) {
           newest = epoch;

@@ -58,8 +58,14 @@ export class StrategySampler {
     });
   }
 
-  /** The short, medium and long windows ending at `nowMs`. */
-  windowsAt(nowMs: number, shortMs: number, mediumMs: number, longMs: number): { short: WindowStats; medium: WindowStats; long: WindowStats } {
-    return { short: this.windows.window(shortMs, nowMs), medium: this.windows.window(mediumMs, nowMs), long: this.windows.window(longMs, nowMs) };
+  /**
+   * The short, medium and long windows ending at `nowMs`; intervals with fewer than
+   * `minCalls` completed calls are left out of the lowest-latency readings (the baseline).
+   */
+  windowsAt(
+    nowMs: number, shortMs: number, mediumMs: number, longMs: number, minCalls = 0,
+  ): { short: WindowStats; medium: WindowStats; long: WindowStats } {
+    const w = this.windows;
+    return { short: w.window(shortMs, nowMs, minCalls), medium: w.window(mediumMs, nowMs, minCalls), long: w.window(longMs, nowMs, minCalls) };
   }
 }

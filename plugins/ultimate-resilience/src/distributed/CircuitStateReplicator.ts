@@ -93,6 +93,8 @@ export class CircuitStateReplicator {
   private readonly disposables: Disposable[] = [];
   private antiEntropyTimer: TimerHandle | undefined;
   private syncResponseTimer: TimerHandle | undefined;
+  /** `clock.now()` of the last full-state publish (rate-limits sync answers). */
+  private lastFullStateAt: number | undefined;
   private attached = false;
   private started = false;
   private disposed = false;
@@ -264,14 +266,21 @@ export class CircuitStateReplicator {
 
   private scheduleSyncResponse(): void {
     if (this.syncResponseTimer !== undefined || this.disposed) return;
+    // Every request arriving while an answer is pending shares it, and the next answer is
+    // armed only after it went out, so a flood of requests costs at most one full publish per
+    // `syncResponseDelayMs`. A full state already published since the first request (anti-
+    // entropy, a resync) answers it: the timer then publishes nothing.
+    const requestedAt = this.clock.now();
+    const delay = this.options.syncResponseDelayMs;
     this.syncResponseTimer = this.clock.setTimeout(() => {
       this.syncResponseTimer = undefined;
       try {
+        if (this.lastFullStateAt !== undefined && this.lastFullStateAt > requestedAt) return;
         this.publishFullState();
       } catch (error) {
         this.internalError('answering a sync request', error);
       }
-    }, this.options.syncResponseDelayMs);
+    }, delay);
   }
 
   private armAntiEntropy(): void {
@@ -300,6 +309,7 @@ export class CircuitStateReplicator {
       if (this.isShared(id)) void this.manager.activeRuntimes().get(id)?.breaker?.state;
     }
     const now = this.clock.now();
+    this.lastFullStateAt = now;
     const entries: CircuitStateEntry[] = [];
     for (const [id, value] of this.registers.entries()) {
       if (this.isShared(id)) entries.push(LwwRegisterMap.toEntry(id, value, now));

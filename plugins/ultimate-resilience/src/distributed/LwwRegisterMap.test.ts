@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { LwwRegisterMap, compareVersions } from './LwwRegisterMap.js';
+import { LwwRegisterMap, MAX_LAMPORT, compareVersions } from './LwwRegisterMap.js';
 import type { CircuitStateEntry } from './CircuitStateMessage.js';
 
 const STATES = ['closed', 'half-open', 'isolated'] as const;
@@ -63,5 +63,33 @@ describe('LwwRegisterMap', () => {
         expect(forward.get(id)).toMatchObject({ lamport: max.lamport, origin: max.origin });
       }
     }));
+  });
+
+  it('ranks a clock above MAX_LAMPORT below every in-range clock, and never lets it advance the local clock', () => {
+    expect(compareVersions({ lamport: 1, origin: 'a' }, { lamport: Number.MAX_SAFE_INTEGER, origin: 'z' })).toBe(1);
+    expect(compareVersions({ lamport: MAX_LAMPORT + 1, origin: 'a' }, { lamport: MAX_LAMPORT + 2, origin: 'a' })).toBe(-1);
+    const map = new LwwRegisterMap('me');
+    map.offer({ strategyId: 'a', lamport: Number.MAX_SAFE_INTEGER, origin: 'rogue', state: 'closed', remainingBreakMs: 0, reason: 'r' }, 0);
+    expect(map.get('a')?.lamport).toBe(Number.MAX_SAFE_INTEGER);
+    expect(map.writeLocal('a', 'open', 'x', 1).lamport).toBe(1);
+  });
+
+  it('saturates local writes at MAX_LAMPORT', () => {
+    const map = new LwwRegisterMap('me');
+    map.offer({ strategyId: 'a', lamport: MAX_LAMPORT, origin: 'other', state: 'closed', remainingBreakMs: 0, reason: 'r' }, 0);
+    expect(map.writeLocal('a', 'open', 'x', 1).lamport).toBe(MAX_LAMPORT);
+    expect(map.writeLocal('a', 'closed', 'x', 1).lamport).toBe(MAX_LAMPORT);
+  });
+
+  it('keeps a strategy clock across delete and advances it on observe without a value', () => {
+    const map = new LwwRegisterMap('me');
+    map.observe('a', 7);
+    expect(map.get('a')).toBeUndefined();
+    expect(map.writeLocal('a', 'open', 'x', 1).lamport).toBe(8);
+    map.delete('a');
+    expect(map.get('a')).toBeUndefined();
+    expect(map.writeLocal('a', 'closed', 'x', 0).lamport).toBe(9);
+    map.observe('a', 3);
+    expect(map.clockOf('a')).toBe(9);
   });
 });

@@ -10,6 +10,11 @@ import { jsonBytes } from './CircuitStatePublisher.js';
 import type { LwwRegisterMap } from './LwwRegisterMap.js';
 import type { ReplicatorMetrics } from './ReplicatorMetrics.js';
 
+/** Longest propagation lag recorded, ms (1 h); a longer one is a sender clock far behind. @internal */
+export const MAX_LAG_SAMPLE_MS = 3_600_000;
+/** How far ahead a sender's timestamp may be (clock skew, recorded as 0 lag), ms (1 min). @internal */
+export const MAX_LAG_SKEW_MS = 60_000;
+
 /** What a {@link RemoteStateReceiver} works with. @internal */
 export interface RemoteStateReceiverOptions {
   readonly manager: ResilienceScalingManager;
@@ -72,8 +77,15 @@ export class RemoteStateReceiver {
       return;
     }
     const wallNow = this.o.wallClock();
+    const lag = wallNow - message.timestamp;
+    // A sender clock far off (or a forged timestamp) says nothing about propagation: such a
+    // sample is left out of the lag metrics (counted) rather than skewing p99/max for good.
+    const lagInRange = lag >= -MAX_LAG_SKEW_MS && lag <= MAX_LAG_SAMPLE_MS;
     for (const entry of payload.entries) {
-      if (this.apply(entry) && payload.kind === 'transition') m.lag.record(Math.max(0, wallNow - message.timestamp));
+      if (this.apply(entry) && payload.kind === 'transition') {
+        if (lagInRange) m.lag.record(Math.max(0, lag));
+        else m.lagOutOfRange++;
+      }
     }
     if (payload.kind === 'sync') m.lastSyncReceivedAt = wallNow;
   }
@@ -82,6 +94,9 @@ export class RemoteStateReceiver {
   private apply(entry: CircuitStateEntry): boolean {
     const { manager, registers, metrics } = this.o;
     const id = entry.strategyId;
+    // The clock advances on every valid entry, applied or not: this node's next write of the
+    // strategy must be newer than anything the cluster already holds.
+    registers.observe(id, entry.lamport);
     if (!manager.registry.has(id)) {
       metrics.ignored.unknownStrategy++;
       return false;
