@@ -1,17 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isInvalidConfigurationError } from '@datawarehouse/sdk';
+import type { InvalidConfigurationError } from '@datawarehouse/sdk';
+import { requireConfigError } from '@datawarehouse/sdk/testing';
 import { validateHostConfig } from './validateHostConfig.js';
 
-function errorOf(value: unknown, source = 'dw.config.json'): { field: string; source?: string; message: string } {
-  try {
-    validateHostConfig(value, source);
-  } catch (e) {
-    if (isInvalidConfigurationError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected an InvalidConfigurationError');
-}
+const errorOf = (value: unknown): InvalidConfigurationError => requireConfigError(() => validateHostConfig(value, 'dw.config.json'));
 
 describe('validateHostConfig', () => {
   it('fills the documented defaults and freezes the result', () => {

@@ -1,19 +1,9 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { isInvalidConfigurationError } from '@datawarehouse/sdk';
+import { configErrorOf } from '@datawarehouse/sdk/testing';
 import { redactUrl, resolveRedisFederationOptions } from './RedisFederationOptions.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
-
-function errorOf(call: () => unknown): { field: string; message: string } | undefined {
-  try {
-    call();
-  } catch (e) {
-    if (isInvalidConfigurationError(e)) return { field: e.field, message: e.message };
-    throw e;
-  }
-  return undefined;
-}
 
 describe('resolveRedisFederationOptions', () => {
   it('fills the documented defaults', () => {
@@ -34,7 +24,7 @@ describe('resolveRedisFederationOptions', () => {
   });
 
   it('refuses to start without a secret unless unsigned traffic is explicitly allowed', () => {
-    const e = errorOf(() => resolveRedisFederationOptions({}, {}));
+    const e = configErrorOf(() => resolveRedisFederationOptions({}, {}));
     expect(e?.field).toBe('secret');
     expect(e?.message).toMatch(/DW_FEDERATION_SECRET/);
     expect(e?.message).toMatch(/allowUnsigned/);
@@ -47,7 +37,7 @@ describe('resolveRedisFederationOptions', () => {
       () => resolveRedisFederationOptions({ secret: short }, {}),
       () => resolveRedisFederationOptions({}, { DW_FEDERATION_SECRET: short }),
     ]) {
-      const e = errorOf(call);
+      const e = configErrorOf(call);
       expect(e?.message).toMatch(/at least 32 bytes/);
       expect(e?.message).not.toContain(short);
     }
@@ -57,21 +47,21 @@ describe('resolveRedisFederationOptions', () => {
   });
 
   it('validates the URL and never echoes its password', () => {
-    const e = errorOf(() => resolveRedisFederationOptions({ url: 'http://user:pa55word@host', secret: SECRET }, {}));
+    const e = configErrorOf(() => resolveRedisFederationOptions({ url: 'http://user:pa55word@host', secret: SECRET }, {}));
     expect(e?.field).toBe('url');
     expect(e?.message).not.toContain('pa55word');
-    expect(errorOf(() => resolveRedisFederationOptions({ url: 'not a url', secret: SECRET }, {}))?.field).toBe('url');
+    expect(configErrorOf(() => resolveRedisFederationOptions({ url: 'not a url', secret: SECRET }, {}))?.field).toBe('url');
     expect(redactUrl('redis://user:pa55word@host:6380/2')).toBe('redis://user:redacted@host:6380/2');
   });
 
   it('rejects bad values naming the field', () => {
     const base = { secret: SECRET };
-    expect(errorOf(() => resolveRedisFederationOptions({ ...base, maxMessageBytes: 10 }, {}))?.field).toBe('maxMessageBytes');
-    expect(errorOf(() => resolveRedisFederationOptions({ ...base, reconnectMinDelayMs: 500, reconnectMaxDelayMs: 100 }, {}))?.field).toBe('reconnectMaxDelayMs');
-    expect(errorOf(() => resolveRedisFederationOptions({ ...base, allowUnsigned: 'yes' }, {}))?.field).toBe('allowUnsigned');
-    expect(errorOf(() => resolveRedisFederationOptions({ ...base, secretEnv: 'bad name' }, {}))?.field).toBe('secretEnv');
-    expect(errorOf(() => resolveRedisFederationOptions({ ...base, startupConnectTimeoutMs: -1 }, {}))?.field).toBe('startupConnectTimeoutMs');
-    expect(errorOf(() => resolveRedisFederationOptions({ ...base, subsystemName: '../x' }, {}))?.field).toBe('subsystemName');
-    expect(errorOf(() => resolveRedisFederationOptions({ ...base, urll: 'x' }, {}))?.field).toBe('urll');
+    expect(configErrorOf(() => resolveRedisFederationOptions({ ...base, maxMessageBytes: 10 }, {}))?.field).toBe('maxMessageBytes');
+    expect(configErrorOf(() => resolveRedisFederationOptions({ ...base, reconnectMinDelayMs: 500, reconnectMaxDelayMs: 100 }, {}))?.field).toBe('reconnectMaxDelayMs');
+    expect(configErrorOf(() => resolveRedisFederationOptions({ ...base, allowUnsigned: 'yes' }, {}))?.field).toBe('allowUnsigned');
+    expect(configErrorOf(() => resolveRedisFederationOptions({ ...base, secretEnv: 'bad name' }, {}))?.field).toBe('secretEnv');
+    expect(configErrorOf(() => resolveRedisFederationOptions({ ...base, startupConnectTimeoutMs: -1 }, {}))?.field).toBe('startupConnectTimeoutMs');
+    expect(configErrorOf(() => resolveRedisFederationOptions({ ...base, subsystemName: '../x' }, {}))?.field).toBe('subsystemName');
+    expect(configErrorOf(() => resolveRedisFederationOptions({ ...base, urll: 'x' }, {}))?.field).toBe('urll');
   });
 });

@@ -1,55 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   ResilienceServiceToken,
-  VirtualClock,
   getSdkCompatibility,
   isInvalidConfigurationError,
   isPluginNotInitializedError,
-  silentLogger,
-} from '@datawarehouse/sdk';
-import type {
-  Disposable, IFederatedMessageBus, IScalableSubsystem, IServiceRegistry, ISubsystemRegistry, PluginContext, ServiceToken,
 } from '@datawarehouse/sdk';
 import createPluginDefault, { UltimateResiliencePlugin, createPlugin } from './index.js';
+import { fakePluginContext } from './testing/fakePluginContext.js';
+import type { FakePluginContext } from './testing/fakePluginContext.js';
 
-function fakeContext(clock = new VirtualClock()): PluginContext & { subsystemMap: Map<string, IScalableSubsystem>; serviceMap: Map<symbol, unknown> } {
-  const subsystemMap = new Map<string, IScalableSubsystem>();
-  const serviceMap = new Map<symbol, unknown>();
-  const subsystems: ISubsystemRegistry = {
-    register(s) {
-      subsystemMap.set(s.name, s);
-      return { dispose: () => subsystemMap.delete(s.name) };
-    },
-    get: (n) => subsystemMap.get(n),
-    list: () => [...subsystemMap.values()],
-    reconfigureAsync: (n, l) => subsystemMap.get(n)!.reconfigureLimitsAsync(l),
-  };
-  const services: IServiceRegistry = {
-    register<T>(token: ServiceToken<T>, service: T): Disposable {
-      serviceMap.set(token, service);
-      return { dispose: () => serviceMap.delete(token) };
-    },
-    resolve<T>(token: ServiceToken<T>): T {
-      if (!serviceMap.has(token)) throw new Error('missing');
-      return serviceMap.get(token) as T;
-    },
-    tryResolve: <T>(token: ServiceToken<T>) => serviceMap.get(token) as T | undefined,
-    has: (t) => serviceMap.has(t),
-  };
-  return {
-    pluginId: 'ultimate-resilience',
-    nodeId: 'n1',
-    bus: {} as IFederatedMessageBus,
-    subsystems,
-    services,
-    logger: silentLogger,
-    clock,
-    config: {},
-    provideMessageBus: () => undefined,
-    subsystemMap,
-    serviceMap,
-  };
-}
+const fakeContext = (): FakePluginContext => fakePluginContext();
 
 describe('UltimateResiliencePlugin', () => {
   it('throws PluginNotInitializedError before initializeAsync instead of running the operation', async () => {

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { InvalidConfigurationError } from '../errors/errors.js';
-import { isInvalidConfigurationError } from '../errors/errors.js';
 import { DEFAULT_CIRCUIT_BREAKER_OPTIONS, resolveCircuitBreakerOptions } from './CircuitBreakerOptions.js';
-
-function errorOf(fn: () => unknown): InvalidConfigurationError {
-  try {
-    fn();
-  } catch (e) {
-    if (isInvalidConfigurationError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected an InvalidConfigurationError');
-}
+import { requireConfigError } from '../testing/index.js';
 
 describe('resolveCircuitBreakerOptions', () => {
   it('has frozen defaults matching the contract', () => {
@@ -75,15 +64,15 @@ describe('resolveCircuitBreakerOptions', () => {
     [{ mode: 'sometimes' }, 'circuitBreaker.mode'],
     [{ failureTreshold: 5 }, 'circuitBreaker.failureTreshold'],
   ])('rejects %o naming %s', (input, field) => {
-    const e = errorOf(() => resolveCircuitBreakerOptions(input));
+    const e = requireConfigError(() => resolveCircuitBreakerOptions(input));
     expect(e.field).toBe(field);
     expect(e.value).toEqual(Object.values(input)[0]);
   });
 
   it('rejects a non-object and uses the given field prefix', () => {
-    expect(errorOf(() => resolveCircuitBreakerOptions(42)).field).toBe('circuitBreaker');
-    expect(errorOf(() => resolveCircuitBreakerOptions([])).field).toBe('circuitBreaker');
-    expect(errorOf(() => resolveCircuitBreakerOptions({ windowBuckets: 0 }, 'strategies.db.circuitBreaker')).field)
+    expect(requireConfigError(() => resolveCircuitBreakerOptions(42)).field).toBe('circuitBreaker');
+    expect(requireConfigError(() => resolveCircuitBreakerOptions([])).field).toBe('circuitBreaker');
+    expect(requireConfigError(() => resolveCircuitBreakerOptions({ windowBuckets: 0 }, 'strategies.db.circuitBreaker')).field)
       .toBe('strategies.db.circuitBreaker.windowBuckets');
   });
 });

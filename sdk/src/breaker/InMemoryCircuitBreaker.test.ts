@@ -12,6 +12,7 @@ import {
   isCircuitOpenError,
   isInvalidConfigurationError,
 } from '../errors/errors.js';
+import { errorOf } from '../testing/index.js';
 
 function setup(options: Partial<CircuitBreakerOptions> = {}) {
   const clock = new VirtualClock(1000);
@@ -27,15 +28,6 @@ function fail(b: InMemoryCircuitBreaker, n = 1, durationMs = 1): void {
 
 function succeed(b: InMemoryCircuitBreaker, n = 1, durationMs = 1): void {
   for (let i = 0; i < n; i++) b.recordSuccess(b.acquirePermission(), durationMs);
-}
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
 }
 
 function transitions(changes: CircuitStateChange[]): string[] {
@@ -55,11 +47,11 @@ describe('InMemoryCircuitBreaker', () => {
 
   it('rejects bad constructor input naming the field', () => {
     const clock = new VirtualClock();
-    const e1 = caught(() => new InMemoryCircuitBreaker('db', { failureThreshold: -1 }, clock));
+    const e1 = errorOf(() => new InMemoryCircuitBreaker('db', { failureThreshold: -1 }, clock));
     expect(isInvalidConfigurationError(e1) && e1.field).toBe('circuitBreaker.failureThreshold');
-    const e2 = caught(() => new InMemoryCircuitBreaker('', {}, clock));
+    const e2 = errorOf(() => new InMemoryCircuitBreaker('', {}, clock));
     expect(isInvalidConfigurationError(e2) && e2.field).toBe('name');
-    const e3 = caught(() => new InMemoryCircuitBreaker('db', {}, {} as never));
+    const e3 = errorOf(() => new InMemoryCircuitBreaker('db', {}, {} as never));
     expect(isInvalidConfigurationError(e3) && e3.field).toBe('clock');
   });
 
@@ -215,7 +207,7 @@ describe('InMemoryCircuitBreaker', () => {
       const { breaker, clock } = setup({ failureThreshold: 1, breakDurationMs: 1000 });
       fail(breaker);
       clock.advance(300);
-      const e = caught(() => breaker.acquirePermission());
+      const e = errorOf(() => breaker.acquirePermission());
       expect(e).toBeInstanceOf(CircuitOpenError);
       expect(isCircuitOpenError(e) && [e.state, e.retryAfterMs, e.circuitName]).toEqual(['open', 700, 'db']);
       expect((e as Error).stack ?? '').not.toMatch(/\n\s+at /);
@@ -263,7 +255,7 @@ describe('InMemoryCircuitBreaker', () => {
       const { breaker } = halfOpen({ halfOpenMaxAttempts: 2 });
       breaker.acquirePermission();
       breaker.acquirePermission();
-      const e = caught(() => breaker.acquirePermission());
+      const e = errorOf(() => breaker.acquirePermission());
       expect(isCircuitOpenError(e) && e.state).toBe('half-open');
       expect(breaker.getStatistics().halfOpenInFlight).toBe(2);
     });
@@ -395,12 +387,12 @@ describe('InMemoryCircuitBreaker', () => {
       const { breaker } = setup();
       const p = breaker.acquirePermission();
       for (const bad of [p + 1, 0, -3, 1.5, Number.NaN]) {
-        const e = caught(() => breaker.recordFailure(bad, 1));
+        const e = errorOf(() => breaker.recordFailure(bad, 1));
         expect(isInvalidConfigurationError(e) && e.field).toBe('permit');
       }
-      const e = caught(() => breaker.recordSuccess(p, -1));
+      const e = errorOf(() => breaker.recordSuccess(p, -1));
       expect(isInvalidConfigurationError(e) && e.field).toBe('durationMs');
-      expect(caught(() => breaker.releasePermission(99))).toSatisfy(isInvalidConfigurationError);
+      expect(errorOf(() => breaker.releasePermission(99))).toSatisfy(isInvalidConfigurationError);
       expect(breaker.getStatistics()).toMatchObject({ successfulCalls: 0, failedCalls: 0 });
     });
   });
@@ -487,9 +479,9 @@ describe('InMemoryCircuitBreaker', () => {
       expect(breaker.retryAfterMs()).toBe(5000);
       clock.advance(5000);
       expect(breaker.state).toBe('half-open');
-      const e = caught(() => breaker.tripFor(Number.NaN));
+      const e = errorOf(() => breaker.tripFor(Number.NaN));
       expect(isInvalidConfigurationError(e) && e.field).toBe('durationMs');
-      expect(caught(() => breaker.tripFor(-1))).toSatisfy(isInvalidConfigurationError);
+      expect(errorOf(() => breaker.tripFor(-1))).toSatisfy(isInvalidConfigurationError);
     });
 
     it('isolate() holds the circuit open until reset(), ignoring time and trips', () => {
@@ -498,7 +490,7 @@ describe('InMemoryCircuitBreaker', () => {
       clock.advance(1e9);
       expect(breaker.state).toBe('isolated');
       expect(breaker.retryAfterMs()).toBe(Infinity);
-      const e = caught(() => breaker.acquirePermission());
+      const e = errorOf(() => breaker.acquirePermission());
       expect(isCircuitOpenError(e) && [e.state, e.retryAfterMs]).toEqual(['isolated', Infinity]);
       breaker.trip();
       breaker.tripFor(1);
@@ -523,7 +515,7 @@ describe('InMemoryCircuitBreaker', () => {
 
     it('rejects a reason that is not a string', () => {
       const { breaker } = setup();
-      const e = caught(() => breaker.trip(42 as never));
+      const e = errorOf(() => breaker.trip(42 as never));
       expect(isInvalidConfigurationError(e) && e.field).toBe('reason');
       expect(breaker.state).toBe('closed');
     });
@@ -602,10 +594,10 @@ describe('InMemoryCircuitBreaker', () => {
 
     it('rejects invalid options naming the field and changes nothing', () => {
       const { breaker } = setup({ failureThreshold: 4 });
-      const e = caught(() => breaker.reconfigure({ failureThreshold: 2, windowBuckets: 0 }));
+      const e = errorOf(() => breaker.reconfigure({ failureThreshold: 2, windowBuckets: 0 }));
       expect(isInvalidConfigurationError(e) && e.field).toBe('circuitBreaker.windowBuckets');
       expect(breaker.options.failureThreshold).toBe(4);
-      const e2 = caught(() => breaker.reconfigure({ bogus: 1 } as never));
+      const e2 = errorOf(() => breaker.reconfigure({ bogus: 1 } as never));
       expect(isInvalidConfigurationError(e2) && e2.field).toBe('circuitBreaker.bogus');
     });
   });
@@ -676,7 +668,7 @@ describe('InMemoryCircuitBreaker', () => {
       const { breaker } = setup();
       breaker.restore({ state: 'isolated', remainingBreakMs: 0, consecutiveFailures: 0, reason: 'ops' });
       expect(breaker.state).toBe('isolated');
-      const e = caught(() => breaker.restore({ state: 'open', remainingBreakMs: -5, consecutiveFailures: 0, reason: '' }));
+      const e = errorOf(() => breaker.restore({ state: 'open', remainingBreakMs: -5, consecutiveFailures: 0, reason: '' }));
       expect(isInvalidConfigurationError(e) && e.field).toBe('snapshot.remainingBreakMs');
       expect(breaker.state).toBe('isolated');
     });
@@ -727,7 +719,7 @@ describe('InMemoryCircuitBreaker', () => {
       });
       fail(breaker);
       clock.advance(10);
-      const e = caught(() => breaker.acquirePermission());
+      const e = errorOf(() => breaker.acquirePermission());
       expect(isCircuitOpenError(e) && e.state).toBe('isolated');
       expect(breaker.getStatistics().halfOpenInFlight).toBe(0);
     });

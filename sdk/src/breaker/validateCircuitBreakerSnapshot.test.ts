@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isInvalidConfigurationError } from '../errors/errors.js';
 import { validateCircuitBreakerSnapshot } from './validateCircuitBreakerSnapshot.js';
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (isInvalidConfigurationError(e)) return e.field;
-    throw e;
-  }
-  return undefined;
-}
+import { fieldOf } from '../testing/index.js';
 
 describe('validateCircuitBreakerSnapshot', () => {
   const valid = { state: 'open', remainingBreakMs: 1000, consecutiveFailures: 3, reason: 'failure-threshold' };

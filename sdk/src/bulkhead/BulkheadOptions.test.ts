@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isInvalidConfigurationError } from '../errors/errors.js';
 import { DEFAULT_BULKHEAD_OPTIONS, MAX_BULKHEAD_QUEUE_TIMEOUT_MS, resolveBulkheadOptions } from './BulkheadOptions.js';
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (isInvalidConfigurationError(e)) return e.field;
-    throw e;
-  }
-  return undefined;
-}
+import { fieldOf } from '../testing/index.js';
 
 describe('resolveBulkheadOptions', () => {
   it('has frozen defaults of 64 running, 1000 queued and no queue timeout', () => {

@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   rejectUnknownKeys, validateBoolean, validateDuration, validateEnum, validateInteger, validateNumber, validateObject, validateString,
 } from './validate.js';
-
-function errorOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
+import { errorOf } from '../testing/index.js';
 
 describe('validators', () => {
   it.each([

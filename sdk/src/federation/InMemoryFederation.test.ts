@@ -6,23 +6,13 @@ import type { FederationFaults } from './FederationFaults.js';
 import type { BusConnectionState, PluginMessage } from './IFederatedMessageBus.js';
 import { isBusClosedError } from './BusClosedError.js';
 import { VirtualClock, flushMicrotasks } from '../time/VirtualClock.js';
-import { isInvalidConfigurationError } from '../errors/errors.js';
 import { getSdkCompatibility } from '../compat/SdkCompatibility.js';
+import { fieldOf } from '../testing/index.js';
 
 const TOPIC = 'dw.test';
 
 function msg(id: string, payload: unknown = null, sourceNodeId = 'a'): PluginMessage {
   return { id, type: 'test', sourceNodeId, sourcePluginId: 'plugin', payload, timestamp: 1000 };
-}
-
-function fieldOf(call: () => unknown): string | undefined {
-  try {
-    call();
-  } catch (e) {
-    if (isInvalidConfigurationError(e)) return e.field;
-    throw e;
-  }
-  return undefined;
 }
 
 /** A cluster whose every node records `node:id@time` for each delivery on TOPIC. */

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MESSAGE_REJECTION_REASONS, MIN_SECRET_BYTES, MessageAuthenticator, canonicalJson } from './MessageAuthenticator.js';
 import type { PluginMessage } from './IFederatedMessageBus.js';
-import { isInvalidConfigurationError } from '../errors/errors.js';
 import { getSdkCompatibility } from '../compat/SdkCompatibility.js';
+import { configErrorOf } from '../testing/index.js';
 
 const SECRET = 'test-secret-0123456789abcdef-0123456789';
 const TOPIC = 'dw.resilience.circuit-breaker.state';
@@ -23,16 +23,6 @@ function setup(options: { now?: () => number; replayCacheSize?: number; ttlMs?: 
 /** What a receiver sees: the signed message after a JSON round trip. */
 const wire = (m: PluginMessage): unknown => JSON.parse(JSON.stringify(m));
 
-function fieldOf(call: () => unknown): { field: string; message: string } | undefined {
-  try {
-    call();
-  } catch (e) {
-    if (isInvalidConfigurationError(e)) return { field: e.field, message: e.message };
-    throw e;
-  }
-  return undefined;
-}
-
 describe('canonicalJson', () => {
   it('sorts keys at every level and omits undefined properties', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { z: true, y: null }], c: 'x' }, u: undefined })).toBe(
@@ -47,17 +37,17 @@ describe('canonicalJson', () => {
   });
 
   it('rejects values JSON cannot round-trip, naming their path', () => {
-    expect(fieldOf(() => canonicalJson({ a: [1, Number.NaN] }, 'payload'))?.field).toBe('payload.a[1]');
-    expect(fieldOf(() => canonicalJson({ a: [undefined] }, 'payload'))?.field).toBe('payload.a[0]');
-    expect(fieldOf(() => canonicalJson({ d: new Date(0) }, 'payload'))?.field).toBe('payload.d');
-    expect(fieldOf(() => canonicalJson({ f: () => 1 }, 'payload'))?.field).toBe('payload.f');
-    expect(fieldOf(() => canonicalJson(10n))?.field).toBe('value');
+    expect(configErrorOf(() => canonicalJson({ a: [1, Number.NaN] }, 'payload'))?.field).toBe('payload.a[1]');
+    expect(configErrorOf(() => canonicalJson({ a: [undefined] }, 'payload'))?.field).toBe('payload.a[0]');
+    expect(configErrorOf(() => canonicalJson({ d: new Date(0) }, 'payload'))?.field).toBe('payload.d');
+    expect(configErrorOf(() => canonicalJson({ f: () => 1 }, 'payload'))?.field).toBe('payload.f');
+    expect(configErrorOf(() => canonicalJson(10n))?.field).toBe('value');
   });
 
   it('refuses nesting deeper than 64 levels instead of exhausting the stack', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 10_000; i++) deep = [deep];
-    expect(fieldOf(() => canonicalJson(deep))?.message).toMatch(/nesting of at most 64/);
+    expect(configErrorOf(() => canonicalJson(deep))?.message).toMatch(/nesting of at most 64/);
   });
 });
 
@@ -178,7 +168,7 @@ describe('MessageAuthenticator', () => {
 
   it('never reveals the secret in errors, JSON or inspection', () => {
     const short = 'hunter2-short';
-    const err = fieldOf(() => new MessageAuthenticator({ secret: short }));
+    const err = configErrorOf(() => new MessageAuthenticator({ secret: short }));
     expect(err?.field).toBe('secret');
     expect(err?.message).not.toContain(short);
     expect(err?.message).toContain(`at least ${MIN_SECRET_BYTES} bytes`);
@@ -189,20 +179,20 @@ describe('MessageAuthenticator', () => {
   });
 
   it('validates its options, naming the field', () => {
-    expect(fieldOf(() => new MessageAuthenticator({ secret: 42 as never }))?.field).toBe('secret');
-    expect(fieldOf(() => new MessageAuthenticator({ secret: SECRET, ttlMs: 0 }))?.field).toBe('ttlMs');
-    expect(fieldOf(() => new MessageAuthenticator({ secret: SECRET, maxClockSkewMs: -1 }))?.field).toBe('maxClockSkewMs');
-    expect(fieldOf(() => new MessageAuthenticator({ secret: SECRET, replayCacheSize: 0 }))?.field).toBe('replayCacheSize');
-    expect(fieldOf(() => new MessageAuthenticator({ secret: SECRET, now: 5 as never }))?.field).toBe('now');
-    expect(fieldOf(() => new MessageAuthenticator({ secret: SECRET, ttl: 5 } as never))?.field).toBe('ttl');
-    expect(fieldOf(() => new MessageAuthenticator({ secret: new Uint8Array(32) }))).toBeUndefined();
+    expect(configErrorOf(() => new MessageAuthenticator({ secret: 42 as never }))?.field).toBe('secret');
+    expect(configErrorOf(() => new MessageAuthenticator({ secret: SECRET, ttlMs: 0 }))?.field).toBe('ttlMs');
+    expect(configErrorOf(() => new MessageAuthenticator({ secret: SECRET, maxClockSkewMs: -1 }))?.field).toBe('maxClockSkewMs');
+    expect(configErrorOf(() => new MessageAuthenticator({ secret: SECRET, replayCacheSize: 0 }))?.field).toBe('replayCacheSize');
+    expect(configErrorOf(() => new MessageAuthenticator({ secret: SECRET, now: 5 as never }))?.field).toBe('now');
+    expect(configErrorOf(() => new MessageAuthenticator({ secret: SECRET, ttl: 5 } as never))?.field).toBe('ttl');
+    expect(configErrorOf(() => new MessageAuthenticator({ secret: new Uint8Array(32) }))).toBeUndefined();
   });
 
   it('refuses to sign a bad envelope or a payload JSON cannot carry', () => {
     const { auth } = setup();
-    expect(fieldOf(() => auth.sign(TOPIC, { ...message(), id: '' }))?.field).toBe('message.id');
-    expect(fieldOf(() => auth.sign(TOPIC, message({ at: Number.POSITIVE_INFINITY })))?.field).toBe('message.payload.at');
-    expect(fieldOf(() => auth.sign('', message()))?.field).toBe('topic');
+    expect(configErrorOf(() => auth.sign(TOPIC, { ...message(), id: '' }))?.field).toBe('message.id');
+    expect(configErrorOf(() => auth.sign(TOPIC, message({ at: Number.POSITIVE_INFINITY })))?.field).toBe('message.payload.at');
+    expect(configErrorOf(() => auth.sign('', message()))?.field).toBe('topic');
   });
 
   it('counts every rejection under exactly one reason and never throws, whatever arrives', () => {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { InvalidConfigurationError } from '@datawarehouse/sdk';
+import { requireConfigError } from '@datawarehouse/sdk/testing';
 import { DEFAULT_ADAPTATION_OPTIONS, resolveAdaptationOptions, resolveStrategyAdaptation } from './AdaptationOptions.js';
-
-function errorOf(fn: () => unknown): InvalidConfigurationError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvalidConfigurationError);
-    return e as InvalidConfigurationError;
-  }
-  throw new Error('expected an InvalidConfigurationError');
-}
 
 describe('resolveAdaptationOptions', () => {
   it('defaults to adaptation off, a 30 s interval, 10 s sampling and 1/5/15-minute windows', () => {
@@ -43,24 +33,24 @@ describe('resolveAdaptationOptions', () => {
       [{ emaAlhpa: 0.5 }, 'adaptation.emaAlhpa'],
     ];
     for (const [input, field] of cases) {
-      const e = errorOf(() => resolveAdaptationOptions(input));
+      const e = requireConfigError(() => resolveAdaptationOptions(input));
       expect(e.field).toBe(field);
       expect(e.value).toBe(Object.values(input)[0]);
     }
-    expect(errorOf(() => resolveAdaptationOptions(null)).field).toBe('adaptation');
+    expect(requireConfigError(() => resolveAdaptationOptions(null)).field).toBe('adaptation');
   });
 
   it('cross-checks bounds and names the field the caller gave', () => {
-    expect(errorOf(() => resolveAdaptationOptions({ maxFailureThreshold: 1 })).field).toBe('adaptation.maxFailureThreshold');
-    expect(errorOf(() => resolveAdaptationOptions({ minFailureThreshold: 21 })).field).toBe('adaptation.minFailureThreshold');
-    expect(errorOf(() => resolveAdaptationOptions({ lowErrorRate: 0.05 })).field).toBe('adaptation.lowErrorRate');
-    expect(errorOf(() => resolveAdaptationOptions({ highErrorRate: 0.2, lowErrorRate: 0.3 })).field).toBe('adaptation.highErrorRate');
-    expect(errorOf(() => resolveAdaptationOptions({ minBreakDurationMs: 200_000 })).field).toBe('adaptation.minBreakDurationMs');
-    expect(errorOf(() => resolveAdaptationOptions({ minConcurrency: 10, maxConcurrency: 5 })).field).toBe('adaptation.maxConcurrency');
-    expect(errorOf(() => resolveAdaptationOptions({ intervalMs: 25_000 })).field).toBe('adaptation.intervalMs');
-    expect(errorOf(() => resolveAdaptationOptions({ sampleIntervalMs: 20_000 })).field).toBe('adaptation.sampleIntervalMs');
-    expect(errorOf(() => resolveAdaptationOptions({ shortWindowMs: 600_000 })).field).toBe('adaptation.shortWindowMs');
-    expect(errorOf(() => resolveAdaptationOptions({ sampleIntervalMs: 100, intervalMs: 100, shortWindowMs: 100, mediumWindowMs: 100, longWindowMs: 86_400_000 })).field).toBe('adaptation.longWindowMs');
+    expect(requireConfigError(() => resolveAdaptationOptions({ maxFailureThreshold: 1 })).field).toBe('adaptation.maxFailureThreshold');
+    expect(requireConfigError(() => resolveAdaptationOptions({ minFailureThreshold: 21 })).field).toBe('adaptation.minFailureThreshold');
+    expect(requireConfigError(() => resolveAdaptationOptions({ lowErrorRate: 0.05 })).field).toBe('adaptation.lowErrorRate');
+    expect(requireConfigError(() => resolveAdaptationOptions({ highErrorRate: 0.2, lowErrorRate: 0.3 })).field).toBe('adaptation.highErrorRate');
+    expect(requireConfigError(() => resolveAdaptationOptions({ minBreakDurationMs: 200_000 })).field).toBe('adaptation.minBreakDurationMs');
+    expect(requireConfigError(() => resolveAdaptationOptions({ minConcurrency: 10, maxConcurrency: 5 })).field).toBe('adaptation.maxConcurrency');
+    expect(requireConfigError(() => resolveAdaptationOptions({ intervalMs: 25_000 })).field).toBe('adaptation.intervalMs');
+    expect(requireConfigError(() => resolveAdaptationOptions({ sampleIntervalMs: 20_000 })).field).toBe('adaptation.sampleIntervalMs');
+    expect(requireConfigError(() => resolveAdaptationOptions({ shortWindowMs: 600_000 })).field).toBe('adaptation.shortWindowMs');
+    expect(requireConfigError(() => resolveAdaptationOptions({ sampleIntervalMs: 100, intervalMs: 100, shortWindowMs: 100, mediumWindowMs: 100, longWindowMs: 86_400_000 })).field).toBe('adaptation.longWindowMs');
   });
 
   it('accepts any consistent combination of bounds and keeps min <= max', () => {
@@ -91,10 +81,10 @@ describe('resolveStrategyAdaptation', () => {
   });
 
   it('names `strategies.<id>.adaptive.<field>` and refuses the sampler fields per strategy', () => {
-    expect(errorOf(() => resolveStrategyAdaptation(global, 'db', undefined, { enabled: 'yes' })).field).toBe('strategies.db.adaptive.enabled');
-    expect(errorOf(() => resolveStrategyAdaptation(global, 'db', { intervalMs: 60_000 }, undefined)).field).toBe('strategies.db.adaptive.intervalMs');
-    expect(errorOf(() => resolveStrategyAdaptation(global, 'db', undefined, { longWindowMs: 60_000 })).field).toBe('strategies.db.adaptive.longWindowMs');
+    expect(requireConfigError(() => resolveStrategyAdaptation(global, 'db', undefined, { enabled: 'yes' })).field).toBe('strategies.db.adaptive.enabled');
+    expect(requireConfigError(() => resolveStrategyAdaptation(global, 'db', { intervalMs: 60_000 }, undefined)).field).toBe('strategies.db.adaptive.intervalMs');
+    expect(requireConfigError(() => resolveStrategyAdaptation(global, 'db', undefined, { longWindowMs: 60_000 })).field).toBe('strategies.db.adaptive.longWindowMs');
     // Cross-checks run against the layers below: the global max is 30.
-    expect(errorOf(() => resolveStrategyAdaptation(global, 'db', undefined, { minFailureThreshold: 31 })).field).toBe('strategies.db.adaptive.minFailureThreshold');
+    expect(requireConfigError(() => resolveStrategyAdaptation(global, 'db', undefined, { minFailureThreshold: 31 })).field).toBe('strategies.db.adaptive.minFailureThreshold');
   });
 });

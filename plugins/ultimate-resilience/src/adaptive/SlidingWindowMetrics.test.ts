@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { InvalidConfigurationError, getSdkCompatibility } from '@datawarehouse/sdk';
+import { getSdkCompatibility } from '@datawarehouse/sdk';
+import { fieldOf } from '@datawarehouse/sdk/testing';
 import { SlidingWindowMetrics } from './SlidingWindowMetrics.js';
 import type { IntervalSample } from './SlidingWindowMetrics.js';
 
@@ -10,16 +11,6 @@ function sample(partial: Partial<IntervalSample> = {}): IntervalSample {
     rejectedBulkhead: 0, rejectedCircuitOpen: 0, rejectedRateLimited: 0,
     p50Ms: NaN, p99Ms: NaN, queued: 0, ...partial,
   };
-}
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvalidConfigurationError);
-    return (e as InvalidConfigurationError).field;
-  }
-  return undefined;
 }
 
 describe('SlidingWindowMetrics', () => {

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   CapacityExceededError,
-  InvalidConfigurationError,
   VirtualClock,
   flushMicrotasks,
   getSdkCompatibility,
@@ -10,18 +9,9 @@ import {
   isCapacityExceededError,
 } from '@datawarehouse/sdk';
 import type { BulkheadLease, BulkheadOptions, Clock, IBulkheadIsolation } from '@datawarehouse/sdk';
+import { fieldOf } from '@datawarehouse/sdk/testing';
 import { PartitionedBulkhead } from './PartitionedBulkhead.js';
 import { PriorityBulkheadIsolation } from './PriorityBulkheadIsolation.js';
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvalidConfigurationError);
-    return (e as InvalidConfigurationError).field;
-  }
-  return undefined;
-}
 
 describe('PartitionedBulkhead', () => {
   it('is decorated for SDK 6.0.0', () => {

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isInvalidConfigurationError } from '@datawarehouse/sdk';
+import { fieldOf } from '@datawarehouse/sdk/testing';
 import { validateCircuitStatePayload, validateCircuitSyncRequestPayload } from './CircuitStateMessage.js';
 
 const good = { strategyId: 'db', lamport: 1, origin: 'n1', state: 'open', remainingBreakMs: 500, reason: 'failure-threshold' };
-
-function fieldOf(call: () => unknown): string | undefined {
-  try {
-    call();
-  } catch (e) {
-    if (isInvalidConfigurationError(e)) return e.field;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('validateCircuitStatePayload', () => {
   it('accepts a well-formed payload', () => {

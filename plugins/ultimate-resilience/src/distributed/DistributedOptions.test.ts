@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isInvalidConfigurationError } from '@datawarehouse/sdk';
+import { fieldOf as fieldThrownBy } from '@datawarehouse/sdk/testing';
 import { CIRCUIT_STATE_TOPIC, DEFAULT_DISTRIBUTED_OPTIONS, resolveDistributedOptions } from './DistributedOptions.js';
 
-function fieldOf(input: unknown): string | undefined {
-  try {
-    resolveDistributedOptions(input);
-  } catch (e) {
-    if (isInvalidConfigurationError(e)) return e.field;
-    throw e;
-  }
-  return undefined;
-}
+const fieldOf = (input: unknown): string | undefined => fieldThrownBy(() => resolveDistributedOptions(input));
 
 describe('resolveDistributedOptions', () => {
   it('fills the documented defaults into a frozen object', () => {

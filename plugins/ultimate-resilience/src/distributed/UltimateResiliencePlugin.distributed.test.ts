@@ -1,42 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryFederation, VirtualClock, isInvalidConfigurationError, silentLogger } from '@datawarehouse/sdk';
-import type {
-  Disposable, IFederatedMessageBus, IScalableSubsystem, IServiceRegistry, ISubsystemRegistry, PluginContext, ServiceToken,
-} from '@datawarehouse/sdk';
+import { InMemoryFederation, VirtualClock, isInvalidConfigurationError } from '@datawarehouse/sdk';
+import type { IFederatedMessageBus } from '@datawarehouse/sdk';
 import { UltimateResiliencePlugin } from '../UltimateResiliencePlugin.js';
 import type { UltimateResiliencePluginOptions } from '../UltimateResiliencePlugin.js';
 import type { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
 import { CIRCUIT_STATE_TOPIC } from './DistributedOptions.js';
 import type { ReplicatorMetricsReport } from './ReplicatorMetrics.js';
+import { fakePluginContext } from '../testing/fakePluginContext.js';
+import type { FakePluginContext } from '../testing/fakePluginContext.js';
 
-function context(bus: IFederatedMessageBus, clock: VirtualClock): PluginContext & { subsystemMap: Map<string, IScalableSubsystem> } {
-  const subsystemMap = new Map<string, IScalableSubsystem>();
-  const serviceMap = new Map<symbol, unknown>();
-  const subsystems: ISubsystemRegistry = {
-    register(s) {
-      subsystemMap.set(s.name, s);
-      return { dispose: () => subsystemMap.delete(s.name) };
-    },
-    get: (n) => subsystemMap.get(n),
-    list: () => [...subsystemMap.values()],
-    reconfigureAsync: (n, l) => subsystemMap.get(n)!.reconfigureLimitsAsync(l),
-  };
-  const services: IServiceRegistry = {
-    register<T>(token: ServiceToken<T>, service: T): Disposable {
-      serviceMap.set(token, service);
-      return { dispose: () => serviceMap.delete(token) };
-    },
-    resolve<T>(token: ServiceToken<T>): T {
-      return serviceMap.get(token) as T;
-    },
-    tryResolve: <T>(token: ServiceToken<T>) => serviceMap.get(token) as T | undefined,
-    has: (t) => serviceMap.has(t),
-  };
-  return {
-    pluginId: 'ultimate-resilience', nodeId: bus.nodeId, bus, subsystems, services, logger: silentLogger, clock, config: {},
-    provideMessageBus: () => undefined, subsystemMap,
-  };
-}
+const context = (bus: IFederatedMessageBus, clock: VirtualClock): FakePluginContext => fakePluginContext({ bus, clock });
 
 const OPTIONS: UltimateResiliencePluginOptions = {
   builtinStrategies: false,

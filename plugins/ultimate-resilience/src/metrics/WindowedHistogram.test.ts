@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { InvalidConfigurationError, getSdkCompatibility } from '@datawarehouse/sdk';
+import { getSdkCompatibility } from '@datawarehouse/sdk';
+import { fieldOf } from '@datawarehouse/sdk/testing';
 import { WindowedHistogram } from './WindowedHistogram.js';
 
 function seeded(seed: number): () => number {
@@ -20,16 +21,6 @@ function exactQuantile(sorted: readonly number[], q: number): number {
 
 function expectWithinBound(estimate: number, exact: number): void {
   expect(Math.abs(estimate - exact)).toBeLessThanOrEqual(exact / 32 + 0.00052 + 1e-9);
-}
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvalidConfigurationError);
-    return (e as InvalidConfigurationError).field;
-  }
-  return undefined;
 }
 
 const DISTRIBUTIONS: Record<string, (r: () => number) => number> = {

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { InvalidConfigurationError, getSdkCompatibility } from '@datawarehouse/sdk';
+import { getSdkCompatibility } from '@datawarehouse/sdk';
+import { fieldOf } from '@datawarehouse/sdk/testing';
 import { SlidingWindowRateLimiter } from './SlidingWindowRateLimiter.js';
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvalidConfigurationError);
-    return (e as InvalidConfigurationError).field;
-  }
-  return undefined;
-}
 
 /** Most admissions inside any closed interval [t, t + windowMs] (two pointers over sorted times). */
 function maxInAnyWindow(times: readonly number[], windowMs: number): number {

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidConfigurationError } from '@datawarehouse/sdk';
+import { fieldOf } from '@datawarehouse/sdk/testing';
 import { DEFAULT_SLIDING_WINDOW_SEGMENTS, resolveRateLimitOptions } from './resolveRateLimitOptions.js';
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvalidConfigurationError);
-    return (e as InvalidConfigurationError).field;
-  }
-  return undefined;
-}
 
 describe('resolveRateLimitOptions', () => {
   it('resolves a token bucket', () => {

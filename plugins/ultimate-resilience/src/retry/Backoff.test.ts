@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { InvalidConfigurationError } from '@datawarehouse/sdk';
 import type { BackoffKind, RetryPolicyOptions } from '@datawarehouse/sdk';
+import { fieldOf } from '@datawarehouse/sdk/testing';
 import {
   BACKOFF_KINDS,
   DEFAULT_RETRY_OPTIONS,
@@ -12,16 +12,6 @@ import {
 
 function opts(over: Partial<RetryPolicyOptions>): RetryPolicyOptions {
   return { ...DEFAULT_RETRY_OPTIONS, ...over };
-}
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvalidConfigurationError);
-    return (e as InvalidConfigurationError).field;
-  }
-  return undefined;
 }
 
 const half = () => 0.5;

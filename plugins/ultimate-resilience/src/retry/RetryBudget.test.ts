@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { InvalidConfigurationError, getSdkCompatibility } from '@datawarehouse/sdk';
+import { getSdkCompatibility } from '@datawarehouse/sdk';
+import { fieldOf } from '@datawarehouse/sdk/testing';
 import { RetryBudget } from './RetryBudget.js';
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvalidConfigurationError);
-    return (e as InvalidConfigurationError).field;
-  }
-  return undefined;
-}
 
 function grantRun(budget: RetryBudget, now: number, max: number): number {
   let n = 0;

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidConfigurationError } from '@datawarehouse/sdk';
+import { fieldOf } from '@datawarehouse/sdk/testing';
 import { DEFAULT_TIMEOUT_OPTIONS, MAX_TIMEOUT_MS, resolveTimeoutOptions } from './TimeoutOptions.js';
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvalidConfigurationError);
-    return (e as InvalidConfigurationError).field;
-  }
-  return undefined;
-}
 
 describe('resolveTimeoutOptions', () => {
   it('defaults to no limits, frozen', () => {

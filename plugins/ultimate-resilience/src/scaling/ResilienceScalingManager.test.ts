@@ -10,19 +10,10 @@ import {
   isResilienceTimeoutError,
   isUnknownStrategyError,
 } from '@datawarehouse/sdk';
+import { deferred } from '@datawarehouse/sdk/testing';
 import { ResilienceScalingManager } from './ResilienceScalingManager.js';
 import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
-
-function deferred<T = undefined>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 function setup(strategies: StrategyDefinition[], limits = {}) {
   const clock = new VirtualClock(1_000_000);

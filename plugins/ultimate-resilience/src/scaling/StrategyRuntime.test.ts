@@ -18,6 +18,7 @@ import {
   isResilienceTimeoutError,
 } from '@datawarehouse/sdk';
 import type { StrategyLimits } from '@datawarehouse/sdk';
+import { deferred } from '@datawarehouse/sdk/testing';
 import { resolveStrategyDefinition } from '../strategies/StrategyDefinition.js';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
 import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
@@ -27,16 +28,6 @@ import { computeEffectiveOptions } from './effectiveOptions.js';
 import { ResilienceScalingManager } from './ResilienceScalingManager.js';
 import { StrategyRuntime } from './StrategyRuntime.js';
 import { backpressureOf, strategyMetricsOf } from './strategyReport.js';
-
-function deferred<T = undefined>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /** Observes a promise without awaiting it (and without leaving a rejection unhandled). */
 function track<T>(promise: Promise<T>) {

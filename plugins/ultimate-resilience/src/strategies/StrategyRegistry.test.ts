@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isCapacityExceededError, isInvalidConfigurationError, isUnknownStrategyError } from '@datawarehouse/sdk';
+import { errorOf } from '@datawarehouse/sdk/testing';
 import { StrategyRegistry } from './StrategyRegistry.js';
 import { BUILTIN_STRATEGIES } from './builtinStrategies.js';
 import { resolveStrategyDefinition } from './StrategyDefinition.js';
-
-function errorOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 describe('StrategyRegistry', () => {
   it('accepts every built-in strategy', () => {
