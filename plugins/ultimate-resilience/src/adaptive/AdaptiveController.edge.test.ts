@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '@datawarehouse/sdk';
 import type { Logger } from '@datawarehouse/sdk';
+import { driveTraffic } from '../testing/driveTraffic.js';
 import { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
 import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
@@ -24,21 +25,7 @@ function setup(strategies: StrategyDefinition[] = [DB], adaptation: Record<strin
   return { clock, manager, log };
 }
 
-async function drive(
-  clock: VirtualClock, manager: ResilienceScalingManager, id: string,
-  o: { ms: number; perSecond: number; latencyMs: number; fail?: (n: number) => boolean },
-): Promise<void> {
-  const gap = 1000 / o.perSecond;
-  const end = clock.now() + o.ms;
-  for (let n = 0; clock.now() + gap <= end; n++) {
-    await clock.advanceAsync(gap);
-    const failing = o.fail?.(n) ?? false;
-    manager.executeWithResilience(id, () => new Promise((resolve, reject) => {
-      clock.setTimeout(() => (failing ? reject(new Error('downstream error')) : resolve(n)), o.latencyMs);
-    })).catch(() => undefined);
-  }
-  await clock.advanceAsync(end - clock.now());
-}
+const drive = driveTraffic;
 
 type Report = {
   errors: number;

@@ -1,11 +1,10 @@
 import { InvalidConfigurationError, SdkCompatibility, validateInteger, validateNumber } from '@datawarehouse/sdk';
 
 /**
- * What one strategy did during one sampling interval: the deltas of its cumulative counters,
- * plus the latency and queue readings taken at the end of the interval.
+ * The counters sampled from a strategy (deltas of its cumulative counters, or their sums over a window).
  * @since 6.0.0
  */
-export interface IntervalSample {
+export interface SampleCounts {
   readonly calls: number;
   readonly successes: number;
   /** Calls that failed (after retries), as counted by the strategy's metrics. */
@@ -15,6 +14,14 @@ export interface IntervalSample {
   readonly rejectedBulkhead: number;
   readonly rejectedCircuitOpen: number;
   readonly rejectedRateLimited: number;
+}
+
+/**
+ * What one strategy did during one sampling interval: the deltas of its cumulative counters,
+ * plus the latency and queue readings taken at the end of the interval.
+ * @since 6.0.0
+ */
+export interface IntervalSample extends SampleCounts {
   /** Attempt latency p50 / p99 read at the end of the interval, ms (`NaN` when none was recorded). */
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -27,20 +34,12 @@ export interface IntervalSample {
  * (see {@link IntervalSample}) and `NaN` when no interval of the window had one.
  * @since 6.0.0
  */
-export interface WindowStats {
+export interface WindowStats extends SampleCounts {
   readonly windowMs: number;
   /** Intervals of the window that hold a sample (fewer than the window's length while young or after gaps). */
   readonly intervals: number;
   /** Time those intervals cover, ms. */
   readonly coveredMs: number;
-  readonly calls: number;
-  readonly successes: number;
-  readonly failures: number;
-  readonly timeouts: number;
-  readonly attempts: number;
-  readonly rejectedBulkhead: number;
-  readonly rejectedCircuitOpen: number;
-  readonly rejectedRateLimited: number;
   /** `successes + failures`. */
   readonly completed: number;
   /** `failures / completed`; `NaN` when nothing completed. */

@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { InMemoryFederation, MessageAuthenticator, VirtualClock, canonicalJson, createPluginMessage } from '@datawarehouse/sdk';
-import type { ICircuitBreaker, InMemoryMessageBus, PluginMessage } from '@datawarehouse/sdk';
-import { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
-import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
+import { MessageAuthenticator, canonicalJson, createPluginMessage } from '@datawarehouse/sdk';
+import type { PluginMessage } from '@datawarehouse/sdk';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
-import { CircuitStateReplicator } from './CircuitStateReplicator.js';
+import { replicatorCluster, stateEntry, stateMessage } from '../testing/replicatorCluster.js';
 import { CIRCUIT_STATE_TOPIC } from './DistributedOptions.js';
 import type { DistributedOptions } from './DistributedOptions.js';
-import type { CircuitStateEntry } from './CircuitStateMessage.js';
 
 // Edge cases of the distributed circuit state found in review: each test states a guaranteed behaviour.
 
@@ -17,41 +14,11 @@ const STRATEGIES: StrategyDefinition[] = [
   { id: 'cache', circuitBreaker: { failureThreshold: 2, breakDurationMs: 10_000 }, retry: false },
 ];
 
-interface Node {
-  readonly id: string;
-  readonly bus: InMemoryMessageBus;
-  readonly manager: ResilienceScalingManager;
-  readonly replicator: CircuitStateReplicator;
-  breaker(strategyId?: string): ICircuitBreaker;
-}
-
 function cluster(ids: string[], options: Partial<DistributedOptions> = {}, strategies: StrategyDefinition[] = STRATEGIES) {
-  const clock = new VirtualClock(1_000_000);
-  const federation = new InMemoryFederation({ clock, seed: 7 });
-  const nodes: Record<string, Node> = {};
-  const add = (id: string, defs: StrategyDefinition[] = strategies): Node => {
-    const bus = federation.createNode(id);
-    const manager = new ResilienceScalingManager({ registry: new StrategyRegistry(defs), clock, random: () => 0.5 });
-    const replicator = new CircuitStateReplicator({
-      manager, bus, clock, wallClock: () => clock.now(), options: { antiEntropyIntervalMs: 1_000, ...options },
-    });
-    replicator.start();
-    const node: Node = { id, bus, manager, replicator, breaker: (s = 'db') => manager.getCircuitBreaker(s)! };
-    nodes[id] = node;
-    return node;
-  };
-  for (const id of ids) add(id);
-  const settle = (ms = 50) => clock.advanceAsync(ms);
-  return { clock, federation, nodes, add, settle };
+  return replicatorCluster(ids, strategies, options, 7);
 }
 
-function entry(overrides: Partial<CircuitStateEntry> = {}): CircuitStateEntry {
-  return { strategyId: 'db', lamport: 5, origin: 'x', state: 'open', remainingBreakMs: 7_000, reason: 'remote', ...overrides };
-}
-
-function stateMessage(entries: unknown, kind = 'transition', from = 'x'): PluginMessage {
-  return createPluginMessage('circuit-state', { v: 1, kind, entries }, { nodeId: from, pluginId: 'ultimate-resilience' });
-}
+const entry = stateEntry;
 
 describe('CircuitStateReplicator', () => {
   it('a local transition still reaches the other nodes after a remote state with a huge Lamport clock', async () => {

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryFederation, VirtualClock, createPluginMessage, getSdkCompatibility, isInvalidConfigurationError } from '@datawarehouse/sdk';
-import type { ICircuitBreaker, InMemoryMessageBus, PluginMessage } from '@datawarehouse/sdk';
+import type { PluginMessage } from '@datawarehouse/sdk';
 import { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
-import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
 import { CircuitStateReplicator } from './CircuitStateReplicator.js';
+import { replicatorCluster, stateEntry, stateMessage } from '../testing/replicatorCluster.js';
 import { CIRCUIT_STATE_TOPIC } from './DistributedOptions.js';
 import type { DistributedOptions } from './DistributedOptions.js';
-import type { CircuitStateEntry } from './CircuitStateMessage.js';
 
 const STRATEGIES: StrategyDefinition[] = [
   { id: 'db', circuitBreaker: { failureThreshold: 2, breakDurationMs: 10_000 }, retry: false },
@@ -16,47 +15,11 @@ const STRATEGIES: StrategyDefinition[] = [
   { id: 'no-breaker', circuitBreaker: false, retry: false },
 ];
 
-interface Node {
-  readonly id: string;
-  readonly bus: InMemoryMessageBus;
-  readonly manager: ResilienceScalingManager;
-  readonly replicator: CircuitStateReplicator;
-  breaker(strategyId?: string): ICircuitBreaker;
-  metrics(): ReturnType<CircuitStateReplicator['metrics']>;
-}
-
 function cluster(ids: string[], options: Partial<DistributedOptions> = {}) {
-  const clock = new VirtualClock(1_000_000);
-  const federation = new InMemoryFederation({ clock, seed: 3 });
-  const nodes: Record<string, Node> = {};
-  const add = (id: string, start = true): Node => {
-    const bus = federation.createNode(id);
-    const manager = new ResilienceScalingManager({ registry: new StrategyRegistry(STRATEGIES), clock, random: () => 0.5 });
-    const replicator = new CircuitStateReplicator({
-      manager, bus, clock, wallClock: () => clock.now(), options: { antiEntropyIntervalMs: 1_000, ...options },
-    });
-    if (start) replicator.start();
-    const node: Node = {
-      id, bus, manager, replicator,
-      breaker: (strategyId = 'db') => manager.getCircuitBreaker(strategyId)!,
-      metrics: () => replicator.metrics(),
-    };
-    nodes[id] = node;
-    return node;
-  };
-  for (const id of ids) add(id);
-  /** Lets zero-delay deliveries and the 20 ms sync answers run. */
-  const settle = (ms = 50) => clock.advanceAsync(ms);
-  return { clock, federation, nodes, add, settle };
+  return replicatorCluster(ids, STRATEGIES, options, 3);
 }
 
-function entry(overrides: Partial<CircuitStateEntry> = {}): CircuitStateEntry {
-  return { strategyId: 'db', lamport: 5, origin: 'x', state: 'open', remainingBreakMs: 7_000, reason: 'remote test', ...overrides };
-}
-
-function stateMessage(entries: unknown, kind = 'transition', from = 'x'): PluginMessage {
-  return createPluginMessage('circuit-state', { v: 1, kind, entries }, { nodeId: from, pluginId: 'ultimate-resilience' });
-}
+const entry = stateEntry;
 
 describe('CircuitStateReplicator', () => {
   it('is decorated with @SdkCompatibility 6.0.0', () => {

@@ -159,19 +159,20 @@ export class ResilienceScalingManager implements IScalableSubsystem, IResilience
    *   operation's last error (all as rejections; nothing is thrown synchronously).
    */
   executeWithResilience<T>(strategyId: string, operation: ResilientOperation<T>, options?: ExecuteOptions): Promise<T> {
+    if (typeof operation !== 'function') {
+      return Promise.reject(new InvalidConfigurationError('operation', operation, 'a function'));
+    }
     let runtime = this.runtimes.get(strategyId);
     if (runtime === undefined) {
       try {
-        if (typeof operation !== 'function') throw new InvalidConfigurationError('operation', operation, 'a function');
         runtime = this.runtimeFor(strategyId);
       } catch (error) {
         return Promise.reject(error);
       }
-    } else if (typeof operation !== 'function') {
-      return Promise.reject(new InvalidConfigurationError('operation', operation, 'a function'));
     }
     return runtime.execute(operation, options);
   }
+
 
   /** The limits in force, with every registered strategy's effective options. */
   get currentLimits(): ScalingLimits {
