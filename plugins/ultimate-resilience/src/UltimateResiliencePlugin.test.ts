@@ -45,6 +45,22 @@ describe('UltimateResiliencePlugin', () => {
     await expect(plugin.executeWithResilience('default', () => 1)).rejects.toSatisfy(isPluginNotInitializedError);
   });
 
+  it('rejects through a service handle resolved before stopAsync with PluginNotInitializedError, and serves it again after a new initializeAsync', async () => {
+    const ctx = fakeContext();
+    const plugin = new UltimateResiliencePlugin();
+    await plugin.initializeAsync(ctx);
+    const handle = ctx.services.resolve(ResilienceServiceToken);
+    await plugin.stopAsync();
+    let ran = false;
+    const error = await handle.executeWithResilience('default', () => (ran = true)).catch((e: unknown) => e);
+    expect(isPluginNotInitializedError(error)).toBe(true);
+    expect(isInvalidConfigurationError(error)).toBe(false);
+    expect(ran).toBe(false);
+    await plugin.initializeAsync(ctx);
+    await expect(handle.executeWithResilience('default', () => 'back')).resolves.toBe('back');
+    await plugin.stopAsync();
+  });
+
   it('validates its options with errors naming the field', () => {
     expect(() => createPlugin({ maxStrategies: 0 })).toThrow(expect.objectContaining({ field: 'maxStrategies' }));
     expect(() => createPlugin({ strategy: [] })).toThrow(expect.objectContaining({ field: 'strategy' }));

@@ -116,9 +116,11 @@ export class UltimateResiliencePlugin implements IPlugin, IResilienceService {
       },
       ...(o.metricsWindowMs !== undefined && { metricsWindowMs: o.metricsWindowMs }),
     });
+    // The handle goes through this plugin's current execute path, not this manager: a consumer
+    // that resolved it keeps it across stopAsync, and must then get PluginNotInitializedError.
     const service: IResilienceService = Object.freeze({
       executeWithResilience: <T>(id: string, op: ResilientOperation<T>, opts?: ExecuteOptions) =>
-        manager.executeWithResilience(id, op, opts),
+        this.execute(id, op, opts),
     });
     const registrations: Disposable[] = [];
     try {
