@@ -1,6 +1,7 @@
 export * from './compat/SdkCompatibility.js';
 export * from './errors/DataWarehouseError.js';
 export * from './errors/errors.js';
+export * from './errors/pipelineRejection.js';
 export * from './time/Clock.js';
 export * from './time/VirtualClock.js';
 export * from './config/validate.js';

@@ -13,6 +13,7 @@ import { SdkCompatibility } from '../compat/SdkCompatibility.js';
 import { validateDuration, validateString } from '../config/validate.js';
 import { withoutStack } from '../errors/DataWarehouseError.js';
 import { CircuitOpenError, InvalidConfigurationError, isAbortError } from '../errors/errors.js';
+import { markPipelineRejection } from '../errors/pipelineRejection.js';
 import type { Clock } from '../time/Clock.js';
 import { systemClock } from '../time/Clock.js';
 import { resolveCircuitBreakerOptions } from './CircuitBreakerOptions.js';
@@ -397,7 +398,7 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
     this.rejectedCalls++;
     const state = CIRCUIT_STATES[this.code]!;
     const retryAfterMs = this.retryAfterAt(now);
-    return withoutStack(() => new CircuitOpenError(this.name, state, retryAfterMs));
+    return markPipelineRejection(withoutStack(() => new CircuitOpenError(this.name, state, retryAfterMs)));
   }
 
   /** Every outcome that is not a current closed-state call: probes, stale permits, bad input. */

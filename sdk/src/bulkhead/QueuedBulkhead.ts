@@ -4,6 +4,7 @@ import type { Clock, TimerHandle } from '../time/Clock.js';
 import { SdkCompatibility } from '../compat/SdkCompatibility.js';
 import { withoutStack } from '../errors/DataWarehouseError.js';
 import { BulkheadRejectedError } from '../errors/errors.js';
+import { markPipelineRejection } from '../errors/pipelineRejection.js';
 import { validateString } from '../config/validate.js';
 import { resolveBulkheadOptions } from './BulkheadOptions.js';
 
@@ -300,6 +301,6 @@ export abstract class QueuedBulkhead implements IBulkheadIsolation {
   private rejection(reason: BulkheadRejectionReason): BulkheadRejectedError {
     const { maxConcurrency, maxQueueSize } = this.opts;
     const queued = this.waiters.size;
-    return withoutStack(() => new BulkheadRejectedError(this.name, reason, maxConcurrency, maxQueueSize, queued));
+    return markPipelineRejection(withoutStack(() => new BulkheadRejectedError(this.name, reason, maxConcurrency, maxQueueSize, queued)));
   }
 }

@@ -1,10 +1,10 @@
 import { SdkCompatibility } from '@datawarehouse/sdk';
-import type { OperationContext } from '@datawarehouse/sdk';
+import type { BulkheadLease, OperationContext } from '@datawarehouse/sdk';
 import type { DeadlineEntry, DeadlineQueue } from '../timeout/DeadlineQueue.js';
 
 /** Receives the late settlement of an operation whose attempt was abandoned. @internal */
 export interface LateSettleListener {
-  onLateSettle(): void;
+  onLateSettle(attempt: Attempt): void;
 }
 
 /**
@@ -24,6 +24,8 @@ export class Attempt implements OperationContext, DeadlineEntry {
   /** Set when the attempt stopped waiting for the operation (timeout or caller abort). */
   abandonedBy: unknown = undefined;
   queue: DeadlineQueue | undefined = undefined;
+  /** The bulkhead slot an abandoned, still running operation keeps until it settles. */
+  heldLease: BulkheadLease | undefined = undefined;
   private controller: AbortController | undefined = undefined;
   private rejectRace: ((reason: unknown) => void) | undefined = undefined;
   private operation: Promise<unknown> | undefined = undefined;
@@ -75,9 +77,19 @@ export class Attempt implements OperationContext, DeadlineEntry {
     this.abandon(this.makeTimeoutError!(this));
   }
 
-  /** The caller aborted. */
+  /**
+   * The caller aborted. While the operation is still in its synchronous part there is no race
+   * to reject yet: the attempt is marked abandoned and its signal aborted at once, so the
+   * operation (and anything it started) sees the abort; {@link race} or the pipeline then ends
+   * the attempt with the reason.
+   */
   abortByCaller(reason: unknown): void {
-    if (this.settled || this.rejectRace === undefined) return;
+    if (this.settled) return;
+    if (this.rejectRace === undefined) {
+      if (this.abandonedBy === undefined) this.abandonedBy = reason;
+      this.controller?.abort(reason);
+      return;
+    }
     this.abandon(reason);
     this.queue?.onSettled();
   }
@@ -87,9 +99,9 @@ export class Attempt implements OperationContext, DeadlineEntry {
     return this.abandonedBy !== undefined && this.operation !== undefined;
   }
 
-  /** Calls `listener.onLateSettle()` once the abandoned operation settles. */
+  /** Calls `listener.onLateSettle(this)` once the abandoned operation settles. */
   whenOperationSettles(listener: LateSettleListener): void {
-    const done = (): void => listener.onLateSettle();
+    const done = (): void => listener.onLateSettle(this);
     this.operation!.then(done, done);
   }
 

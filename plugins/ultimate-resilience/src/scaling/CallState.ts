@@ -4,15 +4,23 @@ import type { Attempt, LateSettleListener } from './Attempt.js';
 import { unwatchSignal, watchSignal } from './SignalWatch.js';
 import type { AbortWatcher } from './SignalWatch.js';
 
+/** Counts operations abandoned (timed out, or aborted by the caller) that are still running. @internal */
+export interface AbandonedGauge {
+  abandonedRunning: number;
+}
+
 /**
  * The state of one call across its attempts: the bulkhead lease, the caller's signal, the
  * attempt in progress and the last downstream error. One small object per call; the sleep
  * canceller exists only while a retry delay runs, and the caller's signal is watched through
  * one shared listener per signal.
  *
- * The lease is released exactly once: when the call settles, unless an abandoned attempt's
- * operation (timed out, or aborted while ignoring its signal) is still running — then when the
- * last such operation settles, because the downstream is still doing that work.
+ * Slots follow the work in the downstream, not the call: an attempt abandoned while its
+ * operation keeps running (timed out, or aborted, while ignoring its signal) takes the call's
+ * lease with it and releases it only when that operation settles. A retry then needs a slot of
+ * its own (see `needsSlot`), so retries can never run beside their abandoned predecessors
+ * above the bulkhead's limit. If the abandoned operation settles before the retry starts, the
+ * call takes its slot back instead. Every lease is released exactly once.
  * @internal
  */
 @SdkCompatibility('6.0.0')
@@ -23,15 +31,25 @@ export class CallState implements LateSettleListener, AbortWatcher {
   rejectedByCircuit = false;
   /** The call ends with an error that passes through untouched (ignored, or a nested rejection). */
   passThrough = false;
-  private pendingAbandoned = 0;
+  /** Waiting in the bulkhead for a slot for a retry: a slot given back now goes to the bulkhead. */
+  waitingForSlot = false;
   private finished = false;
   private cancelSleep: ((reason: unknown) => void) | undefined = undefined;
+  private readonly usesBulkhead: boolean;
 
   constructor(
-    private readonly lease: BulkheadLease | undefined,
+    /** The slot the call's next attempt runs under; undefined without a bulkhead or while given away. */
+    public lease: BulkheadLease | undefined,
     readonly signal: AbortSignal | undefined,
+    private readonly gauge: AbandonedGauge,
   ) {
+    this.usesBulkhead = lease !== undefined;
     if (signal !== undefined && !signal.aborted) watchSignal(signal, this);
+  }
+
+  /** Whether the next attempt must first get a slot: its predecessor's operation still holds the call's. */
+  get needsSlot(): boolean {
+    return this.usesBulkhead && this.lease === undefined;
   }
 
   onCallerAbort(reason: unknown): void {
@@ -39,14 +57,22 @@ export class CallState implements LateSettleListener, AbortWatcher {
     this.cancelSleep?.(reason);
   }
 
-  /** Keeps the lease until `attempt`'s abandoned operation settles. */
+  /** `attempt` was abandoned while its operation runs on: it keeps the call's slot until it settles. */
   holdUntilSettled(attempt: Attempt): void {
-    this.pendingAbandoned++;
+    attempt.heldLease = this.lease;
+    this.lease = undefined;
+    this.gauge.abandonedRunning++;
     attempt.whenOperationSettles(this);
   }
 
-  onLateSettle(): void {
-    if (--this.pendingAbandoned === 0 && this.finished) this.lease?.release();
+  onLateSettle(attempt: Attempt): void {
+    this.gauge.abandonedRunning--;
+    const lease = attempt.heldLease;
+    attempt.heldLease = undefined;
+    if (lease === undefined) return;
+    // Between attempts (e.g. during the backoff) the call takes the slot back for its retry.
+    if (!this.finished && this.lease === undefined && !this.waitingForSlot) this.lease = lease;
+    else lease.release();
   }
 
   /** Waits `delayMs` on `clock`; rejects with the caller's abort reason if it aborts first (or already has). */
@@ -66,10 +92,12 @@ export class CallState implements LateSettleListener, AbortWatcher {
     });
   }
 
-  /** The call settled: stop watching the signal, release the lease unless held. */
+  /** The call settled: stop watching the signal, release the slot it holds (abandoned operations keep theirs). */
   finish(): void {
     this.finished = true;
     if (this.signal !== undefined) unwatchSignal(this.signal, this);
-    if (this.pendingAbandoned === 0) this.lease?.release();
+    const lease = this.lease;
+    this.lease = undefined;
+    lease?.release();
   }
 }

@@ -31,6 +31,17 @@ export class StrategyMetrics {
   aborted = 0;
   fallbacks = 0;
   retryBudgetExhausted = 0;
+  /**
+   * Retries not made because no bulkhead slot could be had for them (the previous attempt's
+   * operation, abandoned but still running, keeps its slot): the call failed with its last error.
+   */
+  retrySlotRefused = 0;
+  /**
+   * Operations abandoned (timed out, or aborted by the caller) that are still running in the
+   * downstream — a gauge. With a bulkhead, each holds one slot until it settles: an operation
+   * that never settles holds its slot for good, and this is where an operator sees it.
+   */
+  abandonedRunning = 0;
   rejectedCircuitOpen = 0;
   rejectedBulkhead = 0;
   rejectedRateLimited = 0;

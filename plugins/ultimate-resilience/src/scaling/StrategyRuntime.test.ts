@@ -8,8 +8,6 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { getEventListeners } from 'node:events';
 import {
-  DEFAULT_SCALING_LIMITS,
-  InMemoryCircuitBreaker,
   VirtualClock,
   flushMicrotasks,
   isBulkheadRejectedError,
@@ -17,47 +15,14 @@ import {
   isInvalidConfigurationError,
   isResilienceTimeoutError,
 } from '@datawarehouse/sdk';
-import type { StrategyLimits } from '@datawarehouse/sdk';
 import { deferred } from '@datawarehouse/sdk/testing';
-import { resolveStrategyDefinition } from '../strategies/StrategyDefinition.js';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
 import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
 import { DeadlineQueue } from '../timeout/DeadlineQueue.js';
 import type { DeadlineEntry } from '../timeout/DeadlineQueue.js';
-import { computeEffectiveOptions } from './effectiveOptions.js';
 import { ResilienceScalingManager } from './ResilienceScalingManager.js';
-import { StrategyRuntime } from './StrategyRuntime.js';
+import { makeRuntime, never, track } from '../testing/runtimeFixture.js';
 import { backpressureOf, strategyMetricsOf } from './strategyReport.js';
-
-/** Observes a promise without awaiting it (and without leaving a rejection unhandled). */
-function track<T>(promise: Promise<T>) {
-  const state = { done: false, rejected: false, value: undefined as T | undefined, error: undefined as unknown };
-  promise.then(
-    (value) => Object.assign(state, { done: true, value }),
-    (error: unknown) => Object.assign(state, { done: true, rejected: true, error }),
-  );
-  return state;
-}
-
-const never = (): Promise<never> => new Promise<never>(() => undefined);
-
-/** A runtime built exactly as the manager builds it, without the manager around it. */
-function makeRuntime(def: StrategyDefinition, override?: StrategyLimits) {
-  const clock = new VirtualClock(1_000_000);
-  const strategy = resolveStrategyDefinition(def);
-  const runtime = new StrategyRuntime(strategy.id, strategy, computeEffectiveOptions(strategy, DEFAULT_SCALING_LIMITS, override), {
-    clock,
-    random: () => 0.5,
-    metricsWindowMs: 60_000,
-    createBreaker: (name, options, c) => new InMemoryCircuitBreaker(name, options, c),
-  });
-  /** Applies a new definition in place (what a registry update does through the manager). */
-  const reapply = (next: StrategyDefinition, o?: StrategyLimits): void => {
-    const s = resolveStrategyDefinition(next);
-    runtime.apply(s, computeEffectiveOptions(s, DEFAULT_SCALING_LIMITS, o));
-  };
-  return { clock, runtime, reapply };
-}
 
 describe('StrategyRuntime', () => {
   describe('caller abort in every gap of the retry loop', () => {
@@ -395,34 +360,6 @@ describe('StrategyRuntime', () => {
   });
 
   describe('leases, listeners, operation shapes, metrics', () => {
-    it('holds the lease until both abandoned operations settle (timeout, then caller abort during the retry) and releases it once', async () => {
-      const { clock, runtime } = makeRuntime({
-        id: 's', circuitBreaker: false, bulkhead: { maxConcurrency: 1, maxQueueSize: 0 },
-        timeout: { attemptTimeoutMs: 100 }, retry: { maxRetries: 3, backoff: 'fixed', baseDelayMs: 50 },
-      });
-      const ops = [deferred<string>(), deferred<string>()];
-      const controller = new AbortController();
-      const reason = new Error('caller gave up');
-      const call = track(runtime.execute(({ attempt }) => ops[attempt - 1]!.promise, { signal: controller.signal }));
-      await clock.advanceAsync(100); // attempt 1 times out
-      await clock.advanceAsync(50); // backoff, attempt 2 starts
-      controller.abort(reason);
-      await flushMicrotasks();
-      expect(call.error).toBe(reason);
-      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
-      expect(runtime.inFlight).toBe(0);
-      expect(runtime.bulkheadStatistics()!.running).toBe(1);
-      ops[0]!.resolve('late 1');
-      await flushMicrotasks();
-      expect(runtime.bulkheadStatistics()!.running).toBe(1);
-      ops[1]!.resolve('late 2');
-      await flushMicrotasks();
-      expect(runtime.bulkheadStatistics()!.running).toBe(0);
-      await expect(runtime.execute(() => 'next', undefined)).resolves.toBe('next');
-      expect(runtime.bulkheadStatistics()!.running).toBe(0);
-      expect(runtime.metrics).toMatchObject({ attempts: 3, timeouts: 1, aborted: 1, calls: 1, successes: 1 });
-    });
-
     it('a timeout and a success in the same tick: the timeout wins, the lease is released exactly once', async () => {
       const { clock, runtime } = makeRuntime({
         id: 's', circuitBreaker: false, retry: false, bulkhead: { maxConcurrency: 1, maxQueueSize: 0 }, timeout: { attemptTimeoutMs: 100 },

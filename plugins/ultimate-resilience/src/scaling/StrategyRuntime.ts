@@ -5,10 +5,9 @@ import {
   ResilienceTimeoutError,
   isBulkheadRejectedError,
   isCapacityExceededError,
-  isCircuitOpenError,
+  isPipelineRejection,
   isResilienceTimeoutError,
-  isInvalidConfigurationError,
-  isRateLimitedError,
+  markPipelineRejection,
   resolveBulkheadOptions,
   resolveCircuitBreakerOptions,
   withoutStack,
@@ -60,11 +59,6 @@ function inSet(set: ReadonlySet<string>, error: unknown): boolean {
   if (set.size === 0 || typeof error !== 'object' || error === null) return false;
   const { code, name } = error as { code?: unknown; name?: unknown };
   return (typeof code === 'string' && set.has(code)) || (typeof name === 'string' && set.has(name));
-}
-
-/** Errors produced by resilience itself are never retried or counted as downstream failures. */
-function isRejection(error: unknown): boolean {
-  return isCircuitOpenError(error) || isBulkheadRejectedError(error) || isRateLimitedError(error) || isInvalidConfigurationError(error);
 }
 
 function setCause(error: unknown, cause: unknown): void {
@@ -250,7 +244,7 @@ export class StrategyRuntime {
   execute<T>(operation: ResilientOperation<T>, options: ExecuteOptions | undefined): Promise<T> {
     if (options !== undefined) {
       const invalid = executeOptionsError(options);
-      if (invalid !== undefined) return rejectLater(invalid);
+      if (invalid !== undefined) return rejectLater(markPipelineRejection(invalid));
     }
     const startedAt = this.clock.now();
     const signal = options === undefined ? undefined : options.signal;
@@ -260,7 +254,9 @@ export class StrategyRuntime {
     }
     if (this.limiter !== undefined) {
       const waitMs = this.limiter.tryAcquire(startedAt);
-      if (waitMs > 0) return this.rejectAsync('rateLimited', withoutStack(() => new RateLimitedError(this.id, waitMs)), startedAt);
+      if (waitMs > 0) {
+        return this.rejectAsync('rateLimited', markPipelineRejection(withoutStack(() => new RateLimitedError(this.id, waitMs))), startedAt);
+      }
     }
     const bulkhead = this.bulkhead;
     let lease: BulkheadLease | undefined;
@@ -272,8 +268,8 @@ export class StrategyRuntime {
           lease = this.tryAcquireSlot(bulkhead, options);
         } catch (error) {
           // A partitioned bulkhead whose every partition is busy cannot take a new key.
-          if (isCapacityExceededError(error)) return this.rejectAsync('bulkhead', error, startedAt);
-          return rejectLater(error);
+          if (isCapacityExceededError(error)) return this.rejectAsync('bulkhead', markPipelineRejection(error), startedAt);
+          return rejectLater(markPipelineRejection(error));
         }
       }
       if (lease === undefined) return this.runQueued(operation, options, bulkhead, startedAt);
@@ -302,26 +298,9 @@ export class StrategyRuntime {
     const signal = options === undefined ? undefined : options.signal;
     const overallTimeoutMs = this.options.timeout.overallTimeoutMs;
     const overallDeadline = startedAt + overallTimeoutMs;
-    let waitSignal = signal;
-    let stopWaitDeadline: (() => void) | undefined;
-    if (overallTimeoutMs !== Infinity) {
-      const controller = new AbortController();
-      const timer = clock.setTimeout(
-        () => controller.abort(new ResilienceTimeoutError(overallTimeoutMs, 'overall', this.id)),
-        overallDeadline - clock.now(),
-      );
-      const onAbort = (): void => controller.abort(signal!.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      stopWaitDeadline = () => {
-        clock.clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      waitSignal = controller.signal;
-    }
-
     let lease: BulkheadLease;
     try {
-      lease = await this.acquireSlot(bulkhead, options, waitSignal);
+      lease = await this.waitForSlot(bulkhead, options, overallDeadline, overallTimeoutMs);
     } catch (error) {
       const now = clock.now();
       if (isBulkheadRejectedError(error)) return this.reject('bulkhead', error, now);
@@ -331,11 +310,9 @@ export class StrategyRuntime {
       }
       if (isResilienceTimeoutError(error)) {
         this.metrics.timeouts++;
-        return this.reject('bulkhead', error, now);
+        return this.reject('bulkhead', markPipelineRejection(error), now);
       }
       throw error;
-    } finally {
-      stopWaitDeadline?.();
     }
 
     const admittedAt = clock.now();
@@ -348,10 +325,75 @@ export class StrategyRuntime {
     if (admittedAt >= overallDeadline) {
       lease.release();
       this.metrics.timeouts++;
-      return this.reject('bulkhead', new ResilienceTimeoutError(overallTimeoutMs, 'overall', this.id), admittedAt);
+      return this.reject('bulkhead', markPipelineRejection(new ResilienceTimeoutError(overallTimeoutMs, 'overall', this.id)), admittedAt);
     }
     // Time spent queued counts against the overall timeout, not against the first attempt.
     return this.run(operation, options, lease, startedAt, admittedAt, undefined);
+  }
+
+  /**
+   * Waits in the bulkhead's queue for a slot, bounded by the caller's signal and by the overall
+   * deadline (time queued counts against the overall timeout). Rejects with the bulkhead's
+   * rejection, the caller's abort reason, or an overall {@link ResilienceTimeoutError}.
+   */
+  private async waitForSlot(bulkhead: Bulkhead, options: ExecuteOptions | undefined, overallDeadline: number, overallTimeoutMs: number): Promise<BulkheadLease> {
+    const signal = options === undefined ? undefined : options.signal;
+    if (overallTimeoutMs === Infinity) return this.acquireSlot(bulkhead, options, signal);
+    const clock = this.clock;
+    const controller = new AbortController();
+    const timer = clock.setTimeout(
+      () => controller.abort(new ResilienceTimeoutError(overallTimeoutMs, 'overall', this.id)),
+      overallDeadline - clock.now(),
+    );
+    const onAbort = (): void => controller.abort(signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.acquireSlot(bulkhead, options, controller.signal);
+    } finally {
+      clock.clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Gets a slot for a retry whose predecessor's abandoned operation still holds the call's one
+   * (see {@link CallState}): at once if one is free, else by queueing like a new call. When none
+   * can be had (queue full, queue or overall timeout) the retry is not made and the call fails
+   * with its last downstream error; a caller's abort ends it with the abort reason. Returns
+   * whether it had to wait.
+   */
+  private async retakeSlot(call: CallState, options: ExecuteOptions | undefined, overallDeadline: number, overallTimeoutMs: number): Promise<boolean> {
+    const bulkhead = this.bulkhead;
+    // Switched off meanwhile (the old bulkhead is retired once idle): nothing to take.
+    if (bulkhead === undefined) return false;
+    const signal = call.signal;
+    let lease: BulkheadLease | undefined;
+    try {
+      lease = this.tryAcquireSlot(bulkhead, options);
+      if (lease !== undefined) {
+        call.lease = lease;
+        return false;
+      }
+      call.waitingForSlot = true;
+      lease = await this.waitForSlot(bulkhead, options, overallDeadline, overallTimeoutMs);
+    } catch (error) {
+      if (signal !== undefined && signal.aborted && error === signal.reason) throw error;
+      this.metrics.retrySlotRefused++;
+      throw call.lastError;
+    } finally {
+      call.waitingForSlot = false;
+    }
+    if (signal !== undefined && signal.aborted) {
+      lease.release();
+      throw signal.reason;
+    }
+    if (this.clock.now() >= overallDeadline) {
+      lease.release();
+      this.metrics.retrySlotRefused++;
+      throw call.lastError;
+    }
+    call.lease = lease;
+    return true;
   }
 
   /** The retry loop: breaker permission, timed attempt, outcome, backoff; releases the lease once. */
@@ -366,7 +408,7 @@ export class StrategyRuntime {
     const clock = this.clock;
     const metrics = this.metrics;
     const signal = options === undefined ? undefined : options.signal;
-    const call = new CallState(lease, signal);
+    const call = new CallState(lease, signal, metrics);
     this.inFlight++;
     try {
       const retry = this.options.retry;
@@ -410,15 +452,19 @@ export class StrategyRuntime {
           attempt.finish();
           const now = clock.now();
           const duration = now - attemptStart;
-          if (attempt.abandonedBy !== undefined) call.holdUntilSettled(attempt);
-          if (signal !== undefined && signal.aborted && error === signal.reason) {
+          if (attempt.runningAbandoned) call.holdUntilSettled(attempt);
+          // Aborted by the caller: the race rejected with the reason, or the operation threw
+          // after the caller aborted during its synchronous part.
+          if (signal !== undefined && signal.aborted && (error === signal.reason || attempt.abandonedBy === signal.reason)) {
             breaker?.releasePermission(permit);
-            throw error;
+            throw signal.reason;
           }
           const timedOut = attempt.abandonedBy !== undefined && error === attempt.abandonedBy;
           if (timedOut) metrics.timeouts++;
           metrics.latency.record(duration, now);
-          if (inSet(this.strategy.ignoredErrors, error) || isRejection(error)) {
+          // Only rejections a resilience primitive raised itself (a nested pipeline's) pass
+          // through uncounted; an error that merely carries such a code is the downstream's.
+          if (inSet(this.strategy.ignoredErrors, error) || isPipelineRejection(error)) {
             breaker?.releasePermission(permit);
             call.passThrough = true;
             throw error;
@@ -443,8 +489,9 @@ export class StrategyRuntime {
           if (now + delay >= overallDeadline) throw error;
           call.current = undefined;
           if (delay > 0) await call.sleep(clock, delay);
+          const waited = call.needsSlot && (await this.retakeSlot(call, options, overallDeadline, overallTimeoutMs));
           metrics.retried(now);
-          attemptStart = delay > 0 ? clock.now() : now;
+          attemptStart = delay > 0 || waited ? clock.now() : now;
         }
       }
     } catch (error) {
@@ -474,7 +521,11 @@ export class StrategyRuntime {
     hasSignal: boolean,
   ): Promise<T> | T {
     const returned = operation(attempt);
-    if (!isThenable(returned)) return returned;
+    if (!isThenable(returned)) {
+      // The caller aborted while the operation ran synchronously: the value comes too late.
+      if (attempt.abandonedBy !== undefined) throw attempt.abandonedBy;
+      return returned;
+    }
     const result = returned instanceof Promise ? returned : Promise.resolve(returned);
     const attemptDeadline = start + attemptTimeoutMs;
     const deadline = attemptDeadline <= overallDeadline ? attemptDeadline : overallDeadline;

@@ -63,6 +63,8 @@ export function strategyMetricsOf(runtime: StrategyRuntime, now: number): Record
     aborted: m.aborted,
     fallbacks: m.fallbacks,
     retryBudgetExhausted: m.retryBudgetExhausted,
+    retrySlotRefused: m.retrySlotRefused,
+    abandonedRunning: m.abandonedRunning,
     rejected: {
       circuitOpen: m.rejectedCircuitOpen,
       bulkhead: m.rejectedBulkhead,

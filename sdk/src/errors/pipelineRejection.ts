@@ -1,0 +1,49 @@
+/**
+ * Which errors a resilience primitive produced itself, as opposed to errors that merely look
+ * like them. A downstream can copy any `code` string (a remote error mapped to
+ * `ERR_CIRCUIT_OPEN`, or even `new CircuitOpenError(...)` built by a client library); if the
+ * pipeline trusted the code, such a downstream would never be counted as failing and could keep
+ * its breaker closed for good. So the primitives mark the rejections they raise (an open
+ * breaker, a full bulkhead, a rate limit, a refused argument) in a registry of identities, and
+ * the pipeline passes an error through uncounted only when it carries that mark — as it does
+ * when a nested pipeline's rejection comes out of an operation.
+ *
+ * The registry is a `WeakSet` kept on `globalThis` under a `Symbol.for` key, so duplicate copies
+ * of the SDK in one process share it (like the `code`-based guards, it works across copies) and
+ * a marked error is collected with the error itself.
+ */
+
+const REGISTRY_KEY = Symbol.for('@datawarehouse/sdk/pipeline-rejections@6');
+
+type RegistryHolder = { [REGISTRY_KEY]?: WeakSet<object> };
+
+const holder = globalThis as RegistryHolder;
+const marked: WeakSet<object> = (holder[REGISTRY_KEY] ??= new WeakSet<object>());
+
+/**
+ * Marks `error` as a rejection raised by a resilience primitive (breaker, bulkhead, rate
+ * limiter, argument check), then returns it. Primitives call this where they refuse a call;
+ * application code has no reason to.
+ * @since 6.0.0
+ */
+export function markPipelineRejection<E>(error: E): E {
+  if (typeof error === 'object' && error !== null) marked.add(error);
+  return error;
+}
+
+/**
+ * Whether `error` is a rejection raised by a resilience primitive of this SDK (any copy of it
+ * in the process) — not a downstream error that only carries the same `code`. The pipeline
+ * never counts such a rejection as a downstream failure; every other error is counted unless
+ * the strategy's predicates say otherwise.
+ *
+ * @example
+ * ```ts
+ * try { await resilience.executeWithResilience('orders', op); }
+ * catch (e) { if (isPipelineRejection(e)) shed(); else report(e); }
+ * ```
+ * @since 6.0.0
+ */
+export function isPipelineRejection(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && marked.has(error);
+}
