@@ -11,6 +11,7 @@ export * from './kernel/PluginRecord.js';
 export * from './kernel/orderPlugins.js';
 export * from './registry/errors.js';
 export * from './registry/SubsystemRegistry.js';
+export * from './registry/LimitsTransaction.js';
 export * from './registry/ServiceDirectory.js';
 export * from './registry/ServiceRegistry.js';
 export * from './registry/validateLimitsPatch.js';

@@ -7,6 +7,7 @@ export * from './time/VirtualClock.js';
 export * from './config/validate.js';
 export * from './scaling/ScalingLimits.js';
 export * from './scaling/IOperableSubsystem.js';
+export * from './scaling/IConfigurableSubsystem.js';
 export * from './resilience/ResilienceOptions.js';
 export * from './breaker/ICircuitBreaker.js';
 export * from './bulkhead/IBulkheadIsolation.js';

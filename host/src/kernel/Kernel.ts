@@ -1,5 +1,5 @@
 import {
-  ClockToken, FederatedMessageBusToken, InMemoryFederation, InvalidConfigurationError, SDK_VERSION,
+  ClockToken, FederatedMessageBusToken, InMemoryFederation, SDK_VERSION,
   SdkCompatibility, SubsystemRegistryToken, silentLogger, systemClock,
 } from '@datawarehouse/sdk';
 import type {
@@ -11,9 +11,8 @@ import { validateHostConfig } from '../config/validateHostConfig.js';
 import { scopedLogger } from '../logging/scopedLogger.js';
 import { ServiceDirectory } from '../registry/ServiceDirectory.js';
 import { ServiceRegistry } from '../registry/ServiceRegistry.js';
-import { SubsystemNotFoundError } from '../registry/errors.js';
+import { LimitsTransaction } from '../registry/LimitsTransaction.js';
 import { SubsystemRegistry } from '../registry/SubsystemRegistry.js';
-import { validateLimitsPatch } from '../registry/validateLimitsPatch.js';
 import { DuplicatePluginError, KernelStateError, PluginInitFailedError, PluginStartFailedError, describeCause, PluginStartupTimeoutError } from './errors.js';
 import { runWithTimeout } from './runWithTimeout.js';
 import { orderPlugins } from './orderPlugins.js';
@@ -68,6 +67,7 @@ export class Kernel {
   readonly services: ServiceDirectory;
   readonly bus: HostMessageBus;
   private readonly loader: PluginLoader;
+  private readonly limits: LimitsTransaction;
   private readonly source: string | undefined;
   private readonly federation: InMemoryFederation | undefined;
   private records: PluginRecord[] = [];
@@ -86,6 +86,7 @@ export class Kernel {
     this.logger = options.logger ?? silentLogger;
     this.loader = new PluginLoader({ baseDir: options.baseDir, importModule: options.importModule, source: options.source });
     this.subsystems = new SubsystemRegistry(scopedLogger(this.logger, 'subsystems'));
+    this.limits = new LimitsTransaction(this.subsystems, scopedLogger(this.logger, 'subsystems'));
     this.services = new ServiceDirectory();
     let transport = options.messageBus;
     if (transport === undefined) {
@@ -149,54 +150,19 @@ export class Kernel {
 
   /**
    * Applies a `subsystems` section (from the configuration or a reload) through the
-   * registry, all or nothing: every section is validated and every subsystem looked up first;
-   * if a subsystem then refuses its limits, those already applied are rolled back to their
-   * previous limits. Resolves to the limits now in force by name.
+   * registry, declaratively and all or nothing (see {@link LimitsTransaction}): the section's
+   * fields are set, fields the previous section set and this one drops go back to their value
+   * from before the first section, everything is validated first, and a subsystem refusing
+   * its part leaves every subsystem exactly as it was. Resolves to the limits now in force by name.
    * @throws {@link InvalidConfigurationError} with the field prefixed `subsystems.<name>.`,
-   * or `ERR_SUBSYSTEM_NOT_FOUND`; the subsystems are then as they were (a rollback that itself
+   * or `ERR_SUBSYSTEM_NOT_FOUND`; the subsystems are then as they were (a restore that itself
    * fails is logged).
    */
-  async applySubsystemLimitsAsync(
+  applySubsystemLimitsAsync(
     section: Readonly<Record<string, Partial<ScalingLimits>>>,
     source: string | undefined = this.source,
   ): Promise<Record<string, ScalingLimits>> {
-    const names = Object.keys(section);
-    // Dry run: nothing is applied unless every entry names a registered subsystem with valid limits.
-    const previous = new Map<string, ScalingLimits>();
-    for (const name of names) {
-      const subsystem = this.subsystems.get(name);
-      if (subsystem === undefined) throw new SubsystemNotFoundError(name, this.subsystems.names());
-      previous.set(name, { ...subsystem.currentLimits });
-      validateLimitsPatch(`subsystems.${name}`, section[name], source);
-    }
-    const applied: Record<string, ScalingLimits> = Object.create(null) as Record<string, ScalingLimits>;
-    const done: string[] = [];
-    for (const name of names) {
-      try {
-        applied[name] = await this.subsystems.reconfigureAsync(name, section[name] as Partial<ScalingLimits>, source);
-        done.push(name);
-      } catch (e) {
-        await this.rollbackLimitsAsync(done, previous, source);
-        if (e instanceof InvalidConfigurationError) {
-          throw new InvalidConfigurationError(`subsystems.${name}.${e.field}`, e.value, e.expected, source ?? e.source);
-        }
-        throw e;
-      }
-    }
-    return { ...applied };
-  }
-
-  /** Re-applies the limits `names` had before a section failed part-way, latest first. */
-  private async rollbackLimitsAsync(names: readonly string[], previous: ReadonlyMap<string, ScalingLimits>, source: string | undefined): Promise<void> {
-    for (const name of [...names].reverse()) {
-      const limits = previous.get(name);
-      if (limits === undefined) continue;
-      try {
-        await this.subsystems.reconfigureAsync(name, limits, source);
-      } catch (error) {
-        this.logger.error('could not roll back subsystem limits after a rejected section', { subsystem: name, error: describeCause(error) });
-      }
-    }
+    return this.limits.applyAsync(section, source);
   }
 
   /**

@@ -1,4 +1,6 @@
-import { InvalidConfigurationError, SdkCompatibility, isOperableSubsystem, silentLogger, validateObject, validateString } from '@datawarehouse/sdk';
+import {
+  InvalidConfigurationError, SdkCompatibility, isConfigurableSubsystem, isOperableSubsystem, silentLogger, validateObject, validateString,
+} from '@datawarehouse/sdk';
 import type {
   SubsystemActionInfo,
   BackpressureState, Disposable, IScalableSubsystem, ISubsystemRegistry, Logger, ScalingLimits, ScalingMetrics,
@@ -15,7 +17,13 @@ export interface SubsystemSnapshot {
   /** Plugin that registered it (`host` for the host's own). */
   readonly owner: string;
   readonly backpressure: BackpressureState;
+  /** The limits in force (inherited values included). */
   readonly limits: ScalingLimits;
+  /**
+   * What was set explicitly, for a subsystem that tells (`IConfigurableSubsystem`); edit
+   * and write this back to change a value without turning inherited ones into explicit ones.
+   */
+  readonly configured?: Partial<ScalingLimits>;
   readonly metrics: ScalingMetrics;
 }
 
@@ -97,6 +105,7 @@ export class SubsystemRegistry implements ISubsystemRegistry {
       owner: entry.owner,
       backpressure: s.currentBackpressureState,
       limits: s.currentLimits,
+      ...(isConfigurableSubsystem(s) && { configured: s.configuredLimits }),
       metrics: s.getScalingMetrics(),
     };
   }
@@ -109,18 +118,37 @@ export class SubsystemRegistry implements ISubsystemRegistry {
    * first bad field (nothing is applied then).
    */
   reconfigureAsync(name: string, limits: Partial<ScalingLimits>, source?: string): Promise<ScalingLimits> {
+    return this.enqueue(name, limits, source, false);
+  }
+
+  /**
+   * Validates `limits` and makes them the whole explicit configuration of a subsystem that
+   * implements `IConfigurableSubsystem` (what they leave out goes back to its default or
+   * inherited value); serialized with {@link SubsystemRegistry.reconfigureAsync}.
+   * @throws {@link SubsystemNotFoundError}; {@link InvalidConfigurationError} naming the first
+   * bad field, or field `subsystem` when the subsystem cannot replace its limits.
+   */
+  replaceAsync(name: string, limits: Partial<ScalingLimits>, source?: string): Promise<ScalingLimits> {
+    return this.enqueue(name, limits, source, true);
+  }
+
+  private enqueue(name: string, limits: Partial<ScalingLimits>, source: string | undefined, replace: boolean): Promise<ScalingLimits> {
     let entry: Entry;
     let patch: Partial<ScalingLimits>;
     try {
       entry = this.require(name);
-      patch = validateLimitsPatch('', limits, source);
+      patch = validateLimitsPatch('', limits, source, { allowEmpty: replace });
+      if (replace && !isConfigurableSubsystem(entry.subsystem)) {
+        throw new InvalidConfigurationError('subsystem', name, 'a subsystem that can replace its limits (IConfigurableSubsystem)', source);
+      }
     } catch (e) {
       return Promise.reject(e);
     }
     const run = async (): Promise<ScalingLimits> => {
+      const s = entry.subsystem;
       if (this.entries.get(name) !== entry) throw new SubsystemNotFoundError(name, this.names());
-      const result = await entry.subsystem.reconfigureLimitsAsync(patch);
-      this.logger.info('subsystem reconfigured', { subsystem: name, source: source ?? 'code', patch });
+      const result = replace && isConfigurableSubsystem(s) ? await s.replaceLimitsAsync(patch) : await s.reconfigureLimitsAsync(patch);
+      this.logger.info(replace ? 'subsystem limits replaced' : 'subsystem reconfigured', { subsystem: name, source: source ?? 'code', patch });
       return result;
     };
     const next = entry.tail.then(run, run);

@@ -16,6 +16,15 @@ const NUMERIC_MIN: Readonly<Record<string, number>> = {
   maxConcurrentOperations: 1, maxQueueDepth: 0, maxCacheEntries: 1, maxMemoryBytes: 1,
 };
 
+/** Options of {@link validateLimitsPatch}. @since 6.0.0 */
+export interface ValidateLimitsPatchOptions {
+  /**
+   * Accept `{}`: a whole configuration (a replacement, a `subsystems` entry of a file) may be
+   * empty, a patch may not. Default `false`.
+   */
+  readonly allowEmpty?: boolean;
+}
+
 /**
  * Validates the shape of a partial {@link ScalingLimits} (from code, the admin API or a
  * config file) before it reaches a subsystem: a non-empty object of known keys, positive
@@ -26,9 +35,9 @@ const NUMERIC_MIN: Readonly<Record<string, number>> = {
  * @param source - where the value came from (file path, `admin API`), carried by the error.
  * @throws {@link InvalidConfigurationError} naming the first bad field.
  */
-export function validateLimitsPatch(field: string, value: unknown, source?: string): Partial<ScalingLimits> {
+export function validateLimitsPatch(field: string, value: unknown, source?: string, options: ValidateLimitsPatchOptions = {}): Partial<ScalingLimits> {
   try {
-    return validateShape(field, value);
+    return validateShape(field, value, options.allowEmpty === true);
   } catch (e) {
     if (e instanceof InvalidConfigurationError && source !== undefined && e.source === undefined) {
       throw new InvalidConfigurationError(e.field, e.value, e.expected, source);
@@ -37,9 +46,9 @@ export function validateLimitsPatch(field: string, value: unknown, source?: stri
   }
 }
 
-function validateShape(field: string, value: unknown): Partial<ScalingLimits> {
+function validateShape(field: string, value: unknown, allowEmpty: boolean): Partial<ScalingLimits> {
   const obj = validateObject(field || 'limits', value);
-  if (Object.keys(obj).length === 0) {
+  if (Object.keys(obj).length === 0 && !allowEmpty) {
     throw new InvalidConfigurationError(field || 'limits', obj, `an object with at least one of ${LIMIT_KEYS.join(', ')}`);
   }
   rejectUnknownKeys(field, obj, LIMIT_KEYS);

@@ -31,6 +31,11 @@ export class AdaptationSettings {
     return this.resolved;
   }
 
+  /** `ScalingLimits.adaptation` as set (the fields given so far, not the resolved defaults). */
+  get configured(): Readonly<Record<string, unknown>> {
+    return this.input;
+  }
+
   /** Whether any strategy adapts (globally enabled, or enabled for one strategy). */
   get active(): boolean {
     if (this.resolved.enabled) return true;
@@ -39,16 +44,17 @@ export class AdaptationSettings {
   }
 
   /**
-   * Validates a partial `adaptation` (merged over the current one) and every strategy's
-   * override, without applying anything.
+   * Validates a partial `adaptation` (merged over `base`, by default the current one) and
+   * every strategy's override, without applying anything.
    * @throws {@link InvalidConfigurationError} naming `adaptation.<field>` or `strategies.<id>.adaptive.<field>`.
    */
   prepare(
     adaptation: unknown,
     strategies: readonly ResolvedStrategy[],
     overrides: ReadonlyMap<string, StrategyLimits>,
+    base: Readonly<Record<string, unknown>> = this.input,
   ): PreparedAdaptation {
-    const input = adaptation === undefined ? this.input : Object.freeze({ ...this.input, ...validateObject('adaptation', adaptation) });
+    const input = adaptation === undefined ? base : Object.freeze({ ...base, ...validateObject('adaptation', adaptation) });
     const global = resolveAdaptationOptions(input, 'adaptation');
     const byStrategy = new Map<string, AdaptationOptions | Error>();
     for (const strategy of strategies) byStrategy.set(strategy.id, this.resolve(strategy, global, overrides.get(strategy.id)));

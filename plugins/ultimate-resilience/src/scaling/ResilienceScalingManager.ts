@@ -18,6 +18,7 @@ import type {
   Clock,
   ExecuteOptions,
   ICircuitBreaker,
+  IConfigurableSubsystem,
   IOperableSubsystem,
   IResilienceService,
   IScalableSubsystem,
@@ -35,8 +36,10 @@ import type { PreparedAdaptation } from '../adaptive/AdaptationSettings.js';
 import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
 import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
 import { computeEffectiveOptions } from './effectiveOptions.js';
-import { DEFAULT_NUMERIC_LIMITS, mergeNumericLimits, mergeStrategyOverrides, unknownStrategyField } from './limits.js';
+import { DEFAULT_NUMERIC_LIMITS, configuredLimitsOf, strategyLimitsOf } from './limits.js';
 import type { NumericLimits } from './limits.js';
+import { planLimits } from './LimitsPlan.js';
+import type { LimitsPlan } from './LimitsPlan.js';
 import { StrategyRuntime } from './StrategyRuntime.js';
 import { backpressureOf, strategyMetricsOf } from './strategyReport.js';
 
@@ -93,7 +96,7 @@ export interface ResilienceScalingManagerEvents {
  * @since 6.0.0
  */
 @SdkCompatibility('6.0.0')
-export class ResilienceScalingManager implements IScalableSubsystem, IResilienceService, IOperableSubsystem {
+export class ResilienceScalingManager implements IScalableSubsystem, IConfigurableSubsystem, IResilienceService, IOperableSubsystem {
   readonly name = 'resilience';
   /** Typed events (eventemitter3). */
   readonly events = new EventEmitter<ResilienceScalingManagerEvents>();
@@ -174,25 +177,16 @@ export class ResilienceScalingManager implements IScalableSubsystem, IResilience
   }
 
 
-  /** The limits in force, with every registered strategy's effective options. */
+  /**
+   * The limits in force, with every registered strategy's effective options (what it inherits
+   * included). Written back through `reconfigureLimitsAsync` it changes no value, but turns
+   * every value into an explicit one; {@link configuredLimits} is what was set.
+   */
   get currentLimits(): ScalingLimits {
     const strategies: Record<string, StrategyLimits> = {};
     for (const strategy of this.registry.list()) {
       const runtime = this.runtimes.get(strategy.id);
-      const effective = runtime?.options ?? computeEffectiveOptions(strategy, this.numeric, this.overrides.get(strategy.id));
-      strategies[strategy.id] = {
-        ...(effective.circuitBreaker && { circuitBreaker: effective.circuitBreaker }),
-        ...(effective.bulkhead && {
-          bulkhead: {
-            maxConcurrency: effective.bulkhead.maxConcurrency,
-            maxQueueSize: effective.bulkhead.maxQueueSize,
-            queueTimeoutMs: effective.bulkhead.queueTimeoutMs,
-          },
-        }),
-        ...(effective.retry && { retry: effective.retry }),
-        timeout: effective.timeout,
-        shareState: effective.shareState,
-      };
+      strategies[strategy.id] = strategyLimitsOf(runtime?.options ?? computeEffectiveOptions(strategy, this.numeric, this.overrides.get(strategy.id)));
     }
     return {
       ...this.numeric,
@@ -269,9 +263,36 @@ export class ResilienceScalingManager implements IScalableSubsystem, IResilience
    */
   async reconfigureLimitsAsync(limits: Partial<ScalingLimits>): Promise<ScalingLimits> {
     this.applyLimits(limits);
-    const result = this.currentLimits;
-    this.events.emit('limitsChanged', result);
-    return result;
+    return this.limitsChanged();
+  }
+
+  /**
+   * What was set: the four numeric limits, the per-strategy overrides (`strategies`) and the
+   * `adaptation` fields given so far. A strategy absent from `strategies` inherits everything;
+   * `replaceLimitsAsync(configuredLimits)` changes nothing.
+   */
+  get configuredLimits(): Partial<ScalingLimits> {
+    return configuredLimitsOf(this.numeric, this.overrides, this.adaptation.configured);
+  }
+
+  /**
+   * Checks `limits` as {@link replaceLimitsAsync} would, applying nothing.
+   * @throws {@link InvalidConfigurationError} naming the field.
+   */
+  validateReplacement(limits: Partial<ScalingLimits>): void {
+    this.planLimits(limits, 'replace');
+  }
+
+  /**
+   * Makes `limits` the whole explicit configuration, in place, as `reconfigureLimitsAsync`
+   * does: a numeric limit it leaves out goes back to its default, a strategy it does not list
+   * loses its override (and follows the global limits again), and `adaptation` is exactly
+   * the fields it gives. Validated first; nothing is applied when a field is invalid.
+   * @throws {@link InvalidConfigurationError} naming the field.
+   */
+  async replaceLimitsAsync(limits: Partial<ScalingLimits>): Promise<ScalingLimits> {
+    this.commitLimits(this.planLimits(limits, 'replace'));
+    return this.limitsChanged();
   }
 
   /** Operator actions: `trip`, `isolate` and `reset` of one strategy's circuit. */
@@ -359,27 +380,25 @@ export class ResilienceScalingManager implements IScalableSubsystem, IResilience
   }
 
   private applyLimits(input: Partial<ScalingLimits>): void {
-    // Validate everything against a copy; commit only when all is valid.
-    const numeric = mergeNumericLimits(this.numeric, input);
-    const overrides = mergeStrategyOverrides(this.overrides, input.strategies);
-    if (input.strategies !== undefined) {
-      for (const id of Object.keys(input.strategies)) if (!this.registry.has(id)) throw unknownStrategyField(id);
-    }
-    if (numeric.maxCacheEntries < this.registry.size) {
-      throw new InvalidConfigurationError('maxCacheEntries', numeric.maxCacheEntries, `an integer >= the ${this.registry.size} registered strategies`);
-    }
-    const adaptation = this.adaptation.prepare(input.adaptation, this.registry.list(), overrides);
-    const planned: [StrategyRuntime, ResolvedStrategy, ReturnType<typeof computeEffectiveOptions>][] = [];
-    for (const strategy of this.registry.list()) {
-      const effective = computeEffectiveOptions(strategy, numeric, overrides.get(strategy.id));
-      const runtime = this.runtimes.get(strategy.id);
-      if (runtime !== undefined) planned.push([runtime, strategy, effective]);
-    }
-    this.numeric = numeric;
-    this.overrides = overrides;
-    this.registry.setMaxStrategies(numeric.maxCacheEntries);
-    for (const [runtime, strategy, effective] of planned) runtime.apply(strategy, effective);
-    this.configureAdaptation(adaptation);
+    this.commitLimits(this.planLimits(input, 'merge'));
+  }
+
+  private limitsChanged(): ScalingLimits {
+    const result = this.currentLimits;
+    this.events.emit('limitsChanged', result);
+    return result;
+  }
+
+  private planLimits(input: Partial<ScalingLimits>, mode: 'merge' | 'replace'): LimitsPlan<StrategyRuntime> {
+    return planLimits({ numeric: this.numeric, overrides: this.overrides, registry: this.registry, adaptation: this.adaptation, runtimes: this.runtimes }, input, mode);
+  }
+
+  private commitLimits(plan: LimitsPlan<StrategyRuntime>): void {
+    this.numeric = plan.numeric;
+    this.overrides = plan.overrides;
+    this.registry.setMaxStrategies(plan.numeric.maxCacheEntries);
+    for (const [runtime, strategy, effective] of plan.runtimes) runtime.apply(strategy, effective);
+    this.configureAdaptation(plan.adaptation);
   }
 
   private configureAdaptation(prepared: PreparedAdaptation): void {

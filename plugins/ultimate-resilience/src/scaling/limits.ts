@@ -6,6 +6,7 @@ import {
   validateObject,
 } from '@datawarehouse/sdk';
 import type { ScalingLimits, StrategyLimits } from '@datawarehouse/sdk';
+import type { EffectiveOptions } from './effectiveOptions.js';
 
 const LIMIT_KEYS = ['maxConcurrentOperations', 'maxQueueDepth', 'maxCacheEntries', 'maxMemoryBytes', 'strategies', 'adaptation'] as const;
 const STRATEGY_LIMIT_KEYS = ['circuitBreaker', 'bulkhead', 'retry', 'timeout', 'adaptive', 'shareState'] as const;
@@ -85,4 +86,42 @@ export function mergeStrategyOverrides(
 /** @internal */
 export function unknownStrategyField(id: string): InvalidConfigurationError {
   return new InvalidConfigurationError(`strategies.${id}`, id, 'the id of a registered strategy');
+}
+
+/**
+ * What a strategy reports in `currentLimits.strategies[id]`: its effective options, in the
+ * shape a `strategies.<id>` override takes (so the report can be written back as it is).
+ * @internal
+ */
+export function strategyLimitsOf(effective: EffectiveOptions): StrategyLimits {
+  return {
+    ...(effective.circuitBreaker && { circuitBreaker: effective.circuitBreaker }),
+    ...(effective.bulkhead && {
+      bulkhead: {
+        maxConcurrency: effective.bulkhead.maxConcurrency,
+        maxQueueSize: effective.bulkhead.maxQueueSize,
+        queueTimeoutMs: effective.bulkhead.queueTimeoutMs,
+      },
+    }),
+    ...(effective.retry && { retry: effective.retry }),
+    timeout: effective.timeout,
+    shareState: effective.shareState,
+  };
+}
+
+/**
+ * The explicit configuration: the numeric limits, the strategies' overrides and the
+ * `adaptation` fields as set, each section present only when it holds something.
+ * @internal
+ */
+export function configuredLimitsOf(
+  numeric: NumericLimits,
+  overrides: ReadonlyMap<string, StrategyLimits>,
+  adaptation: Readonly<Record<string, unknown>>,
+): Partial<ScalingLimits> {
+  return {
+    ...numeric,
+    ...(overrides.size > 0 && { strategies: Object.fromEntries(overrides) }),
+    ...(Object.keys(adaptation).length > 0 && { adaptation: { ...adaptation } }),
+  };
 }
