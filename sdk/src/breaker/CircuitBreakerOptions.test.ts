@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CIRCUIT_BREAKER_OPTIONS, resolveCircuitBreakerOptions } from './CircuitBreakerOptions.js';
+import { DEFAULT_CIRCUIT_BREAKER_OPTIONS, MAX_BREAK_DURATION_MS, resolveCircuitBreakerOptions } from './CircuitBreakerOptions.js';
 import { requireConfigError } from '../testing/index.js';
 
 describe('resolveCircuitBreakerOptions', () => {
@@ -56,6 +56,9 @@ describe('resolveCircuitBreakerOptions', () => {
     [{ windowBuckets: 1001 }, 'circuitBreaker.windowBuckets'],
     [{ breakDurationMs: -5 }, 'circuitBreaker.breakDurationMs'],
     [{ breakDurationMs: 0 }, 'circuitBreaker.breakDurationMs'],
+    [{ breakDurationMs: MAX_BREAK_DURATION_MS + 1 }, 'circuitBreaker.breakDurationMs'],
+    [{ breakDurationMs: Number.MAX_VALUE }, 'circuitBreaker.breakDurationMs'],
+    [{ breakDurationMs: Infinity }, 'circuitBreaker.breakDurationMs'],
     [{ halfOpenMaxAttempts: 0 }, 'circuitBreaker.halfOpenMaxAttempts'],
     [{ halfOpenSuccessThreshold: 1.2 }, 'circuitBreaker.halfOpenSuccessThreshold'],
     [{ slowCallDurationMs: 0 }, 'circuitBreaker.slowCallDurationMs'],
@@ -74,5 +77,14 @@ describe('resolveCircuitBreakerOptions', () => {
     expect(requireConfigError(() => resolveCircuitBreakerOptions([])).field).toBe('circuitBreaker');
     expect(requireConfigError(() => resolveCircuitBreakerOptions({ windowBuckets: 0 }, 'strategies.db.circuitBreaker')).field)
       .toBe('strategies.db.circuitBreaker.windowBuckets');
+  });
+
+  it('accepts a break of up to 365 days (the longest other nodes accept) and names the bound when refusing a longer one', () => {
+    expect(MAX_BREAK_DURATION_MS).toBe(365 * 24 * 3_600_000);
+    expect(resolveCircuitBreakerOptions({ breakDurationMs: MAX_BREAK_DURATION_MS }).breakDurationMs).toBe(MAX_BREAK_DURATION_MS);
+    const e = requireConfigError(() => resolveCircuitBreakerOptions({ breakDurationMs: Number.MAX_VALUE }, 'strategies.db.circuitBreaker'));
+    expect(e.code).toBe('ERR_INVALID_CONFIGURATION');
+    expect(e.field).toBe('strategies.db.circuitBreaker.breakDurationMs');
+    expect(e.message).toContain(String(MAX_BREAK_DURATION_MS));
   });
 });

@@ -51,12 +51,22 @@ export const CIRCUIT_BREAKER_OPTION_KEYS: readonly (keyof CircuitBreakerOptions)
 const MAX_WINDOW_BUCKETS = 1000;
 
 /**
+ * Longest `breakDurationMs` accepted, ms: 365 days. It is also the longest break a node
+ * accepts from another one (the distributed circuit state drops an entry with more break
+ * left), so any break that configuration allows replicates to the whole cluster. A longer
+ * "break" is an operator hold: use `isolate()`.
+ * @since 6.0.0
+ */
+export const MAX_BREAK_DURATION_MS = 365 * 24 * 3_600_000;
+
+/**
  * Validates a partial {@link CircuitBreakerOptions} over `base` and returns the frozen, fully
  * resolved options. `input` may be `undefined` (→ `base`). A key whose value is `undefined` is
  * treated as absent, except `slowCallDurationMs`, where `undefined` (or `null`, for JSON
  * sources) explicitly disables slow-call detection. `base` is trusted (it is the defaults or
  * an earlier result of this function). Ranges: counts are integers >= 1, `windowBuckets`
- * 1..1000, rates in (0, 1], `samplingWindowMs` a finite number >= 1, other durations finite > 0.
+ * 1..1000, rates in (0, 1], `samplingWindowMs` a finite number >= 1, `breakDurationMs` in
+ * (0, {@link MAX_BREAK_DURATION_MS}] (365 days), `slowCallDurationMs` finite > 0.
  *
  * @param input - the partial options (from code, a config file or the admin API).
  * @param field - dotted path used in error messages. Default `circuitBreaker`.
@@ -84,7 +94,13 @@ export function resolveCircuitBreakerOptions(
     check: (name: string, value: unknown) => CircuitBreakerOptions[K],
   ): CircuitBreakerOptions[K] => (obj[key] === undefined ? base[key] : check(f(key), obj[key]));
   const rate = (name: string, v: unknown): number => validateNumber(name, v, 0, 1, true);
-  const positiveMs = (name: string, v: unknown): number => validateNumber(name, v, 0, Number.MAX_VALUE, true);
+  const breakMs = (name: string, v: unknown): number => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > MAX_BREAK_DURATION_MS) {
+      throw new InvalidConfigurationError(name, v,
+        `a duration in ms > 0 and <= ${MAX_BREAK_DURATION_MS} (365 days, the longest break other nodes accept; use isolate() to hold a circuit open)`);
+    }
+    return v;
+  };
 
   return Object.freeze({
     mode: pick('mode', (name, v) => validateEnum(name, v, CIRCUIT_BREAKER_MODES)),
@@ -94,7 +110,7 @@ export function resolveCircuitBreakerOptions(
     // At least 1 ms: sub-millisecond windows would make bucket indices lose precision.
     samplingWindowMs: pick('samplingWindowMs', (name, v) => validateNumber(name, v, 1)),
     windowBuckets: pick('windowBuckets', (name, v) => validateInteger(name, v, 1, MAX_WINDOW_BUCKETS)),
-    breakDurationMs: pick('breakDurationMs', positiveMs),
+    breakDurationMs: pick('breakDurationMs', breakMs),
     halfOpenMaxAttempts: pick('halfOpenMaxAttempts', (name, v) => validateInteger(name, v, 1)),
     halfOpenSuccessThreshold: pick('halfOpenSuccessThreshold', (name, v) => validateInteger(name, v, 1)),
     slowCallDurationMs: resolveSlowCallDuration(obj, f('slowCallDurationMs'), base.slowCallDurationMs),

@@ -25,6 +25,7 @@ export {
   CIRCUIT_BREAKER_MODES,
   CIRCUIT_BREAKER_OPTION_KEYS,
   DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+  MAX_BREAK_DURATION_MS,
   resolveCircuitBreakerOptions,
 } from './CircuitBreakerOptions.js';
 export { CIRCUIT_STATES, validateCircuitBreakerSnapshot } from './validateCircuitBreakerSnapshot.js';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_BREAK_DURATION_MS } from './CircuitBreakerOptions.js';
 import { validateCircuitBreakerSnapshot } from './validateCircuitBreakerSnapshot.js';
 import { fieldOf } from '../testing/index.js';
 
@@ -8,6 +9,7 @@ describe('validateCircuitBreakerSnapshot', () => {
   it('returns a valid snapshot', () => {
     expect(validateCircuitBreakerSnapshot(valid)).toEqual(valid);
     expect(validateCircuitBreakerSnapshot({ ...valid, state: 'isolated', remainingBreakMs: Infinity }).state).toBe('isolated');
+    expect(validateCircuitBreakerSnapshot({ ...valid, remainingBreakMs: MAX_BREAK_DURATION_MS }).remainingBreakMs).toBe(MAX_BREAK_DURATION_MS);
   });
 
   it('names the offending field', () => {
@@ -16,6 +18,7 @@ describe('validateCircuitBreakerSnapshot', () => {
     expect(fieldOf(() => validateCircuitBreakerSnapshot({ ...valid, remainingBreakMs: -1 }))).toBe('snapshot.remainingBreakMs');
     expect(fieldOf(() => validateCircuitBreakerSnapshot({ ...valid, remainingBreakMs: Infinity }))).toBe('snapshot.remainingBreakMs');
     expect(fieldOf(() => validateCircuitBreakerSnapshot({ ...valid, remainingBreakMs: Number.NaN }))).toBe('snapshot.remainingBreakMs');
+    expect(fieldOf(() => validateCircuitBreakerSnapshot({ ...valid, remainingBreakMs: MAX_BREAK_DURATION_MS + 1 }))).toBe('snapshot.remainingBreakMs');
     expect(fieldOf(() => validateCircuitBreakerSnapshot({ ...valid, consecutiveFailures: 1.5 }))).toBe('snapshot.consecutiveFailures');
     expect(fieldOf(() => validateCircuitBreakerSnapshot({ ...valid, reason: 42 }))).toBe('snapshot.reason');
     expect(fieldOf(() => validateCircuitBreakerSnapshot({ ...valid, reason: 'x'.repeat(300) }))).toBe('snapshot.reason');
