@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isInvalidConfigurationError } from '@datawarehouse/sdk';
 import { fieldOf } from '@datawarehouse/sdk/testing';
-import { validateCircuitStatePayload, validateCircuitSyncRequestPayload } from './CircuitStateMessage.js';
+import {
+  MAX_REMAINING_BREAK_MS, parseCircuitStateEntry, validateCircuitStatePayload, validateCircuitStatePayloadHeader, validateCircuitSyncRequestPayload,
+} from './CircuitStateMessage.js';
 
 const good = { strategyId: 'db', lamport: 1, origin: 'n1', state: 'open', remainingBreakMs: 500, reason: 'failure-threshold' };
 
@@ -38,6 +40,38 @@ describe('validateCircuitStatePayload', () => {
       } catch (e) {
         expect(isInvalidConfigurationError(e)).toBe(true);
       }
+    }));
+  });
+});
+
+describe('parseCircuitStateEntry', () => {
+  it('returns a valid entry, and the reason of a bad one without throwing', () => {
+    expect(parseCircuitStateEntry(good, 'e')).toEqual({ ok: true, entry: good });
+    expect(parseCircuitStateEntry({ ...good, remainingBreakMs: MAX_REMAINING_BREAK_MS }, 'e').ok).toBe(true);
+    const reason = (e: unknown) => { const r = parseCircuitStateEntry(e, 'e'); return r.ok ? 'ok' : r.reason; };
+    expect(reason({ ...good, lamport: Number.MAX_SAFE_INTEGER })).toBe('ok');
+    for (const lamport of [0, -1, 1.5, Number.NaN, Infinity, Number.MAX_SAFE_INTEGER + 1, 1e308, '3']) {
+      expect(reason({ ...good, lamport })).toBe('lamportOutOfRange');
+    }
+    for (const remainingBreakMs of [-1, Number.NaN, Infinity, MAX_REMAINING_BREAK_MS + 1, Number.MAX_VALUE]) {
+      expect(reason({ ...good, remainingBreakMs })).toBe('breakOutOfRange');
+    }
+    expect(reason({ ...good, state: 'closed' })).toBe('breakOutOfRange');
+    for (const bad of [null, 7, [], { ...good, state: 'ajar' }, { ...good, extra: 1 }, { ...good, strategyId: '../x' }, { ...good, lamport: 0, state: 'ajar' }]) {
+      expect(reason(bad)).toBe('malformed');
+    }
+    const r = parseCircuitStateEntry({ ...good, lamport: 0 }, 'payload.entries[2]');
+    expect(r.ok ? undefined : r.error.field).toBe('payload.entries[2].lamport');
+  });
+
+  it('leaves the entries to the caller: the header check accepts any entries in 1..max', () => {
+    expect(validateCircuitStatePayloadHeader({ v: 1, kind: 'sync', entries: [null, 'x', good] }, 3).entries).toHaveLength(3);
+    expect(fieldOf(() => validateCircuitStatePayloadHeader({ v: 1, kind: 'sync', entries: [good, good] }, 1))).toBe('payload.entries');
+  });
+
+  it('never throws, whatever it is given', () => {
+    fc.assert(fc.property(fc.anything(), (junk) => {
+      expect(() => parseCircuitStateEntry(junk, 'e')).not.toThrow();
     }));
   });
 });

@@ -1,5 +1,5 @@
 import {
-  CIRCUIT_STATES, InvalidConfigurationError, rejectUnknownKeys, validateEnum, validateInteger, validateNumber,
+  CIRCUIT_STATES, InvalidConfigurationError, MAX_BREAK_DURATION_MS, rejectUnknownKeys, validateEnum, validateInteger, validateNumber,
   validateObject, validateString,
 } from '@datawarehouse/sdk';
 import type { CircuitState } from '@datawarehouse/sdk';
@@ -16,8 +16,13 @@ export const CIRCUIT_STATE_SCHEMA_VERSION = 1;
 export const MAX_REASON_LENGTH = 256;
 /** Longest `origin` (node id) carried. @since 6.0.0 */
 export const MAX_ORIGIN_LENGTH = 256;
-/** Longest break carried, ms (one year): anything longer is not a break but a bug or an attack. @since 6.0.0 */
-export const MAX_REMAINING_BREAK_MS = 365 * 24 * 3_600_000;
+/**
+ * Longest break carried, ms: the SDK's `MAX_BREAK_DURATION_MS` (365 days), the longest
+ * `breakDurationMs` configuration accepts, so every configured break replicates. A sender
+ * clamps what it sends to it; a receiver drops an entry with more (that entry only).
+ * @since 6.0.0
+ */
+export const MAX_REMAINING_BREAK_MS = MAX_BREAK_DURATION_MS;
 
 /**
  * One strategy's register value on the wire.
@@ -59,13 +64,38 @@ const ENTRY_KEYS = ['strategyId', 'lamport', 'origin', 'state', 'remainingBreakM
 const KINDS = ['transition', 'sync'] as const;
 
 /**
- * Checks a received {@link CircuitStatePayload} strictly: known keys only, schema version 1,
- * 1..`maxEntries` entries, each with a valid strategy id, an integer Lamport clock >= 1, a
- * known state, a finite remaining break in `[0, 1 year]` (0 unless `open`) and bounded strings.
- * @throws {@link InvalidConfigurationError} naming the field (e.g. `payload.entries[3].lamport`).
+ * Why one received entry was dropped while the rest of its message was kept:
+ * `lamportOutOfRange` (not an integer in `1..Number.MAX_SAFE_INTEGER`), `breakOutOfRange`
+ * (remaining break not finite, negative, over {@link MAX_REMAINING_BREAK_MS}, or not 0 for a
+ * state other than `open`), `malformed` (anything else: shape, keys, strategy id, state, strings).
  * @since 6.0.0
  */
-export function validateCircuitStatePayload(payload: unknown, maxEntries: number): CircuitStatePayload {
+export type CircuitStateEntryRejection = 'malformed' | 'lamportOutOfRange' | 'breakOutOfRange';
+
+/** Outcome of {@link parseCircuitStateEntry}. @since 6.0.0 */
+export type ParsedCircuitStateEntry =
+  | { readonly ok: true; readonly entry: CircuitStateEntry }
+  | { readonly ok: false; readonly reason: CircuitStateEntryRejection; readonly error: InvalidConfigurationError };
+
+/**
+ * A received {@link CircuitStatePayload} whose envelope is valid; its entries are still
+ * unchecked (see {@link parseCircuitStateEntry}): one bad entry never costs the others.
+ * @since 6.0.0
+ */
+export interface CircuitStatePayloadHeader {
+  readonly v: typeof CIRCUIT_STATE_SCHEMA_VERSION;
+  readonly kind: CircuitStatePayload['kind'];
+  readonly entries: readonly unknown[];
+}
+
+/**
+ * Checks the envelope of a received {@link CircuitStatePayload}: known keys only, schema
+ * version 1, a known kind and an array of 1..`maxEntries` entries. The entries themselves
+ * are left to {@link parseCircuitStateEntry}, one by one.
+ * @throws {@link InvalidConfigurationError} naming the field (e.g. `payload.kind`).
+ * @since 6.0.0
+ */
+export function validateCircuitStatePayloadHeader(payload: unknown, maxEntries: number): CircuitStatePayloadHeader {
   const p = validateObject('payload', payload);
   rejectUnknownKeys('payload', p, PAYLOAD_KEYS);
   validateVersion(p.v);
@@ -73,8 +103,58 @@ export function validateCircuitStatePayload(payload: unknown, maxEntries: number
   if (!Array.isArray(p.entries) || p.entries.length === 0 || p.entries.length > maxEntries) {
     throw new InvalidConfigurationError('payload.entries', p.entries, `an array of 1..${maxEntries} entries`);
   }
-  p.entries.forEach((entry: unknown, i) => validateEntry(entry, `payload.entries[${i}]`));
-  return p as unknown as CircuitStatePayload;
+  return p as unknown as CircuitStatePayloadHeader;
+}
+
+/**
+ * Checks one received entry strictly: known keys only, a valid strategy id, an integer
+ * Lamport clock in `1..Number.MAX_SAFE_INTEGER`, a bounded origin, a known state, a finite
+ * remaining break in `[0, MAX_REMAINING_BREAK_MS]` (0 unless `open`) and a bounded reason.
+ * Never throws: a bad entry comes back with its {@link CircuitStateEntryRejection} reason.
+ * (How far a valid clock may move the receiver's clock is the receiver's check, see
+ * `LwwRegisterMap.MAX_LAMPORT_STEP`.)
+ * @param field - path used in the error, e.g. `payload.entries[3]`.
+ * @since 6.0.0
+ */
+export function parseCircuitStateEntry(input: unknown, field: string): ParsedCircuitStateEntry {
+  let stage: CircuitStateEntryRejection = 'malformed';
+  try {
+    const e = validateObject(field, input);
+    rejectUnknownKeys(field, e, ENTRY_KEYS);
+    validateString(`${field}.strategyId`, e.strategyId, 128, STRATEGY_ID_PATTERN);
+    validateString(`${field}.origin`, e.origin, MAX_ORIGIN_LENGTH);
+    const state = validateEnum(`${field}.state`, e.state, CIRCUIT_STATES as readonly CircuitState[]);
+    validateString(`${field}.reason`, e.reason, MAX_REASON_LENGTH);
+    stage = 'lamportOutOfRange';
+    validateInteger(`${field}.lamport`, e.lamport, 1);
+    stage = 'breakOutOfRange';
+    const remaining = validateNumber(`${field}.remainingBreakMs`, e.remainingBreakMs, 0, MAX_REMAINING_BREAK_MS);
+    if (state !== 'open' && remaining !== 0) {
+      throw new InvalidConfigurationError(`${field}.remainingBreakMs`, remaining, `0 for state '${state}'`);
+    }
+    return { ok: true, entry: e as unknown as CircuitStateEntry };
+  } catch (error) {
+    // The validators above throw nothing else; anything else (a getter on a hostile object
+    // cannot exist after JSON, but an in-process bus may pass one) is malformed too.
+    const e = error instanceof InvalidConfigurationError ? error : new InvalidConfigurationError(field, undefined, 'a circuit state entry');
+    return { ok: false, reason: error instanceof InvalidConfigurationError ? stage : 'malformed', error: e };
+  }
+}
+
+/**
+ * Checks a whole {@link CircuitStatePayload} strictly: its envelope
+ * ({@link validateCircuitStatePayloadHeader}) and every entry ({@link parseCircuitStateEntry}).
+ * For building or testing payloads; a receiver drops bad entries one by one instead.
+ * @throws {@link InvalidConfigurationError} naming the field (e.g. `payload.entries[3].lamport`).
+ * @since 6.0.0
+ */
+export function validateCircuitStatePayload(payload: unknown, maxEntries: number): CircuitStatePayload {
+  const header = validateCircuitStatePayloadHeader(payload, maxEntries);
+  header.entries.forEach((entry, i) => {
+    const parsed = parseCircuitStateEntry(entry, `payload.entries[${i}]`);
+    if (!parsed.ok) throw parsed.error;
+  });
+  return header as unknown as CircuitStatePayload;
 }
 
 /**
@@ -91,18 +171,4 @@ export function validateCircuitSyncRequestPayload(payload: unknown): CircuitSync
 
 function validateVersion(v: unknown): void {
   if (v !== CIRCUIT_STATE_SCHEMA_VERSION) throw new InvalidConfigurationError('payload.v', v, `schema version ${CIRCUIT_STATE_SCHEMA_VERSION}`);
-}
-
-function validateEntry(input: unknown, field: string): void {
-  const e = validateObject(field, input);
-  rejectUnknownKeys(field, e, ENTRY_KEYS);
-  validateString(`${field}.strategyId`, e.strategyId, 128, STRATEGY_ID_PATTERN);
-  validateInteger(`${field}.lamport`, e.lamport, 1);
-  validateString(`${field}.origin`, e.origin, MAX_ORIGIN_LENGTH);
-  const state = validateEnum(`${field}.state`, e.state, CIRCUIT_STATES as readonly CircuitState[]);
-  const remaining = validateNumber(`${field}.remainingBreakMs`, e.remainingBreakMs, 0, MAX_REMAINING_BREAK_MS);
-  if (state !== 'open' && remaining !== 0) {
-    throw new InvalidConfigurationError(`${field}.remainingBreakMs`, remaining, `0 for state '${state}'`);
-  }
-  validateString(`${field}.reason`, e.reason, MAX_REASON_LENGTH);
 }

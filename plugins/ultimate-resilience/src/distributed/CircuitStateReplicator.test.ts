@@ -173,7 +173,7 @@ describe('CircuitStateReplicator', () => {
     expect(nodes.b!.metrics().ignored.notShared).toBe(2);
   });
 
-  it('drops malformed, oversized and unknown messages, counts them, and never throws or applies them', async () => {
+  it('drops malformed, oversized and unknown messages and each invalid entry, counts them by reason, and never throws or applies them', async () => {
     const { nodes, federation, settle } = cluster(['a'], { maxMessageBytes: 4096 });
     const x = federation.createNode('x');
     await settle();
@@ -195,7 +195,8 @@ describe('CircuitStateReplicator', () => {
     for (const m of bad) await x.publishToAllNodes(CIRCUIT_STATE_TOPIC, m);
     await settle(0);
     const m = nodes.a!.metrics();
-    expect(m.rejected).toEqual({ malformed: 11, oversized: 1, unknownType: 1 });
+    expect(m.rejected).toEqual({ malformed: 4, oversized: 1, unknownType: 1 });
+    expect(m.rejectedEntries).toEqual({ malformed: 3, lamportOutOfRange: 2, breakOutOfRange: 2, lamportTooFar: 0 });
     expect(m.applied).toBe(0);
     expect(m.internalErrors).toBe(0);
     expect(nodes.a!.breaker().state).toBe('closed');

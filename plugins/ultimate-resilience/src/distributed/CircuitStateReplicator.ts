@@ -2,11 +2,10 @@ import {
   InvalidConfigurationError, SdkCompatibility, silentLogger, validateObject, validateString,
 } from '@datawarehouse/sdk';
 import type {
-  BusConnectionState, CircuitStateChange, Clock, Disposable, IFederatedMessageBus, Logger, PluginMessage, TimerHandle,
+  BusConnectionState, CircuitStateChange, Clock, Disposable, IFederatedMessageBus, Logger, PluginMessage,
 } from '@datawarehouse/sdk';
 import type { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
 import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
-import type { CircuitStateEntry } from './CircuitStateMessage.js';
 import { CircuitStatePublisher } from './CircuitStatePublisher.js';
 import { DEFAULT_DISTRIBUTED_OPTIONS, resolveDistributedOptions } from './DistributedOptions.js';
 import type { DistributedOptions } from './DistributedOptions.js';
@@ -15,6 +14,11 @@ import type { CircuitRegisterValue } from './LwwRegisterMap.js';
 import { ReplicatorMetrics } from './ReplicatorMetrics.js';
 import { RemoteStateReceiver } from './RemoteStateReceiver.js';
 import type { ReplicatorMetricsReport } from './ReplicatorMetrics.js';
+import { SharingWatch } from './SharingWatch.js';
+import { FullStateSync } from './FullStateSync.js';
+import { assertBus } from './isFederatedMessageBus.js';
+
+export { isFederatedMessageBus } from './isFederatedMessageBus.js';
 
 /** Options of a {@link CircuitStateReplicator}. @since 6.0.0 */
 export interface CircuitStateReplicatorOptions {
@@ -61,10 +65,20 @@ const defaultWallClock = (): number => performance.timeOrigin + performance.now(
  *   and asks the others for theirs; every `antiEntropyIntervalMs` it re-publishes its state.
  * - Bus down: transitions are applied locally as always and skipped on the bus; the node
  *   re-syncs when the bus reports `connected` again.
- * - Per strategy, `shareState: false` (definition or runtime override) keeps it local both ways.
- * - Received messages are checked (envelope, strict payload schema, size, type) and dropped
- *   and counted when invalid; a handler never throws. Authentication (HMAC signatures) is
- *   the transport's job (see `@datawarehouse/plugin-federation-redis`).
+ * - Per strategy, `shareState: false` (definition or runtime override) keeps it local both
+ *   ways: its local transitions are neither published nor written to its register (nor do
+ *   they advance its clock), and remote states are not applied to its breaker — but they are
+ *   still adopted into its register, which so keeps following the cluster. When sharing is
+ *   turned back on the node re-joins: the register held (the cluster's state) is applied to
+ *   the breaker, replacing what the breaker did locally meanwhile; when none is held, a
+ *   breaker that is not closed is published as a new write; and a sync request asks the
+ *   other nodes for anything missed. The next write anywhere then wins everywhere.
+ * - Received messages are checked (envelope, size, type, payload envelope) and dropped and
+ *   counted when invalid; each entry is then checked on its own, and a bad one (schema, a
+ *   break over 365 days, a clock too far ahead — see `MAX_LAMPORT_STEP`) is dropped
+ *   alone and counted by reason, never the rest of the message. A handler never throws.
+ *   Authentication (HMAC signatures) is the transport's job (see
+ *   `@datawarehouse/plugin-federation-redis`).
  *
  * @example
  * ```ts
@@ -90,11 +104,9 @@ export class CircuitStateReplicator {
   private readonly counters = new ReplicatorMetrics();
   private readonly publisher: CircuitStatePublisher;
   private readonly receiver: RemoteStateReceiver;
+  private readonly sharing: SharingWatch;
   private readonly disposables: Disposable[] = [];
-  private antiEntropyTimer: TimerHandle | undefined;
-  private syncResponseTimer: TimerHandle | undefined;
-  /** `clock.now()` of the last full-state publish (rate-limits sync answers). */
-  private lastFullStateAt: number | undefined;
+  private readonly sync: FullStateSync;
   private attached = false;
   private started = false;
   private disposed = false;
@@ -140,7 +152,24 @@ export class CircuitStateReplicator {
       logger: this.logger,
       maxMessageBytes: this.options.maxMessageBytes,
       maxEntriesPerMessage: this.options.maxEntriesPerMessage,
-      onSyncRequest: () => this.scheduleSyncResponse(),
+      onSyncRequest: () => this.sync.scheduleSyncResponse(),
+    });
+    this.sharing = new SharingWatch({
+      manager: this.manager, registers: this.registers, receiver: this.receiver, publisher: this.publisher, metrics: this.counters, clock: this.clock,
+    });
+    this.sync = new FullStateSync({
+      manager: this.manager,
+      bus: this.bus,
+      registers: this.registers,
+      sharing: this.sharing,
+      publisher: this.publisher,
+      metrics: this.counters,
+      clock: this.clock,
+      wallClock: this.wallClock,
+      antiEntropyIntervalMs: this.options.antiEntropyIntervalMs,
+      syncResponseDelayMs: this.options.syncResponseDelayMs,
+      beforeRound: () => this.checkSharing(),
+      onError: (what, error) => this.internalError(what, error),
     });
   }
 
@@ -167,15 +196,25 @@ export class CircuitStateReplicator {
     this.disposables.push(this.bus.onConnectionStateChange((state) => this.onConnectionState(state)));
     const onChange = (strategyId: string, change: CircuitStateChange): void => this.onLocalTransition(strategyId, change);
     const onRemoved = (strategy: ResolvedStrategy): void => this.registers.delete(strategy.id);
+    // Sharing may be turned back on by a runtime override or a new definition; a new runtime
+    // is recorded so that a later change is seen. (Anti-entropy also looks, as a backstop.)
+    const onSharingMayChange = (): void => this.checkSharing();
     this.manager.events.on('circuitStateChanged', onChange);
+    this.manager.events.on('limitsChanged', onSharingMayChange);
+    this.manager.events.on('runtimeCreated', onSharingMayChange);
     this.manager.registry.events.on('removed', onRemoved);
+    this.manager.registry.events.on('registered', onSharingMayChange);
     this.disposables.push({
       dispose: () => {
         this.manager.events.off('circuitStateChanged', onChange);
+        this.manager.events.off('limitsChanged', onSharingMayChange);
+        this.manager.events.off('runtimeCreated', onSharingMayChange);
         this.manager.registry.events.off('removed', onRemoved);
+        this.manager.registry.events.off('registered', onSharingMayChange);
       },
     });
     this.attached = true;
+    this.sharing.check(); // records the runtimes that exist already
   }
 
   /**
@@ -188,7 +227,7 @@ export class CircuitStateReplicator {
     if (this.started) return;
     this.started = true;
     if (this.options.syncOnStart) this.resync();
-    this.armAntiEntropy();
+    this.sync.armAntiEntropy();
   }
 
   /**
@@ -197,8 +236,7 @@ export class CircuitStateReplicator {
    */
   resync(): void {
     if (this.disposed) return;
-    this.publishFullState();
-    this.publisher.syncRequest();
+    this.sync.resync();
   }
 
   /** The `distributed` metrics. */
@@ -217,9 +255,7 @@ export class CircuitStateReplicator {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.antiEntropyTimer !== undefined) this.clock.clearTimeout(this.antiEntropyTimer);
-    if (this.syncResponseTimer !== undefined) this.clock.clearTimeout(this.syncResponseTimer);
-    this.antiEntropyTimer = this.syncResponseTimer = undefined;
+    this.sync.dispose();
     for (const d of this.disposables.splice(0)) {
       try {
         d.dispose();
@@ -232,11 +268,13 @@ export class CircuitStateReplicator {
   private onLocalTransition(strategyId: string, change: CircuitStateChange): void {
     // Events of a breaker a remote state is being applied to are not local transitions.
     if (this.disposed || this.receiver.applying === strategyId) return;
+    // An unshared transition stays out of the register and the clock: they keep following
+    // the cluster, so that sharing turned back on re-joins it (see checkSharing).
+    if (!this.sharing.isShared(strategyId)) return;
     try {
       const now = this.clock.now();
       const openUntil = change.newState === 'open' ? now + (change.breakDurationMs ?? 0) : 0;
       const value = this.registers.writeLocal(strategyId, change.newState, change.reason, openUntil);
-      if (!this.isShared(strategyId)) return;
       this.publisher.transition(LwwRegisterMap.toEntry(strategyId, value, now));
     } catch (error) {
       this.internalError('publishing a transition', error);
@@ -264,82 +302,18 @@ export class CircuitStateReplicator {
     }
   }
 
-  private scheduleSyncResponse(): void {
-    if (this.syncResponseTimer !== undefined || this.disposed) return;
-    // Every request arriving while an answer is pending shares it, and the next answer is
-    // armed only after it went out, so a flood of requests costs at most one full publish per
-    // `syncResponseDelayMs`. A full state already published since the first request (anti-
-    // entropy, a resync) answers it: the timer then publishes nothing.
-    const requestedAt = this.clock.now();
-    const delay = this.options.syncResponseDelayMs;
-    this.syncResponseTimer = this.clock.setTimeout(() => {
-      this.syncResponseTimer = undefined;
-      try {
-        if (this.lastFullStateAt !== undefined && this.lastFullStateAt > requestedAt) return;
-        this.publishFullState();
-      } catch (error) {
-        this.internalError('answering a sync request', error);
-      }
-    }, delay);
-  }
-
-  private armAntiEntropy(): void {
-    const interval = this.options.antiEntropyIntervalMs;
-    if (interval === 0 || this.disposed) return;
-    this.antiEntropyTimer = this.clock.setTimeout(() => {
-      this.antiEntropyTimer = undefined;
-      try {
-        if (this.bus.connectionState === 'connected') {
-          this.counters.antiEntropyRounds++;
-          this.publishFullState();
-        }
-      } catch (error) {
-        this.internalError('anti-entropy', error);
-      } finally {
-        this.armAntiEntropy();
-      }
-    }, interval);
-  }
-
-  /** Publishes every shared register (split into messages by the publisher). */
-  private publishFullState(): void {
-    // Reading each breaker's state first runs any lazy open → half-open transition (a local
-    // write, published as such), so what is sent is current.
-    for (const id of [...this.registers.entries()].map(([strategyId]) => strategyId)) {
-      if (this.isShared(id)) void this.manager.activeRuntimes().get(id)?.breaker?.state;
+  /** Makes every strategy whose sharing was just turned back on re-join the cluster's state. */
+  private checkSharing(): void {
+    if (this.disposed) return;
+    try {
+      this.sharing.check();
+    } catch (error) {
+      this.internalError('re-joining after sharing was turned on', error);
     }
-    const now = this.clock.now();
-    this.lastFullStateAt = now;
-    const entries: CircuitStateEntry[] = [];
-    for (const [id, value] of this.registers.entries()) {
-      if (this.isShared(id)) entries.push(LwwRegisterMap.toEntry(id, value, now));
-    }
-    if (this.publisher.fullState(entries)) this.counters.lastSyncSentAt = this.wallClock();
-  }
-
-  private isShared(strategyId: string): boolean {
-    const runtime = this.manager.activeRuntimes().get(strategyId);
-    return runtime !== undefined && runtime.options.shareState && runtime.breaker !== undefined;
   }
 
   private internalError(what: string, error: unknown): void {
     this.counters.internalErrors++;
     this.logger.error(`distributed circuit state: error while ${what}`, { error: String(error) });
   }
-}
-
-function assertBus(bus: unknown): asserts bus is IFederatedMessageBus {
-  if (!isFederatedMessageBus(bus)) throw new InvalidConfigurationError('bus', bus, 'an IFederatedMessageBus');
-}
-
-/**
- * True when `bus` has the members of an {@link IFederatedMessageBus} (the plugin shares
- * circuit state only when the host gave it one).
- * @since 6.0.0
- */
-export function isFederatedMessageBus(bus: unknown): bus is IFederatedMessageBus {
-  if (typeof bus !== 'object' || bus === null) return false;
-  const b = bus as Record<string, unknown>;
-  return typeof b.nodeId === 'string' && typeof b.publishToAllNodes === 'function' && typeof b.subscribe === 'function' &&
-    typeof b.onConnectionStateChange === 'function';
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { LwwRegisterMap, MAX_LAMPORT, compareVersions } from './LwwRegisterMap.js';
+import { LwwRegisterMap, MAX_LAMPORT, MAX_LAMPORT_STEP, compareVersions } from './LwwRegisterMap.js';
+import { MAX_REMAINING_BREAK_MS } from './CircuitStateMessage.js';
 import type { CircuitStateEntry } from './CircuitStateMessage.js';
 
 const STATES = ['closed', 'half-open', 'isolated'] as const;
@@ -48,6 +49,12 @@ describe('LwwRegisterMap', () => {
     expect(LwwRegisterMap.toEntry('a', v, 12_000).remainingBreakMs).toBe(0);
   });
 
+  it('never sends more break than receivers accept (MAX_REMAINING_BREAK_MS), however long the local one', () => {
+    const map = new LwwRegisterMap('me');
+    const v = map.writeLocal('a', 'open', 'r', 1_000 + 10 * MAX_REMAINING_BREAK_MS);
+    expect(LwwRegisterMap.toEntry('a', v, 1_000).remainingBreakMs).toBe(MAX_REMAINING_BREAK_MS);
+  });
+
   it('ends in the same state whatever the order and duplication of the offers (the max version)', () => {
     fc.assert(fc.property(fc.array(entryArb, { minLength: 1, maxLength: 20 }), fc.integer(), (entries, seed) => {
       const forward = new LwwRegisterMap('x');
@@ -65,20 +72,40 @@ describe('LwwRegisterMap', () => {
     }));
   });
 
-  it('ranks a clock above MAX_LAMPORT below every in-range clock, and never lets it advance the local clock', () => {
-    expect(compareVersions({ lamport: 1, origin: 'a' }, { lamport: Number.MAX_SAFE_INTEGER, origin: 'z' })).toBe(1);
-    expect(compareVersions({ lamport: MAX_LAMPORT + 1, origin: 'a' }, { lamport: MAX_LAMPORT + 2, origin: 'a' })).toBe(-1);
-    const map = new LwwRegisterMap('me');
-    map.offer({ strategyId: 'a', lamport: Number.MAX_SAFE_INTEGER, origin: 'rogue', state: 'closed', remainingBreakMs: 0, reason: 'r' }, 0);
-    expect(map.get('a')?.lamport).toBe(Number.MAX_SAFE_INTEGER);
-    expect(map.writeLocal('a', 'open', 'x', 1).lamport).toBe(1);
+  it('adopts a clock at most MAX_LAMPORT_STEP ahead of its own, and a local write then beats it', () => {
+    const e = (lamport: number) => ({ strategyId: 'a', lamport, origin: '\uffff', state: 'closed' as const, remainingBreakMs: 0, reason: 'r' });
+    for (const held of [0, 5, 2 ** 48]) {
+      const map = new LwwRegisterMap('me');
+      while (map.clockOf('a') < held) map.observe('a', held); // one step at a time
+      const at = held + MAX_LAMPORT_STEP;
+      expect(map.compare(e(at + 1))).toBe('tooFar');
+      expect(map.offer(e(at), 0)).toBe('adopted');
+      expect(map.clockOf('a')).toBe(at);
+      const mine = map.writeLocal('a', 'open', 'x', 1);
+      expect(compareVersions(mine, e(at))).toBe(1);
+    }
   });
 
-  it('saturates local writes at MAX_LAMPORT', () => {
+  it('drops a clock further ahead but moves its own clock one step towards it, so a later local write still beats everything', () => {
+    for (const far of [2 ** 48, 2 ** 48 + 1, MAX_LAMPORT, MAX_LAMPORT_STEP + 1]) {
+      const map = new LwwRegisterMap('me');
+      expect(map.offer({ strategyId: 'a', lamport: far, origin: '\uffff', state: 'isolated', remainingBreakMs: 0, reason: 'r' }, 0)).toBe('tooFar');
+      expect(map.get('a')).toBeUndefined();
+      expect(map.clockOf('a')).toBe(MAX_LAMPORT_STEP);
+      expect(map.writeLocal('a', 'open', 'x', 1).lamport).toBe(MAX_LAMPORT_STEP + 1);
+    }
+  });
+
+  it('needs over two million far-ahead entries to bring a clock to the top, where local writes saturate', () => {
+    expect(Math.ceil(MAX_LAMPORT / MAX_LAMPORT_STEP)).toBeGreaterThan(2_000_000);
     const map = new LwwRegisterMap('me');
-    map.offer({ strategyId: 'a', lamport: MAX_LAMPORT, origin: 'other', state: 'closed', remainingBreakMs: 0, reason: 'r' }, 0);
-    expect(map.writeLocal('a', 'open', 'x', 1).lamport).toBe(MAX_LAMPORT);
-    expect(map.writeLocal('a', 'closed', 'x', 1).lamport).toBe(MAX_LAMPORT);
+    map.observe('a', MAX_LAMPORT - 1);
+    expect(map.clockOf('a')).toBe(MAX_LAMPORT_STEP);
+    // Directly at the top (only reachable one step at a time): writes saturate, ties break by node id.
+    const top = new LwwRegisterMap('me');
+    while (top.clockOf('a') < MAX_LAMPORT) top.observe('a', MAX_LAMPORT);
+    expect(top.clockOf('a')).toBe(MAX_LAMPORT);
+    expect(top.writeLocal('a', 'open', 'x', 1).lamport).toBe(MAX_LAMPORT);
   });
 
   it('keeps a strategy clock across delete and advances it on observe without a value', () => {

@@ -1,13 +1,14 @@
 import { SdkCompatibility, validatePluginMessage } from '@datawarehouse/sdk';
-import type { Clock, Logger, PluginMessage } from '@datawarehouse/sdk';
+import type { Clock, ICircuitBreaker, Logger, PluginMessage } from '@datawarehouse/sdk';
 import type { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
 import { applyRemoteState } from './applyRemoteState.js';
 import {
-  CIRCUIT_STATE_MESSAGE, CIRCUIT_SYNC_REQUEST_MESSAGE, validateCircuitStatePayload, validateCircuitSyncRequestPayload,
+  CIRCUIT_STATE_MESSAGE, CIRCUIT_SYNC_REQUEST_MESSAGE, parseCircuitStateEntry, validateCircuitStatePayloadHeader,
+  validateCircuitSyncRequestPayload,
 } from './CircuitStateMessage.js';
-import type { CircuitStateEntry, CircuitStatePayload } from './CircuitStateMessage.js';
+import type { CircuitStateEntry, CircuitStatePayloadHeader } from './CircuitStateMessage.js';
 import { jsonBytes } from './CircuitStatePublisher.js';
-import type { LwwRegisterMap } from './LwwRegisterMap.js';
+import { LwwRegisterMap } from './LwwRegisterMap.js';
 import type { ReplicatorMetrics } from './ReplicatorMetrics.js';
 
 /** Longest propagation lag recorded, ms (1 h); a longer one is a sender clock far behind. @internal */
@@ -30,10 +31,13 @@ export interface RemoteStateReceiverOptions {
 }
 
 /**
- * The incoming half of the replicator: checks a message (size, envelope, type, strict payload
- * schema — anything else is dropped and counted), then adopts each newer strategy state into
- * the registers and applies it to the local breaker. While it applies, {@link applying}
- * names the strategy, so the replicator can tell those breaker events from local transitions.
+ * The incoming half of the replicator: checks a message (size, envelope, type, payload
+ * envelope — any of these wrong drops the whole message, counted), then each entry on its
+ * own: a bad entry is dropped and counted by reason ({@link ReplicatorMetrics.rejectedEntries})
+ * and the others are still applied. A valid, newer entry is adopted into the registers and
+ * applied to the local breaker (for a strategy not shared right now: adopted into the
+ * registers only, see {@link adoptHeld}). While it applies, {@link applying} names the
+ * strategy, so the replicator can tell those breaker events from local transitions.
  * The caller has already skipped this node's own messages and catches what this throws.
  * @internal
  */
@@ -57,7 +61,7 @@ export class RemoteStateReceiver {
       m.rejected.oversized++;
       return;
     }
-    let payload: CircuitStatePayload;
+    let payload: CircuitStatePayloadHeader;
     try {
       validatePluginMessage(message);
       if (message.type === CIRCUIT_SYNC_REQUEST_MESSAGE) {
@@ -70,7 +74,7 @@ export class RemoteStateReceiver {
         m.rejected.unknownType++;
         return;
       }
-      payload = validateCircuitStatePayload(message.payload, this.o.maxEntriesPerMessage);
+      payload = validateCircuitStatePayloadHeader(message.payload, this.o.maxEntriesPerMessage);
     } catch (error) {
       m.rejected.malformed++;
       this.o.logger.debug('distributed circuit state: malformed message dropped', { from: safeSource(message), error: String(error) });
@@ -81,53 +85,87 @@ export class RemoteStateReceiver {
     // A sender clock far off (or a forged timestamp) says nothing about propagation: such a
     // sample is left out of the lag metrics (counted) rather than skewing p99/max for good.
     const lagInRange = lag >= -MAX_LAG_SKEW_MS && lag <= MAX_LAG_SAMPLE_MS;
-    for (const entry of payload.entries) {
-      if (this.apply(entry) && payload.kind === 'transition') {
+    let dropped = 0;
+    let firstError: unknown;
+    payload.entries.forEach((raw, i) => {
+      const parsed = parseCircuitStateEntry(raw, `payload.entries[${i}]`);
+      if (!parsed.ok) {
+        m.rejectedEntries[parsed.reason]++;
+        dropped++;
+        firstError ??= parsed.error;
+        return;
+      }
+      if (this.apply(parsed.entry) && payload.kind === 'transition') {
         if (lagInRange) m.lag.record(Math.max(0, lag));
         else m.lagOutOfRange++;
       }
+    });
+    if (dropped > 0) {
+      this.o.logger.debug('distributed circuit state: invalid entries dropped', { from: safeSource(message), dropped, error: String(firstError) });
     }
     if (payload.kind === 'sync') m.lastSyncReceivedAt = wallNow;
   }
 
-  /** Applies one remote entry; true when it was adopted. */
+  /**
+   * Applies the register held for `strategyId` to its local breaker (its sharing was just
+   * turned back on: the cluster's state, kept up to date while it was off, wins over what
+   * the breaker did locally meanwhile). False when nothing is held or there is no breaker.
+   */
+  adoptHeld(strategyId: string): boolean {
+    const value = this.o.registers.get(strategyId);
+    const breaker = this.o.manager.activeRuntimes().get(strategyId)?.breaker;
+    if (value === undefined || breaker === undefined) return false;
+    this.applyTo(strategyId, breaker, LwwRegisterMap.toEntry(strategyId, value, this.o.clock.now()));
+    return true;
+  }
+
+  /** Applies one valid remote entry; true when it was adopted and applied to the breaker. */
   private apply(entry: CircuitStateEntry): boolean {
     const { manager, registers, metrics } = this.o;
     const id = entry.strategyId;
-    // The clock advances on every valid entry, applied or not: this node's next write of the
-    // strategy must be newer than anything the cluster already holds.
+    // Decided before the clock moves (and before touching the breaker: reading its state
+    // may run a lazy open → half-open transition, which must stay a local, published one).
+    const outcome = registers.compare(entry);
+    // The clock advances on every valid entry, applied or not (by at most MAX_LAMPORT_STEP):
+    // this node's next write of the strategy must be newer than anything the cluster holds.
     registers.observe(id, entry.lamport);
+    if (outcome === 'tooFar') {
+      metrics.rejectedEntries.lamportTooFar++;
+      return false;
+    }
     if (!manager.registry.has(id)) {
       metrics.ignored.unknownStrategy++;
       return false;
     }
-    // Decide staleness before touching the breaker: reading its state may run a lazy
-    // open → half-open transition, which must stay a local (published) one.
-    const outcome = registers.compare(entry);
     if (outcome !== 'adopted') {
       metrics.ignored[outcome]++;
       return false;
     }
     const runtime = manager.runtimeFor(id);
-    if (!runtime.options.shareState) {
-      metrics.ignored.notShared++;
-      return false;
-    }
     const breaker = runtime.breaker;
     if (breaker === undefined) {
       metrics.ignored.noBreaker++;
       return false;
     }
     registers.offer(entry, this.o.clock.now());
+    if (!runtime.options.shareState) {
+      // Kept in the register (the cluster's state), not applied: adopted on re-enable.
+      metrics.ignored.notShared++;
+      return false;
+    }
+    this.applyTo(id, breaker, entry);
+    metrics.applied++;
+    metrics.lastAppliedAt = this.o.wallClock();
+    return true;
+  }
+
+  private applyTo(id: string, breaker: ICircuitBreaker, entry: CircuitStateEntry): void {
     this.applying = id;
     try {
       applyRemoteState(breaker, entry);
     } finally {
       this.applying = undefined;
     }
-    metrics.applied++;
-    metrics.lastAppliedAt = this.o.wallClock();
-    return true;
   }
 }
 

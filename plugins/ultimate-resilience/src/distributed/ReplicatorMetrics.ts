@@ -1,10 +1,26 @@
 import { SdkCompatibility } from '@datawarehouse/sdk';
 import { LogHistogram } from '../metrics/LogHistogram.js';
+import type { CircuitStateEntryRejection } from './CircuitStateMessage.js';
 
-/** Why a received message was dropped before any of it was applied. @since 6.0.0 */
+/**
+ * Why a received message was dropped as a whole (its envelope, size or type; a bad entry
+ * costs only itself, see {@link ReplicatorEntryRejectionReason}). @since 6.0.0
+ */
 export type ReplicatorRejectionReason = 'malformed' | 'oversized' | 'unknownType';
 
-/** Why a received, valid strategy state was not applied. @since 6.0.0 */
+/**
+ * Why one entry of a received message was dropped while the rest of the message was kept:
+ * the schema's reasons ({@link CircuitStateEntryRejection}) and `lamportTooFar` (more than
+ * `MAX_LAMPORT_STEP` ahead of this node's clock of the strategy).
+ * @since 6.0.0
+ */
+export type ReplicatorEntryRejectionReason = CircuitStateEntryRejection | 'lamportTooFar';
+
+/**
+ * Why a received, valid strategy state was not applied to the local breaker (`notShared`:
+ * kept in the register only, to be adopted when sharing is turned back on).
+ * @since 6.0.0
+ */
 export type ReplicatorIgnoreReason = 'stale' | 'duplicate' | 'notShared' | 'unknownStrategy' | 'noBreaker';
 
 /** The `distributed` section of the resilience subsystem's metrics. @since 6.0.0 */
@@ -34,8 +50,12 @@ export interface ReplicatorMetricsReport {
   readonly applied: number;
   readonly ignored: Readonly<Record<ReplicatorIgnoreReason, number>>;
   readonly rejected: Readonly<Record<ReplicatorRejectionReason, number>>;
+  /** Entries dropped one by one (the other entries of their messages were still applied). */
+  readonly rejectedEntries: Readonly<Record<ReplicatorEntryRejectionReason, number>>;
   /** Re-syncs after the bus came back. */
   readonly resyncs: number;
+  /** Strategies whose sharing was turned back on and that re-joined the cluster's state. */
+  readonly rejoins: number;
   readonly antiEntropyRounds: number;
   /** Errors caught in a handler or timer (none should happen; each is logged). */
   readonly internalErrors: number;
@@ -72,6 +92,7 @@ export class ReplicatorMetrics {
   receivedSyncRequests = 0;
   applied = 0;
   resyncs = 0;
+  rejoins = 0;
   antiEntropyRounds = 0;
   internalErrors = 0;
   lastSyncReceivedAt: number | undefined;
@@ -80,6 +101,9 @@ export class ReplicatorMetrics {
   lagOutOfRange = 0;
   readonly ignored: Record<ReplicatorIgnoreReason, number> = { stale: 0, duplicate: 0, notShared: 0, unknownStrategy: 0, noBreaker: 0 };
   readonly rejected: Record<ReplicatorRejectionReason, number> = { malformed: 0, oversized: 0, unknownType: 0 };
+  readonly rejectedEntries: Record<ReplicatorEntryRejectionReason, number> = {
+    malformed: 0, lamportOutOfRange: 0, breakOutOfRange: 0, lamportTooFar: 0,
+  };
   readonly lag = new LogHistogram();
 
   /** Builds the JSON report. */
@@ -100,7 +124,9 @@ export class ReplicatorMetrics {
       applied: this.applied,
       ignored: { ...this.ignored },
       rejected: { ...this.rejected },
+      rejectedEntries: { ...this.rejectedEntries },
       resyncs: this.resyncs,
+      rejoins: this.rejoins,
       antiEntropyRounds: this.antiEntropyRounds,
       internalErrors: this.internalErrors,
       lastSyncReceivedAt: iso(this.lastSyncReceivedAt),
