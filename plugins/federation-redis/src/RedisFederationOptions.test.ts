@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { configErrorOf } from '@datawarehouse/sdk/testing';
-import { redactUrl, resolveRedisFederationOptions } from './RedisFederationOptions.js';
+import { DEFAULT_RECONNECT_MAX_DELAY_MS, MAX_RECONNECT_DELAY_MS, redactUrl, resolveRedisFederationOptions } from './RedisFederationOptions.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
 
@@ -10,7 +10,7 @@ describe('resolveRedisFederationOptions', () => {
     const o = resolveRedisFederationOptions({ secret: SECRET }, {});
     expect(o).toMatchObject({
       url: 'redis://127.0.0.1:6379', channelPrefix: 'dw:bus:', maxMessageBytes: 65_536, messageTtlMs: 30_000,
-      maxClockSkewMs: 5_000, replayCacheSize: 20_000, reconnectMinDelayMs: 100, reconnectMaxDelayMs: 5_000,
+      maxClockSkewMs: 5_000, replayCacheSize: 20_000, reconnectMinDelayMs: 100, reconnectMaxDelayMs: 1_000,
       connectTimeoutMs: 2_000, startupConnectTimeoutMs: 5_000, subsystemName: 'federation',
     });
     expect(o.secret).toBe(SECRET);
@@ -63,5 +63,19 @@ describe('resolveRedisFederationOptions', () => {
     expect(configErrorOf(() => resolveRedisFederationOptions({ ...base, startupConnectTimeoutMs: -1 }, {}))?.field).toBe('startupConnectTimeoutMs');
     expect(configErrorOf(() => resolveRedisFederationOptions({ ...base, subsystemName: '../x' }, {}))?.field).toBe('subsystemName');
     expect(configErrorOf(() => resolveRedisFederationOptions({ ...base, urll: 'x' }, {}))?.field).toBe('urll');
+  });
+
+  it('caps the reconnect backoff at 1 s by default, configurable up to 1 minute', () => {
+    const base = { secret: SECRET };
+    expect(DEFAULT_RECONNECT_MAX_DELAY_MS).toBeLessThanOrEqual(1_000);
+    expect(resolveRedisFederationOptions(base, {}).reconnectMaxDelayMs).toBe(DEFAULT_RECONNECT_MAX_DELAY_MS);
+    expect(resolveRedisFederationOptions({ ...base, reconnectMinDelayMs: 2_000 }, {}).reconnectMaxDelayMs).toBe(2_000);
+    expect(resolveRedisFederationOptions({ ...base, reconnectMaxDelayMs: MAX_RECONNECT_DELAY_MS }, {}).reconnectMaxDelayMs).toBe(MAX_RECONNECT_DELAY_MS);
+    for (const bad of [0, -1, MAX_RECONNECT_DELAY_MS + 1, Infinity, Number.NaN, '500']) {
+      const e = configErrorOf(() => resolveRedisFederationOptions({ ...base, reconnectMaxDelayMs: bad }, {}));
+      expect(e?.field).toBe('reconnectMaxDelayMs');
+      expect(e?.value).toEqual(bad);
+      expect(configErrorOf(() => resolveRedisFederationOptions({ ...base, reconnectMinDelayMs: bad }, {}))?.field).toBe('reconnectMinDelayMs');
+    }
   });
 });

@@ -34,9 +34,18 @@ export interface RedisFederationOptions {
   readonly maxClockSkewMs?: number;
   /** Nonces remembered against replays. Default 20 000. */
   readonly replayCacheSize?: number;
-  /** First reconnect delay, ms; doubles per attempt (with jitter) up to `reconnectMaxDelayMs`. Default 100. */
+  /**
+   * First reconnect delay, ms; doubles per attempt (with jitter) up to `reconnectMaxDelayMs`.
+   * 1..{@link MAX_RECONNECT_DELAY_MS}. Default 100.
+   */
   readonly reconnectMinDelayMs?: number;
-  /** Longest reconnect delay, ms. Default 5 000. */
+  /**
+   * Longest reconnect delay (the backoff cap), ms: once Redis is back, a node reconnects
+   * within this long (plus the connect itself), and re-syncs its circuit states as soon as
+   * the bus reports connected, so it bounds how long a node keeps working on local state
+   * after an outage. `reconnectMinDelayMs`..{@link MAX_RECONNECT_DELAY_MS}. Default
+   * {@link DEFAULT_RECONNECT_MAX_DELAY_MS} (1 000), or `reconnectMinDelayMs` when larger.
+   */
   readonly reconnectMaxDelayMs?: number;
   /** TCP connect timeout per attempt, ms. Default 2 000. */
   readonly connectTimeoutMs?: number;
@@ -68,6 +77,15 @@ export interface ResolvedRedisFederationOptions {
   readonly startupConnectTimeoutMs: number;
   readonly subsystemName: string;
 }
+
+/** Default `reconnectMaxDelayMs`, ms: the reconnect backoff cap. @since 6.0.0 */
+export const DEFAULT_RECONNECT_MAX_DELAY_MS = 1_000;
+
+/**
+ * Largest `reconnectMinDelayMs` / `reconnectMaxDelayMs` accepted, ms (1 minute): a longer cap
+ * would leave a node on local state that long after Redis is back. @since 6.0.0
+ */
+export const MAX_RECONNECT_DELAY_MS = 60_000;
 
 /** Environment variable read for the secret by default. @since 6.0.0 */
 export const DEFAULT_SECRET_ENV = 'DW_FEDERATION_SECRET';
@@ -103,8 +121,10 @@ export function resolveRedisFederationOptions(
       `a shared secret of at least ${MIN_SECRET_BYTES} bytes (option 'secret' or environment variable ${secretEnv}), ` +
       "or 'allowUnsigned: true' to run without message authentication");
   }
-  const reconnectMinDelayMs = o.reconnectMinDelayMs === undefined ? 100 : validateDuration('reconnectMinDelayMs', o.reconnectMinDelayMs, 1);
-  const reconnectMaxDelayMs = o.reconnectMaxDelayMs === undefined ? Math.max(5_000, reconnectMinDelayMs) : validateDuration('reconnectMaxDelayMs', o.reconnectMaxDelayMs, 1);
+  const reconnectMinDelayMs = o.reconnectMinDelayMs === undefined ? 100 : validateReconnectDelay('reconnectMinDelayMs', o.reconnectMinDelayMs);
+  const reconnectMaxDelayMs = o.reconnectMaxDelayMs === undefined
+    ? Math.max(DEFAULT_RECONNECT_MAX_DELAY_MS, reconnectMinDelayMs)
+    : validateReconnectDelay('reconnectMaxDelayMs', o.reconnectMaxDelayMs);
   if (reconnectMaxDelayMs < reconnectMinDelayMs) {
     throw new InvalidConfigurationError('reconnectMaxDelayMs', reconnectMaxDelayMs, `a duration in ms >= reconnectMinDelayMs (${reconnectMinDelayMs})`);
   }
@@ -150,6 +170,13 @@ function validateUrl(value: unknown): string {
   }
   if ((u.protocol !== 'redis:' && u.protocol !== 'rediss:') || u.hostname === '') {
     throw new InvalidConfigurationError('url', redactUrl(value), 'a redis:// or rediss:// URL with a host');
+  }
+  return value;
+}
+
+function validateReconnectDelay(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1 || value > MAX_RECONNECT_DELAY_MS) {
+    throw new InvalidConfigurationError(field, value, `a duration in ms in [1, ${MAX_RECONNECT_DELAY_MS}]`);
   }
   return value;
 }

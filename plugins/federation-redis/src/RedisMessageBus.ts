@@ -24,7 +24,12 @@ export interface RedisMessageBusOptions {
   readonly channelPrefix: string;
   /** Signs/verifies and bounds messages. */
   readonly codec: WireCodec;
+  /** First reconnect delay, ms (see {@link reconnectDelay}). */
   readonly reconnectMinDelayMs: number;
+  /**
+   * Reconnect backoff cap, ms: once the server is back, the bus reconnects within this long
+   * (plus the connect itself) and reports `connected`, upon which listeners re-sync.
+   */
   readonly reconnectMaxDelayMs: number;
   readonly connectTimeoutMs: number;
   readonly logger?: Logger;
@@ -59,7 +64,7 @@ interface Subscription extends Disposable {
  * @example
  * ```ts
  * const bus = new RedisMessageBus({ nodeId: 'n1', url: 'redis://127.0.0.1:6379', channelPrefix: 'dw:bus:', codec,
- *   reconnectMinDelayMs: 100, reconnectMaxDelayMs: 5000, connectTimeoutMs: 2000 });
+ *   reconnectMinDelayMs: 100, reconnectMaxDelayMs: 1000, connectTimeoutMs: 2000 });
  * await bus.connectAsync(5000);
  * bus.subscribe('dw.resilience.circuit-breaker.state', (m) => apply(m));
  * ```
