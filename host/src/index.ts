@@ -15,6 +15,7 @@ export * from './registry/LimitsTransaction.js';
 export * from './registry/ServiceDirectory.js';
 export * from './registry/ServiceRegistry.js';
 export * from './registry/validateLimitsPatch.js';
+export * from './registry/limitsJson.js';
 export * from './bus/HostMessageBus.js';
 export * from './admin/AdminServer.js';
 export * from './admin/HttpError.js';

@@ -1,14 +1,15 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvalidConfigurationError, SdkCompatibility, isInvalidConfigurationError, isUnknownStrategyError, silentLogger } from '@datawarehouse/sdk';
+import { InvalidConfigurationError, SdkCompatibility, silentLogger } from '@datawarehouse/sdk';
 import type { Logger } from '@datawarehouse/sdk';
 import type { AdminConfig } from '../config/HostConfig.js';
-import { isSubsystemNotFoundError } from '../registry/errors.js';
+import { reviveInfinity } from '../registry/limitsJson.js';
 import type { SubsystemRegistry } from '../registry/SubsystemRegistry.js';
 import { HttpError } from './HttpError.js';
 import { isLoopbackAddress } from './isLoopbackAddress.js';
 import { readJsonBody } from './readJsonBody.js';
+import { send, sendError } from './respond.js';
 import { tokensEqual } from './tokensEqual.js';
 
 /** What the admin API serves (the {@link Kernel} is one). @since 6.0.0 */
@@ -25,26 +26,26 @@ export interface AdminServerOptions extends Pick<AdminConfig, 'host' | 'port' | 
 }
 
 const SOURCE = 'admin API';
-const JSON_HEADERS = {
-  'content-type': 'application/json; charset=utf-8',
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-} as const;
 
 /**
  * The admin HTTP API (JSON):
  * - `HEAD` is answered like `GET`, without a body;
  * - `GET /health` — kernel state, plugins, bus (503 unless running);
  * - `GET /subsystems` — every subsystem with limits, backpressure and metrics;
- * - `GET /subsystems/:name` — one subsystem; `GET /subsystems/:name/limits` — its limits;
+ * - `GET /subsystems/:name` — one subsystem; `GET /subsystems/:name/limits` — its limits in
+ *   force (`limits`) and, when the subsystem tells, what was set (`configured`);
  * - `PUT|PATCH /subsystems/:name/limits` — applies a partial `ScalingLimits` body, answers
- *   the limits in force; 400 `{ error: { code, field, value, expected, message } }` on bad input;
+ *   the limits in force; 400 `{ error: { code, field, value, expected, message } }` on bad
+ *   input (any JSON the server can parse: bodies nest at most 32 levels, and `value` echoes at
+ *   most an excerpt). `Infinity` is written `"Infinity"` and read back so: what `GET` returns
+ *   (`limits` or `configured`) is accepted unchanged;
  * - `GET /subsystems/:name/actions` — the subsystem's operator actions;
  * - `POST /subsystems/:name/actions/:action` — runs one with the JSON body as arguments (e.g.
  *   `POST /subsystems/resilience/actions/trip {"strategyId":"db"}`); 400 on a bad action or
  *   argument, 404 for an unknown strategy.
  *
- * With a token configured every request needs `Authorization: Bearer <token>` (401 otherwise).
+ * Every error answer closes the connection (`Connection: close`) without reading the rest of
+ * the request body. With a token configured every request needs `Authorization: Bearer <token>` (401 otherwise).
  * Without one, the server only binds a loopback address and only answers requests whose
  * `Host` is a loopback name (a guard against DNS rebinding).
  *
@@ -70,9 +71,7 @@ export class AdminServer {
     this.logger = options.logger ?? silentLogger;
     this.server = createServer({ requestTimeout: 15_000, headersTimeout: 10_000, maxHeaderSize: 16_384 }, (req, res) => {
       this.handle(req, res).catch((e: unknown) => {
-        this.logger.error('admin request failed', { error: e });
-        if (!res.headersSent) send(res, 500, { error: { code: 'ERR_INTERNAL', message: 'Internal error' } });
-        else res.destroy();
+        sendError(res, e, this.logger);
       });
     });
   }
@@ -134,8 +133,11 @@ export class AdminServer {
         }
         if (parts.length === 3 && parts[2] === 'limits') {
           allow(method, requested, ['GET', 'PUT', 'PATCH']);
-          if (method === 'GET') return send(res, 200, { name, limits: backend.subsystems.describe(name).limits });
-          const body = await readJsonBody(req, this.options.maxBodyBytes);
+          if (method === 'GET') {
+            const { limits, configured } = backend.subsystems.describe(name);
+            return send(res, 200, { name, limits, ...(configured !== undefined && { configured }) });
+          }
+          const body = await readJsonBody(req, this.options.maxBodyBytes, { reviver: reviveInfinity });
           const limits = await backend.subsystems.reconfigureAsync(name, body as never, SOURCE);
           const snapshot = backend.subsystems.describe(name);
           return send(res, 200, { name, limits, backpressure: snapshot.backpressure });
@@ -210,32 +212,4 @@ function hostName(header: string | undefined): string | undefined {
   }
   const colon = header.lastIndexOf(':');
   return colon < 0 ? header : header.slice(0, colon);
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
-  const text = JSON.stringify(body, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v));
-  res.writeHead(status, { ...JSON_HEADERS, ...headers, 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function sendError(res: ServerResponse, e: unknown, logger: Logger): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  if (e instanceof HttpError) {
-    return send(res, e.status, { error: { code: e.code, message: e.message } }, e.headers);
-  }
-  if (isInvalidConfigurationError(e)) {
-    return send(res, 400, {
-      error: { code: e.code, field: e.field, value: e.value ?? null, expected: e.expected, message: e.message },
-    });
-  }
-  if (isSubsystemNotFoundError(e) || isUnknownStrategyError(e)) {
-    return send(res, 404, { error: { code: e.code, message: e.message } });
-  }
-  const code = (e as { code?: unknown } | null)?.code;
-  logger.error('admin request failed', { error: e });
-  // The message may carry internals (paths, hosts, stack-like text): it goes to the log only.
-  send(res, 500, { error: { code: typeof code === 'string' ? code : 'ERR_INTERNAL', message: 'Internal error' } });
 }

@@ -75,6 +75,23 @@ describe('validateHostConfig', () => {
     expect(config.plugins[0]!.options).toEqual({ nested: { n: 1 } });
   });
 
+  it('reads "Infinity" in a subsystems section as Infinity (as the admin API writes it), and keeps Infinity given in code', () => {
+    const config = validateHostConfig({ plugins: [], subsystems: {
+      resilience: { strategies: { db: { timeout: { attemptTimeoutMs: 'Infinity' }, bulkhead: { queueTimeoutMs: Infinity } } } },
+    } });
+    expect(config.subsystems.resilience?.strategies?.db).toEqual({ timeout: { attemptTimeoutMs: Infinity }, bulkhead: { queueTimeoutMs: Infinity } });
+    // Elsewhere "Infinity" stays a string and Infinity cannot be carried by JSON.
+    expect(validateHostConfig({ plugins: [{ module: 'x', options: { a: 'Infinity' } }] }).plugins[0]!.options).toEqual({ a: 'Infinity' });
+    expect(errorOf({ plugins: [{ module: 'x', options: { a: Infinity } }] }).field).toBe('plugins[0].options.a');
+  });
+
+  it('names the field of a value nested too deeply instead of overflowing the stack', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(errorOf({ plugins: [{ module: 'x', options: { deep } }] }).expected).toContain('nested at most 64 levels');
+    expect(errorOf({ plugins: [], subsystems: { resilience: { adaptation: { deep } } } }).field).toMatch(/^subsystems\.resilience\.adaptation\.deep/);
+  });
+
   it('never throws anything but an InvalidConfigurationError for arbitrary JSON (property)', () => {
     fc.assert(fc.property(fc.jsonValue(), (value) => {
       try {

@@ -117,7 +117,8 @@ function validateSubsystems(value: unknown, source: string | undefined): Readonl
     validateString('subsystems key', name, 128);
     rejectReservedKey('subsystems', name);
     const limits = validateLimitsPatch(`subsystems.${name}`, obj[name], source);
-    out[name] = deepFreeze(cloneJsonValue(`subsystems.${name}`, limits) as Partial<ScalingLimits>);
+    // Limits may be unbounded: `Infinity` (in code) or "Infinity" (in JSON, as the admin API writes it).
+    out[name] = deepFreeze(cloneJsonValue(`subsystems.${name}`, limits, { infinity: true }) as Partial<ScalingLimits>);
   }
   return Object.freeze(out);
 }

@@ -43,6 +43,9 @@ const betaPlugin: IPlugin = {
   },
 };
 
+/** Module importer giving the real resilience plugin for `resilience` and beta's plugin otherwise. */
+export const importLimitsPlugins = async (spec: string): Promise<unknown> => ({ createPlugin: spec === 'resilience' ? createPlugin : () => betaPlugin });
+
 /** Starts the kernel with `subsystems` as its configuration's section; the caller stops it. */
 export async function startLimitsHost(subsystems: Readonly<Record<string, Partial<ScalingLimits>>> = {}): Promise<Kernel> {
   const kernel = new Kernel({
@@ -50,7 +53,7 @@ export async function startLimitsHost(subsystems: Readonly<Record<string, Partia
       plugins: [{ module: 'resilience', options: RESILIENCE_OPTIONS }, { module: 'beta' }],
       subsystems,
     },
-    importModule: async (spec) => ({ createPlugin: spec === 'resilience' ? createPlugin : () => betaPlugin }),
+    importModule: importLimitsPlugins,
     clock: new VirtualClock(),
   });
   await kernel.startAsync();
@@ -68,4 +71,14 @@ export function limitsState(kernel: Kernel): unknown {
 /** The effective options of one resilience strategy. */
 export function strategyLimits(kernel: Kernel, id: string): StrategyLimits {
   return kernel.subsystems.describe('resilience').limits.strategies?.[id] ?? {};
+}
+
+/** A configuration file's content for the same plugins, with `subsystems` as its section. */
+export function limitsConfigText(subsystems: unknown): string {
+  return JSON.stringify({
+    admin: { enabled: false },
+    statusIntervalMs: 0,
+    plugins: [{ module: 'resilience', options: RESILIENCE_OPTIONS }, { module: 'beta' }],
+    subsystems,
+  });
 }
