@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigurationError, VirtualClock } from '@datawarehouse/sdk';
 import type { ScalingLimits } from '@datawarehouse/sdk';
 import { ConfigReloader } from './ConfigReloader.js';
+import type { FolderWatcher } from './ConfigReloader.js';
 import type { HostConfig } from './HostConfig.js';
 import { loadHostConfig } from './loadHostConfig.js';
 
@@ -86,5 +87,77 @@ describe('ConfigReloader', () => {
       reloader.close();
     }
     expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('ConfigReloader watching a busy folder', () => {
+  /** A watcher the test fires by hand, a logger counting errors, and the debounce on a virtual clock. */
+  async function watched(initial: object) {
+    const path = join(dir, `watched-${n++}.json`);
+    writeFileSync(path, JSON.stringify(initial));
+    const loaded = await loadHostConfig(path);
+    const clock = new VirtualClock();
+    let fire: (name: string | null) => void = () => undefined;
+    const watchFolder: FolderWatcher = (_folder, onEvent) => {
+      fire = onEvent;
+      return { close: () => undefined };
+    };
+    const errors: string[] = [];
+    const applied: unknown[] = [];
+    const reloader = new ConfigReloader({
+      path, initial: loaded.config, initialDigest: loaded.digest, clock, watchFolder,
+      logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m) => errors.push(m) },
+      apply: async (section) => {
+        if (section.r?.maxQueueDepth === 13) throw new InvalidConfigurationError('subsystems.r.maxQueueDepth', 13, 'unlucky');
+        applied.push(section);
+        return {};
+      },
+    });
+    reloader.watch();
+    /** One event in the folder (`name` changed), then the debounce, then the reload it ran. */
+    const event = async (name: string): Promise<void> => {
+      fire(name);
+      await clock.advanceAsync(250);
+      await reloader.idleAsync();
+    };
+    return { path, reloader, errors, applied, event };
+  }
+
+  it('rejects an invalid file once, not again on every write elsewhere in the folder (its log file)', async () => {
+    const { path, reloader, errors, applied, event } = await watched({ plugins: [], subsystems: { r: { maxQueueDepth: 1 } } });
+    writeFileSync(path, '{ not json');
+    await event('watched.json');
+    expect(errors).toHaveLength(1);
+    for (let i = 0; i < 20; i++) await event('host.log');
+    expect(errors).toHaveLength(1);
+    writeFileSync(path, JSON.stringify({ plugins: [], subsystems: { r: { maxQueueDepth: 2 } } }));
+    await event('watched.json');
+    for (let i = 0; i < 5; i++) await event('host.log');
+    expect(applied).toEqual([{ r: { maxQueueDepth: 2 } }]);
+    expect(errors).toHaveLength(1);
+    reloader.close();
+  });
+
+  it('does not re-run a reload the subsystems refused while the file stays the same; a signal still does', async () => {
+    const { path, reloader, errors, event } = await watched({ plugins: [], subsystems: { r: { maxQueueDepth: 1 } } });
+    writeFileSync(path, JSON.stringify({ plugins: [], subsystems: { r: { maxQueueDepth: 13 } } }));
+    await event('watched.json');
+    for (let i = 0; i < 20; i++) await event('host.log');
+    expect(errors).toHaveLength(1);
+    expect((await reloader.reloadAsync('signal')).status).toBe('rejected');
+    expect(errors).toHaveLength(2);
+    reloader.close();
+  });
+
+  it('does not loop on a config file that vanished (an editor replacing it): one rejection until it is back', async () => {
+    const { path, reloader, errors, applied, event } = await watched({ plugins: [], subsystems: { r: { maxQueueDepth: 1 } } });
+    rmSync(path);
+    await event('watched.json');
+    for (let i = 0; i < 10; i++) await event('host.log');
+    expect(errors).toHaveLength(1);
+    writeFileSync(path, JSON.stringify({ plugins: [], subsystems: { r: { maxQueueDepth: 3 } } }));
+    await event('watched.json');
+    expect(applied).toEqual([{ r: { maxQueueDepth: 3 } }]);
+    reloader.close();
   });
 });

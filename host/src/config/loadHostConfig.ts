@@ -6,29 +6,46 @@ import type { HostConfig } from './HostConfig.js';
 import { validateHostConfig } from './validateHostConfig.js';
 
 /**
- * A configuration read from a file.
+ * The bytes of a configuration file, not yet parsed.
  * @since 6.0.0
  */
-export interface LoadedHostConfig {
-  readonly config: HostConfig;
+export interface HostConfigFile {
   /** Absolute path of the file. */
   readonly path: string;
   /** Folder of the file: relative plugin specifiers resolve against it. */
   readonly baseDir: string;
+  /** The file's text. */
+  readonly text: string;
   /** SHA-256 of the file's bytes, to tell a real change from a touch. */
   readonly digest: string;
 }
 
 /**
- * Reads, parses and validates a JSON configuration file.
- * @throws {@link InvalidConfigurationError} with `source` = the file path: field `$` when the
- * file cannot be read or is not JSON, otherwise the first bad field.
- * @example
- * ```ts
- * const { config, baseDir } = await loadHostConfig('dw.config.json');
- * ```
+ * A configuration read from a file.
+ * @since 6.0.0
  */
-export async function loadHostConfig(path: string): Promise<LoadedHostConfig> {
+export interface LoadedHostConfig extends Omit<HostConfigFile, 'text'> {
+  readonly config: HostConfig;
+}
+
+/**
+ * Values from outside the file that take part in its validation.
+ * @since 6.0.0
+ */
+export interface HostConfigOverrides {
+  /**
+   * Replaces `admin.token` before the file is validated (the CLI passes `DW_ADMIN_TOKEN`), so
+   * it counts wherever a token is required, e.g. for a non-loopback `admin.host`.
+   */
+  readonly adminToken?: string;
+}
+
+/**
+ * Reads a configuration file's text and digest.
+ * @throws {@link InvalidConfigurationError} with field `$` and `source` = the path when the
+ * file cannot be read.
+ */
+export async function readHostConfigFile(path: string): Promise<HostConfigFile> {
   const absolute = resolve(path);
   let text: string;
   try {
@@ -37,19 +54,30 @@ export async function loadHostConfig(path: string): Promise<LoadedHostConfig> {
     const code = (e as { code?: unknown }).code;
     throw new InvalidConfigurationError('$', absolute, `a readable file (${typeof code === 'string' ? code : String(e)})`, absolute);
   }
-  return {
-    config: parseHostConfig(text, absolute),
-    path: absolute,
-    baseDir: dirname(absolute),
-    digest: createHash('sha256').update(text).digest('hex'),
-  };
+  return { path: absolute, baseDir: dirname(absolute), text, digest: createHash('sha256').update(text).digest('hex') };
 }
 
 /**
- * Parses and validates configuration text.
- * @throws {@link InvalidConfigurationError} with `source`; field `$` for malformed JSON.
+ * Reads, parses and validates a JSON configuration file, with `overrides` applied before
+ * validation.
+ * @throws {@link InvalidConfigurationError} with `source` = the file path: field `$` when the
+ * file cannot be read or is not JSON, otherwise the first bad field.
+ * @example
+ * ```ts
+ * const { config, baseDir } = await loadHostConfig('dw.config.json', { adminToken: process.env.DW_ADMIN_TOKEN });
+ * ```
  */
-export function parseHostConfig(text: string, source: string): HostConfig {
+export async function loadHostConfig(path: string, overrides: HostConfigOverrides = {}): Promise<LoadedHostConfig> {
+  const { text, ...file } = await readHostConfigFile(path);
+  return { ...file, config: parseHostConfig(text, file.path, overrides) };
+}
+
+/**
+ * Parses and validates configuration text, with `overrides` applied before validation.
+ * @throws {@link InvalidConfigurationError} with `source`; field `$` for malformed JSON. An
+ * invalid `adminToken` is reported as coming from the environment.
+ */
+export function parseHostConfig(text: string, source: string, overrides: HostConfigOverrides = {}): HostConfig {
   let parsed: unknown;
   try {
     // A UTF-8 BOM is legal in a file but not in JSON.parse.
@@ -57,7 +85,22 @@ export function parseHostConfig(text: string, source: string): HostConfig {
   } catch (e) {
     throw new InvalidConfigurationError('$', excerpt(text), `valid JSON (${(e as Error).message})`, source);
   }
-  return validateHostConfig(parsed, source);
+  const token = overrides.adminToken;
+  if (token === undefined || !isPlainObject(parsed) || !(parsed.admin === undefined || isPlainObject(parsed.admin))) {
+    return validateHostConfig(parsed, source);
+  }
+  try {
+    return validateHostConfig({ ...parsed, admin: { ...parsed.admin, token } }, source);
+  } catch (e) {
+    if (e instanceof InvalidConfigurationError && e.field === 'admin.token') {
+      throw new InvalidConfigurationError(e.field, e.value, e.expected, `${source} with the admin token from the environment`);
+    }
+    throw e;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function excerpt(text: string): string {

@@ -43,6 +43,23 @@ describe('HostRuntime', () => {
     await expect(fetch(`${host.adminUrl}/health`)).rejects.toThrow();
   });
 
+  it('counts the token from the environment for a non-loopback admin address, at startup and on reload', async () => {
+    const token = 'token-from-env-0123456789';
+    const configPath = configFile({ admin: { host: '0.0.0.0', port: 0 }, statusIntervalMs: 0, plugins: [] });
+    await expect(HostRuntime.startAsync({ configPath, watchConfig: false }))
+      .rejects.toMatchObject({ field: 'admin.token', source: configPath });
+    const host = await HostRuntime.startAsync({ configPath, clock: new VirtualClock(), watchConfig: false, adminToken: token });
+    try {
+      const url = host.adminUrl!.replace('0.0.0.0', '127.0.0.1');
+      expect((await fetch(`${url}/health`)).status).toBe(401);
+      expect((await fetch(`${url}/health`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      const outcome = await host.reloadAsync('signal');
+      expect(outcome).toMatchObject({ status: 'applied', ignored: [] });
+    } finally {
+      await host.stopAsync();
+    }
+  });
+
   it('names the environment when its token is invalid', async () => {
     await expect(HostRuntime.startAsync({
       configPath: configFile({ plugins: [] }), watchConfig: false, adminToken: 'short',

@@ -3,9 +3,7 @@ import type { Clock, Logger } from '@datawarehouse/sdk';
 import { AdminServer } from '../admin/AdminServer.js';
 import { ConfigReloader } from '../config/ConfigReloader.js';
 import type { ReloadOutcome, ReloadTrigger } from '../config/ConfigReloader.js';
-import type { HostConfig } from '../config/HostConfig.js';
 import { loadHostConfig } from '../config/loadHostConfig.js';
-import { validateHostConfig } from '../config/validateHostConfig.js';
 import { Kernel } from '../kernel/Kernel.js';
 import type { ShutdownReport } from '../kernel/KernelHealth.js';
 import type { ModuleImporter } from '../kernel/PluginLoader.js';
@@ -24,7 +22,11 @@ export interface HostRuntimeOptions {
   readonly statusWrite?: (line: string) => void;
   /** Reload when the file changes. Default `true`. */
   readonly watchConfig?: boolean;
-  /** Overrides `admin.token` (the CLI passes `DW_ADMIN_TOKEN`), so the secret can stay out of the file. */
+  /**
+   * Overrides `admin.token` (the CLI passes `DW_ADMIN_TOKEN`), so the secret can stay out of
+   * the file; it is merged before the file is validated, so it also satisfies the token a
+   * non-loopback `admin.host` requires (at startup and on every reload).
+   */
   readonly adminToken?: string;
   /** Module importer (tests). Default: native `import()`. */
   readonly importModule?: ModuleImporter;
@@ -66,13 +68,9 @@ export class HostRuntime {
   static async startAsync(options: HostRuntimeOptions): Promise<HostRuntime> {
     const clock = options.clock ?? systemClock;
     const logger = options.logger ?? silentLogger;
-    const loaded = await loadHostConfig(options.configPath);
     const adminToken = options.adminToken;
-    const adjust = adminToken === undefined
-      ? undefined
-      : (c: HostConfig): HostConfig => validateHostConfig({ ...c, admin: { ...c.admin, token: adminToken } },
-        `${loaded.path} with the admin token from the environment`);
-    const config = adjust === undefined ? loaded.config : adjust(loaded.config);
+    const loaded = await loadHostConfig(options.configPath, { ...(adminToken !== undefined && { adminToken }) });
+    const config = loaded.config;
     const kernel = new Kernel({
       config, source: loaded.path, baseDir: loaded.baseDir, clock, logger, importModule: options.importModule,
     });
@@ -98,7 +96,7 @@ export class HostRuntime {
       initial: config,
       initialDigest: loaded.digest,
       apply: (section, source) => kernel.applySubsystemLimitsAsync(section, source),
-      adjust,
+      ...(adminToken !== undefined && { adminToken }),
       clock,
       logger: scopedLogger(logger, 'config'),
     });
