@@ -3,6 +3,7 @@ import {
   BACKPRESSURE_ORDER,
   InMemoryCircuitBreaker,
   InvalidConfigurationError,
+  markPipelineRejection,
   SdkCompatibility,
   silentLogger,
   systemClock,
@@ -162,15 +163,17 @@ export class ResilienceScalingManager implements IScalableSubsystem, IConfigurab
    *   operation's last error (all as rejections; nothing is thrown synchronously).
    */
   executeWithResilience<T>(strategyId: string, operation: ResilientOperation<T>, options?: ExecuteOptions): Promise<T> {
+    // Refused arguments are the pipeline's own rejections: an outer pipeline around this call
+    // passes them through instead of counting them against its downstream.
     if (typeof operation !== 'function') {
-      return Promise.reject(new InvalidConfigurationError('operation', operation, 'a function'));
+      return Promise.reject(markPipelineRejection(new InvalidConfigurationError('operation', operation, 'a function')));
     }
     let runtime = this.runtimes.get(strategyId);
     if (runtime === undefined) {
       try {
         runtime = this.runtimeFor(strategyId);
       } catch (error) {
-        return Promise.reject(error);
+        return Promise.reject(markPipelineRejection(error));
       }
     }
     return runtime.execute(operation, options);

@@ -175,6 +175,18 @@ describe('StrategyRuntime guarantees', () => {
       manager.dispose();
     });
 
+    it('passes a nested call\'s refused arguments (unknown strategy, operation not a function) through without counting them', async () => {
+      const registry = new StrategyRegistry([{ id: 'outer', retry: false, circuitBreaker: { mode: 'consecutive', failureThreshold: 1 } }]);
+      const manager = new ResilienceScalingManager({ registry, clock: new VirtualClock(0) });
+      const unknown = await manager.executeWithResilience('outer', () => manager.executeWithResilience('nope', () => 1)).catch((e: unknown) => e);
+      const notAFunction = await manager.executeWithResilience('outer', () => manager.executeWithResilience('outer', 42 as never)).catch((e: unknown) => e);
+      expect([unknown, notAFunction].map((e) => (e as { code: string }).code)).toEqual(['ERR_UNKNOWN_STRATEGY', 'ERR_INVALID_CONFIGURATION']);
+      const outer = manager.runtimeFor('outer');
+      expect(outer.breaker!.state).toBe('closed');
+      expect(outer.metrics).toMatchObject({ failures: 0, passed: 2 });
+      manager.dispose();
+    });
+
     it('marks its own rejections: open circuit, full bulkhead, rate limit, bad options', async () => {
       const { clock, runtime } = makeRuntime({ id: 's', retry: false, bulkhead: { maxConcurrency: 1, maxQueueSize: 0 }, rateLimit: { kind: 'token-bucket', capacity: 2, refillPerSecond: 1 } });
       const hold = deferred<string>();
