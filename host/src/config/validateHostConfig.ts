@@ -3,8 +3,9 @@ import {
 } from '@datawarehouse/sdk';
 import type { ScalingLimits } from '@datawarehouse/sdk';
 import { isLoopbackAddress } from '../admin/isLoopbackAddress.js';
+import { rejectReservedKey } from '../registry/rejectReservedKey.js';
 import { validateLimitsPatch } from '../registry/validateLimitsPatch.js';
-import { cloneJsonValue, rejectReservedKey } from './cloneJsonValue.js';
+import { cloneJsonValue } from './cloneJsonValue.js';
 import { HOST_CONFIG_DEFAULTS } from './HostConfig.js';
 import type { AdminConfig, HostConfig, PluginEntry } from './HostConfig.js';
 

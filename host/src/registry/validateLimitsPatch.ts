@@ -2,8 +2,8 @@ import {
   InvalidConfigurationError, fieldPath, rejectUnknownKeys, validateBoolean, validateInteger, validateObject,
   validateString,
 } from '@datawarehouse/sdk';
-import { rejectReservedKey } from '../config/cloneJsonValue.js';
 import type { ScalingLimits, StrategyLimits } from '@datawarehouse/sdk';
+import { rejectReservedKey } from './rejectReservedKey.js';
 
 const LIMIT_KEYS: readonly (keyof ScalingLimits)[] = [
   'maxConcurrentOperations', 'maxQueueDepth', 'maxCacheEntries', 'maxMemoryBytes', 'strategies', 'adaptation',
