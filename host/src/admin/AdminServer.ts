@@ -3,7 +3,6 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidConfigurationError, SdkCompatibility, silentLogger } from '@datawarehouse/sdk';
 import type { Logger } from '@datawarehouse/sdk';
-import type { AdminConfig } from '../config/HostConfig.js';
 import { reviveInfinity } from '../registry/limitsJson.js';
 import type { SubsystemRegistry } from '../registry/SubsystemRegistry.js';
 import { HttpError } from './HttpError.js';
@@ -19,9 +18,22 @@ export interface AdminBackend {
   health(): { readonly status: string };
 }
 
-/** Options of {@link AdminServer}. @since 6.0.0 */
-export interface AdminServerOptions extends Pick<AdminConfig, 'host' | 'port' | 'token' | 'maxBodyBytes'> {
+/**
+ * Options of {@link AdminServer} (the configuration's `admin` section fits them).
+ * @since 6.0.0
+ */
+export interface AdminServerOptions {
+  /** Address to bind; any non-loopback address requires `token`. */
+  readonly host: string;
+  /** TCP port, `0` for an ephemeral one. */
+  readonly port: number;
+  /** Bearer token required on every request, or `null` (loopback only). */
+  readonly token: string | null;
+  /** Largest accepted request body, bytes. */
+  readonly maxBodyBytes: number;
+  /** What the API serves (the kernel). */
   readonly backend: AdminBackend;
+  /** Receives failed requests and subsystems that cannot be described. Default: silent. */
   readonly logger?: Logger;
 }
 
