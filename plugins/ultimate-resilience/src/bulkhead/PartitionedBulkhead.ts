@@ -5,9 +5,15 @@ import {
   systemClock,
   validateInteger,
   validateString,
+  withoutStack,
 } from '@datawarehouse/sdk';
-import type { BulkheadOptions, BulkheadStatistics, Clock, IBulkheadIsolation } from '@datawarehouse/sdk';
+import type { BulkheadLease, BulkheadOptions, Clock, IBulkheadIsolation } from '@datawarehouse/sdk';
+import { IdlePartitionList, PartitionEntry } from './IdlePartitionList.js';
+import { PartitionStatistics } from './PartitionStatistics.js';
+import type { PartitionedBulkheadStatistics } from './PartitionStatistics.js';
 import { PriorityBulkheadIsolation } from './PriorityBulkheadIsolation.js';
+
+export type { PartitionedBulkheadStatistics } from './PartitionStatistics.js';
 
 /** Longest partition key accepted. @since 6.0.0 */
 export const MAX_PARTITION_KEY_LENGTH = 256;
@@ -19,24 +25,15 @@ export type BulkheadFactory<B extends IBulkheadIsolation = IBulkheadIsolation> =
   clock: Clock,
 ) => B;
 
+type SecondAcquireArg<B extends IBulkheadIsolation> = Exclude<Parameters<B['acquire']>[1], undefined>;
+
 /**
- * Aggregate statistics of a {@link PartitionedBulkhead}. `maxConcurrency` / `maxQueueSize` are
- * the per-partition limits; `running` / `queued` sum the live partitions; the counters
- * (`admitted`, `rejected*`, `aborted`) also include partitions evicted since; the peaks are the
- * highest seen by any single partition.
+ * The `priority` {@link PartitionedBulkhead.acquire} passes on: the numeric second parameter of
+ * the partitions' `acquire` (`number` for {@link PriorityBulkheadIsolation}), else `never`.
  * @since 6.0.0
  */
-export interface PartitionedBulkheadStatistics extends BulkheadStatistics {
-  /** Partitions held now. */
-  readonly partitions: number;
-  readonly maxPartitions: number;
-  /** Idle partitions evicted to make room since creation. */
-  readonly evictedPartitions: number;
-  /** Largest `running` of any single partition now (load is per partition, not summed). */
-  readonly busiestRunning: number;
-  /** Largest `queued` of any single partition now. */
-  readonly busiestQueued: number;
-}
+export type PartitionPriority<B extends IBulkheadIsolation> =
+  2 extends Parameters<B['acquire']>['length'] ? (SecondAcquireArg<B> extends number ? SecondAcquireArg<B> : never) : never;
 
 const defaultFactory: BulkheadFactory<PriorityBulkheadIsolation> = (name, options, clock) =>
   new PriorityBulkheadIsolation(name, options, clock);
@@ -47,20 +44,27 @@ const defaultFactory: BulkheadFactory<PriorityBulkheadIsolation> = (name, option
  *
  * - Bounded: at most `maxPartitions` are held. When a new key arrives at the limit, the least
  *   recently used **idle** partition (running 0, queued 0) is evicted and disposed; when none is
- *   idle, {@link PartitionedBulkhead.get} throws {@link CapacityExceededError}. A disposed
- *   partition refuses new calls, so a stale reference can never run calls beside its
- *   replacement and break the per-partition limit: call `get(key)` right before acquiring.
+ *   idle, the call naming the key throws {@link CapacityExceededError}. A disposed partition
+ *   refuses new calls, so a stale reference can never run calls beside its replacement and
+ *   break the per-partition limit: take slots with {@link PartitionedBulkhead.tryAcquire} /
+ *   {@link PartitionedBulkhead.acquire}, or call `get(key)` right before acquiring.
+ * - Recency: a partition is used when `get`, `tryAcquire` or `acquire` names it, and when the
+ *   last call holding it through `tryAcquire` / `acquire` ends (its lease released, or its wait
+ *   rejected or aborted) — that is when it becomes idle.
+ * - Cost: O(1), eviction included (amortized). The partitions no call holds through `tryAcquire`
+ *   / `acquire` are listed, least recently used first; eviction takes the first really idle one,
+ *   skipping (in place) any kept busy by leases taken directly on `get(key)`'s bulkhead — only
+ *   such direct use makes eviction walk past partitions.
  * - `reconfigure` validates once, then applies to every partition and to future ones.
  * - Partitions are named `${name}/${key}`; the default factory makes
  *   {@link PriorityBulkheadIsolation}s (which accept that length; the SDK's in-memory bulkhead
  *   limits names to 256 characters).
- * - Recency is kept by the `Map`'s insertion order (re-inserting on use): `get` is O(1);
- *   eviction scans from the least recently used entry until it finds an idle one.
  *
  * @example
  * ```ts
  * const tenants = new PartitionedBulkhead('api', { maxConcurrency: 4 }, 1000, clock);
- * const lease = await tenants.get(tenantId).acquire(signal);
+ * const lease = tenants.tryAcquire(tenantId) ?? (await tenants.acquire(tenantId, signal, priority));
+ * try { await callDownstream(); } finally { lease.release(); }
  * ```
  * @since 6.0.0
  */
@@ -69,21 +73,14 @@ export class PartitionedBulkhead<B extends IBulkheadIsolation = PriorityBulkhead
   readonly name: string;
   private partitionLimit: number;
   private opts: Readonly<BulkheadOptions>;
-  private readonly partitions = new Map<string, B>();
+  private readonly partitions = new Map<string, PartitionEntry<B>>();
+  private readonly idle = new IdlePartitionList<B>();
   private readonly factory: BulkheadFactory<B>;
   private lastKey: string | undefined = undefined;
+  private lastEntry: PartitionEntry<B> | undefined = undefined;
   private disposed = false;
   private disposedStandIn: B | undefined = undefined;
-
-  private evicted = 0;
-  // Counters of evicted partitions, so the aggregate never goes backwards.
-  private retiredAdmitted = 0;
-  private retiredQueueFull = 0;
-  private retiredQueueTimeout = 0;
-  private retiredShrunk = 0;
-  private retiredAborted = 0;
-  private retiredPeakRunning = 0;
-  private retiredPeakQueued = 0;
+  private readonly stats = new PartitionStatistics();
 
   /**
    * @param name - name of the whole (usually the strategy id), 1..256 characters.
@@ -135,53 +132,87 @@ export class PartitionedBulkhead<B extends IBulkheadIsolation = PriorityBulkhead
 
   /**
    * The bulkhead of partition `key`, created on first use; marks it most recently used.
-   * After `dispose()`, a disposed bulkhead that refuses every call.
+   * After `dispose()`, a disposed bulkhead that refuses every call. Prefer `tryAcquire` /
+   * `acquire` to taking leases on it directly (see the class notes on cost).
    * @throws {@link InvalidConfigurationError} (field `partitionKey`) when `key` is not a
    *   non-empty string of at most 256 characters; {@link CapacityExceededError} when
    *   `maxPartitions` are held and none is idle.
    */
   get(key: string): B {
-    if (key === this.lastKey) {
-      const hit = this.partitions.get(key);
-      if (hit !== undefined) return hit;
+    return this.enter(key)?.bulkhead ?? this.standIn();
+  }
+
+  /**
+   * A slot of partition `key` now, or `undefined` when it has none free (or after `dispose()`);
+   * never queues. Creates the partition on first use and marks it most recently used, as `get`.
+   * The partition counts as busy until the lease is released (idempotent).
+   * @throws {@link InvalidConfigurationError} (field `partitionKey`) for a bad key;
+   *   {@link CapacityExceededError} when `key` is new, `maxPartitions` are held and none is idle.
+   * @example
+   * ```ts
+   * const lease = tenants.tryAcquire(tenantId); // undefined: reject, or await tenants.acquire(...)
+   * ```
+   */
+  tryAcquire(key: string): BulkheadLease | undefined {
+    const entry = this.enter(key);
+    if (entry === undefined) return undefined;
+    const inner = entry.bulkhead.tryAcquire();
+    if (inner === undefined) return undefined;
+    entry.hold();
+    return entry.lease(inner);
+  }
+
+  /**
+   * A slot of partition `key` now or after waiting in its queue: the partition's own `acquire`
+   * (`signal`, and `priority` when its `acquire` takes one), with the same rejections. Creates
+   * the partition on first use and marks it most recently used, as `get`. The partition counts
+   * as busy from this call until the lease is released (idempotent) or the wait is rejected.
+   * Never throws: every error comes as a rejection — {@link InvalidConfigurationError} (field
+   * `partitionKey`) for a bad key, {@link CapacityExceededError} when `key` is new,
+   * `maxPartitions` are held and none is idle, `disposed` after `dispose()`.
+   * @example
+   * ```ts
+   * const lease = await tenants.acquire(tenantId, AbortSignal.timeout(500), 10);
+   * ```
+   */
+  acquire(key: string, signal?: AbortSignal, priority?: PartitionPriority<B>): Promise<BulkheadLease> {
+    let entry: PartitionEntry<B> | undefined;
+    try {
+      entry = this.enter(key);
+      if (entry === undefined) return this.standIn().acquire(signal);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    validateString('partitionKey', key, MAX_PARTITION_KEY_LENGTH);
-    if (this.disposed) return this.standIn();
-    let bulkhead = this.partitions.get(key);
-    if (bulkhead !== undefined) {
-      // Re-insert: Map order is then least to most recently used.
-      this.partitions.delete(key);
-    } else {
-      if (this.partitions.size >= this.partitionLimit && !this.evictIdle(this.partitions.size - this.partitionLimit + 1)) {
-        throw new CapacityExceededError(`bulkhead partition of '${this.name}' (none is idle)`, this.partitionLimit);
-      }
-      bulkhead = this.factory(`${this.name}/${key}`, this.opts, this.clock);
+    entry.hold();
+    try {
+      const bulkhead = entry.bulkhead as IBulkheadIsolation as PriorityCapable;
+      return entry.track(priority === undefined ? bulkhead.acquire(signal) : bulkhead.acquire(signal, priority));
+    } catch (error) {
+      entry.unhold(); // a partition's acquire that throws instead of rejecting
+      return Promise.reject(error);
     }
-    this.partitions.set(key, bulkhead);
-    this.lastKey = key;
-    return bulkhead;
   }
 
   /** The bulkhead of `key` if it exists; does not create it nor change its recency. */
   peek(key: string): B | undefined {
-    return this.partitions.get(key);
+    return this.partitions.get(key)?.bulkhead;
   }
 
   /**
    * Evicts (and disposes) up to `max` idle partitions, least recently used first; returns how
-   * many were evicted. Use it to trim memory; `get` calls it itself when full.
+   * many were evicted. Use it to trim memory; a new key at the limit calls it itself.
    */
   evictIdle(max = Infinity): number {
     let n = 0;
-    for (const [key, bulkhead] of this.partitions) {
-      if (n >= max) break;
-      if (bulkhead.running !== 0 || bulkhead.queued !== 0) continue;
-      this.partitions.delete(key);
-      if (key === this.lastKey) this.lastKey = undefined;
-      this.retire(bulkhead);
-      bulkhead.dispose();
-      this.evicted++;
-      n++;
+    for (let entry = this.idle.head; entry !== undefined && n < max; ) {
+      const next = entry.next;
+      const bulkhead = entry.bulkhead;
+      // No call holds it through this class, but leases may have been taken on it directly.
+      if (bulkhead.running === 0 && bulkhead.queued === 0) {
+        this.evict(entry);
+        n++;
+      }
+      entry = next;
     }
     return n;
   }
@@ -194,54 +225,12 @@ export class PartitionedBulkhead<B extends IBulkheadIsolation = PriorityBulkhead
   reconfigure(options: Partial<BulkheadOptions>): void {
     const next = resolveBulkheadOptions(options, 'bulkhead', this.opts);
     this.opts = next;
-    for (const bulkhead of this.partitions.values()) bulkhead.reconfigure(next);
+    for (const entry of this.partitions.values()) entry.bulkhead.reconfigure(next);
   }
 
   /** Aggregate statistics (see {@link PartitionedBulkheadStatistics}). O(partitions). */
   getStatistics(): PartitionedBulkheadStatistics {
-    let running = 0;
-    let queued = 0;
-    let admitted = this.retiredAdmitted;
-    let rejectedQueueFull = this.retiredQueueFull;
-    let rejectedQueueTimeout = this.retiredQueueTimeout;
-    let rejectedShrunk = this.retiredShrunk;
-    let aborted = this.retiredAborted;
-    let peakRunning = this.retiredPeakRunning;
-    let peakQueued = this.retiredPeakQueued;
-    let busiestRunning = 0;
-    let busiestQueued = 0;
-    for (const bulkhead of this.partitions.values()) {
-      const s = bulkhead.getStatistics();
-      running += s.running;
-      queued += s.queued;
-      if (s.running > busiestRunning) busiestRunning = s.running;
-      if (s.queued > busiestQueued) busiestQueued = s.queued;
-      admitted += s.admitted;
-      rejectedQueueFull += s.rejectedQueueFull;
-      rejectedQueueTimeout += s.rejectedQueueTimeout;
-      rejectedShrunk += s.rejectedShrunk;
-      aborted += s.aborted;
-      if (s.peakRunning > peakRunning) peakRunning = s.peakRunning;
-      if (s.peakQueued > peakQueued) peakQueued = s.peakQueued;
-    }
-    return {
-      maxConcurrency: this.opts.maxConcurrency,
-      maxQueueSize: this.opts.maxQueueSize,
-      running,
-      queued,
-      admitted,
-      rejectedQueueFull,
-      rejectedQueueTimeout,
-      rejectedShrunk,
-      aborted,
-      peakRunning,
-      peakQueued,
-      partitions: this.partitions.size,
-      maxPartitions: this.partitionLimit,
-      evictedPartitions: this.evicted,
-      busiestRunning,
-      busiestQueued,
-    };
+    return this.stats.aggregate(this.partitions.values(), this.partitions.size, this.partitionLimit, this.opts);
   }
 
   /**
@@ -251,9 +240,51 @@ export class PartitionedBulkhead<B extends IBulkheadIsolation = PriorityBulkhead
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const bulkhead of this.partitions.values()) bulkhead.dispose();
-    // Kept (not cleared) so statistics still show what was running when it was disposed.
+    // Partitions are kept (not cleared) so statistics still show what was running.
+    for (const entry of this.partitions.values()) entry.bulkhead.dispose();
     this.lastKey = undefined;
+    this.lastEntry = undefined;
+  }
+
+  // The entry of `key`, made (evicting if full) on first use, marked most recently used; none after dispose().
+  private enter(key: string): PartitionEntry<B> | undefined {
+    if (key === this.lastKey) {
+      const last = this.lastEntry!;
+      this.idle.touch(last);
+      return last;
+    }
+    validateString('partitionKey', key, MAX_PARTITION_KEY_LENGTH);
+    if (this.disposed) return undefined;
+    let entry = this.partitions.get(key);
+    if (entry !== undefined) {
+      this.idle.touch(entry);
+    } else {
+      if (this.partitions.size >= this.partitionLimit) {
+        this.evictIdle(this.partitions.size - this.partitionLimit + 1);
+        // After a lowered limit, evicting one idle partition may not be enough.
+        if (this.partitions.size >= this.partitionLimit) throw this.capacityExceeded();
+      }
+      entry = new PartitionEntry(key, this.factory(`${this.name}/${key}`, this.opts, this.clock), this.idle);
+      this.partitions.set(key, entry);
+      this.idle.append(entry);
+    }
+    this.lastKey = key;
+    this.lastEntry = entry;
+    return entry;
+  }
+
+  private evict(entry: PartitionEntry<B>): void {
+    this.idle.remove(entry);
+    this.partitions.delete(entry.key);
+    if (entry === this.lastEntry) this.lastKey = this.lastEntry = undefined;
+    this.stats.retire(entry.bulkhead);
+    entry.bulkhead.dispose();
+  }
+
+  // Stackless: a fast-fail rejection, met on every call while all partitions are busy.
+  private capacityExceeded(): CapacityExceededError {
+    const what = `bulkhead partition of '${this.name}' (none is idle)`;
+    return withoutStack(() => new CapacityExceededError(what, this.partitionLimit));
   }
 
   private standIn(): B {
@@ -263,15 +294,7 @@ export class PartitionedBulkhead<B extends IBulkheadIsolation = PriorityBulkhead
     }
     return this.disposedStandIn;
   }
-
-  private retire(bulkhead: B): void {
-    const s = bulkhead.getStatistics();
-    this.retiredAdmitted += s.admitted;
-    this.retiredQueueFull += s.rejectedQueueFull;
-    this.retiredQueueTimeout += s.rejectedQueueTimeout;
-    this.retiredShrunk += s.rejectedShrunk;
-    this.retiredAborted += s.aborted;
-    if (s.peakRunning > this.retiredPeakRunning) this.retiredPeakRunning = s.peakRunning;
-    if (s.peakQueued > this.retiredPeakQueued) this.retiredPeakQueued = s.peakQueued;
-  }
 }
+
+/** How a partition whose `acquire` takes a priority is called. */
+type PriorityCapable = { acquire(signal?: AbortSignal, priority?: number): Promise<BulkheadLease> };
