@@ -47,6 +47,7 @@ export class CompositionRoot implements PluginScopes {
   private readonly logger: Logger;
   private readonly federation: InMemoryFederation | undefined;
 
+  /** Wires every part and publishes the host's services; starts nothing. */
   constructor(options: CompositionRootOptions) {
     this.config = options.config;
     this.clock = options.clock;

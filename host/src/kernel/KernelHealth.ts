@@ -14,11 +14,18 @@ export interface ShutdownReport {
 
 /** What `GET /health` reports. @since 6.0.0 */
 export interface KernelHealth {
+  /** `ok` while running, else the kernel's state. */
   readonly status: 'ok' | KernelState;
+  /** This node's id in the federation. */
   readonly nodeId: string;
+  /** The host's SDK version. */
   readonly sdkVersion: string;
+  /** Time since `startAsync` on the kernel's clock, ms (0 before). */
   readonly uptimeMs: number;
+  /** The loaded plugins in start order, with their states. */
   readonly plugins: readonly PluginInfo[];
+  /** Names of the registered subsystems. */
   readonly subsystems: readonly string[];
+  /** Id of the plugin that provided the bus transport (`in-memory` for the embedded one) and its connection state. */
   readonly bus: { readonly transport: string; readonly connectionState: string };
 }

@@ -48,6 +48,7 @@ export class PluginLifecycle {
   private stopRequested = false;
   private failureReport: ShutdownReport | undefined;
 
+  /** A lifecycle in state `created`; nothing is loaded until {@link PluginLifecycle.startAsync}. */
   constructor(options: PluginLifecycleOptions) {
     this.options = options;
   }

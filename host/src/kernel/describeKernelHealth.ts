@@ -7,8 +7,11 @@ import type { PluginInfo } from './PluginRecord.js';
 export interface KernelHealthSource {
   /** The lifecycle: its state, when it started, and the plugins in start order. */
   readonly lifecycle: { readonly state: KernelState; readonly startedAt: number; readonly plugins: readonly PluginInfo[] };
+  /** This node's id. */
   readonly nodeId: string;
+  /** The clock `startedAt` was read on. */
   readonly clock: Clock;
+  /** The subsystem registry (only its names are reported). */
   readonly subsystems: { names(): readonly string[] };
   /** The node's bus: who provided its transport (`undefined`: the embedded in-memory one) and its state. */
   readonly bus: { readonly providedBy: string | undefined; readonly connectionState: BusConnectionState };
