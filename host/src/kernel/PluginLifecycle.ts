@@ -100,7 +100,8 @@ export class PluginLifecycle {
   private async runStartup(): Promise<void> {
     const { config, logger } = this.options;
     try {
-      const ordered = orderPlugins((await this.loadAsync()).map((l) => ({ ...l, id: l.plugin.id, dependencies: l.plugin.dependencies })));
+      const loaded = await this.loadAsync();
+      const ordered = orderPlugins(loaded.map((l) => ({ ...l, id: l.plugin.id, dependencies: l.plugin.dependencies })));
       this.records = ordered.map((l) => ({
         plugin: l.plugin, entry: l.entry, index: l.index, services: this.options.scopes.createServices(l.plugin.id), state: 'loaded',
       }));
