@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitOpenError } from './errors.js';
 import { isPipelineRejection, markPipelineRejection } from './pipelineRejection.js';
+import type * as PipelineRejection from './pipelineRejection.js';
 
 describe('pipelineRejection', () => {
   it('recognises only errors a primitive marked, never a look-alike carrying the same code', () => {
@@ -15,7 +16,7 @@ describe('pipelineRejection', () => {
 
   it('is shared by a duplicate copy of the SDK module in the same process', async () => {
     // A second instance of the module, as a second copy of the package would load it.
-    const copy = (await import(/* @vite-ignore */ `./pipelineRejection.js?copy=${Date.now()}`)) as typeof import('./pipelineRejection.js');
+    const copy = (await import(/* @vite-ignore */ `./pipelineRejection.js?copy=${Date.now()}`)) as typeof PipelineRejection;
     expect(copy.isPipelineRejection).not.toBe(isPipelineRejection);
     const markedHere = markPipelineRejection(new Error('here'));
     const markedThere = copy.markPipelineRejection(new Error('there'));
