@@ -1,6 +1,4 @@
 export * from './DemoTrafficOptions.js';
 export * from './DownstreamError.js';
-export * from './OutcomeCounter.js';
-export * from './SimulatedDownstream.js';
 export * from './DemoTrafficPlugin.js';
 export { createPlugin, createPlugin as default } from './createPlugin.js';
