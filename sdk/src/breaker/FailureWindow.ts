@@ -1,6 +1,7 @@
 import { SdkCompatibility } from '../compat/SdkCompatibility.js';
+import { TimeBucketRing } from '../time/TimeBucketRing.js';
 
-// Per-bucket layout in the interleaved counter array.
+// Fields of a bucket.
 const CALLS = 0;
 const FAILURES = 1;
 const SLOW = 2;
@@ -8,29 +9,22 @@ const FIELDS = 3;
 
 /**
  * Counts calls, failures and slow calls over a sliding time window of `windowMs`, split into
- * `buckets` buckets of `windowMs / buckets` each (a ring of counters in one `Float64Array`).
+ * `buckets` buckets of `windowMs / buckets` each (a {@link TimeBucketRing} with running totals).
  *
- * Recording is O(1) amortized and allocates nothing: running totals are kept beside the
- * ring, and a bucket is zeroed when time moves past it. A bucket older than the window never
+ * Recording is O(1) amortized and allocates nothing: the ring keeps running totals, and a
+ * bucket leaves them when time moves past it. A bucket older than the window never
  * counts — also after a long idle, because every read first rotates the ring to `now`. The
  * effective window is between `windowMs - bucketMs` and `windowMs`: an event is counted for
  * at most `windowMs` after it happened.
  *
- * Time must not go backwards (an earlier `now` is recorded into the current bucket).
+ * Time must not go backwards (an earlier `now` is recorded into the current bucket); a
+ * non-finite `now` does not rotate the ring.
  * @since 6.0.0
  */
 @SdkCompatibility('6.0.0')
 export class FailureWindow {
-  private counts: Float64Array;
-  private bucketCount: number;
-  private bucketMs: number;
+  private ring: TimeBucketRing;
   private length: number;
-  /** Absolute index (`floor(now / bucketMs)`) of the bucket at `head`; -Infinity before use. */
-  private headIndex = -Infinity;
-  private head = 0;
-  private totalCalls = 0;
-  private totalFailures = 0;
-  private totalSlow = 0;
 
   /**
    * @param windowMs - window length in ms (finite, > 0).
@@ -39,10 +33,8 @@ export class FailureWindow {
    */
   constructor(windowMs: number, buckets: number) {
     checkGeometry(windowMs, buckets);
-    this.bucketCount = buckets;
     this.length = windowMs;
-    this.bucketMs = windowMs / buckets;
-    this.counts = new Float64Array(buckets * FIELDS);
+    this.ring = new TimeBucketRing(windowMs / buckets, buckets, FIELDS, { totals: true });
   }
 
   /** Length of the window in ms. */
@@ -52,68 +44,45 @@ export class FailureWindow {
 
   /** Number of buckets. */
   get buckets(): number {
-    return this.bucketCount;
+    return this.ring.buckets;
   }
 
-  /** Records one call outcome at `now`. `slow` only matters for successes but is counted as given. */
+  /**
+   * Records one call outcome at `now`. `slow` only matters for successes but is counted as given.
+   * Nothing is recorded before the first finite `now`.
+   */
   record(now: number, failure: boolean, slow: boolean): void {
-    this.advance(now);
-    const base = this.head * FIELDS;
-    const c = this.counts;
-    c[base + CALLS]! += 1;
-    this.totalCalls++;
-    if (failure) {
-      c[base + FAILURES]! += 1;
-      this.totalFailures++;
-    }
-    if (slow) {
-      c[base + SLOW]! += 1;
-      this.totalSlow++;
-    }
+    const ring = this.ring;
+    const bucket = ring.advance(ring.epochOf(now));
+    if (bucket < 0) return;
+    ring.add(bucket, CALLS, 1);
+    if (failure) ring.add(bucket, FAILURES, 1);
+    if (slow) ring.add(bucket, SLOW, 1);
   }
 
   /** Calls counted in the window, as of the last `record`/`advance`. */
   get calls(): number {
-    return this.totalCalls;
+    return this.ring.total(CALLS);
   }
 
   /** Failures counted in the window, as of the last `record`/`advance`. */
   get failures(): number {
-    return this.totalFailures;
+    return this.ring.total(FAILURES);
   }
 
   /** Slow calls counted in the window, as of the last `record`/`advance`. */
   get slowCalls(): number {
-    return this.totalSlow;
+    return this.ring.total(SLOW);
   }
 
   /** Rotates the ring to `now`, dropping buckets that left the window. Call before reading. */
   advance(now: number): void {
-    const index = Math.floor(now / this.bucketMs);
-    const steps = index - this.headIndex;
-    if (!(steps > 0)) return; // same bucket, or time went backwards
-    this.headIndex = index;
-    // An empty window has every bucket at zero, so a long idle costs nothing; a jump past
-    // the whole window with data in it zeroes everything once.
-    if (this.totalCalls === 0) return;
-    const n = this.bucketCount;
-    if (steps >= n) {
-      this.clear();
-      return;
-    }
-    const c = this.counts;
-    for (let i = 0; i < steps && this.totalCalls > 0; i++) {
-      this.head = this.head + 1 === n ? 0 : this.head + 1;
-      this.dropBucket(this.head * FIELDS, c);
-    }
+    this.ring.advance(this.ring.epochOf(now));
   }
 
   /** Forgets every count. */
   clear(): void {
-    this.counts.fill(0);
-    this.totalCalls = 0;
-    this.totalFailures = 0;
-    this.totalSlow = 0;
+    this.ring.reset();
   }
 
   /**
@@ -125,52 +94,27 @@ export class FailureWindow {
    */
   reconfigure(windowMs: number, buckets: number, now: number): void {
     checkGeometry(windowMs, buckets);
-    if (windowMs === this.windowMs && buckets === this.bucketCount) return;
+    if (windowMs === this.windowMs && buckets === this.buckets) return;
     this.advance(now);
-    const old = this.counts;
-    const oldN = this.bucketCount;
-    const oldBucketMs = this.bucketMs;
-    const oldHead = this.head;
-    const oldHeadIndex = this.headIndex;
-    const hadData = this.totalCalls > 0;
-
-    this.bucketCount = buckets;
+    const old = this.ring;
+    const ring = new TimeBucketRing(windowMs / buckets, buckets, FIELDS, { totals: true });
+    ring.advance(ring.epochOf(now));
+    this.ring = ring;
     this.length = windowMs;
-    this.bucketMs = windowMs / buckets;
-    this.counts = new Float64Array(buckets * FIELDS);
-    this.head = 0;
-    this.headIndex = Math.floor(now / this.bucketMs);
-    this.totalCalls = 0;
-    this.totalFailures = 0;
-    this.totalSlow = 0;
-    if (!hadData || oldHeadIndex === -Infinity) return;
+    const head = ring.head;
+    if (old.total(CALLS) === 0 || old.head === -Infinity || head === -Infinity) return;
 
-    for (let age = 0; age < oldN; age++) {
-      const from = ((oldHead - age) % oldN + oldN) % oldN * FIELDS;
-      const calls = old[from + CALLS]!;
+    for (let age = 0; age < old.buckets; age++) {
+      const epoch = old.head - age;
+      const calls = old.valueAt(epoch, CALLS);
       if (calls === 0) continue;
-      const start = (oldHeadIndex - age) * oldBucketMs;
-      const newAge = this.headIndex - Math.floor(start / this.bucketMs);
+      const newAge = head - ring.epochOf(epoch * old.bucketMs);
       if (newAge >= buckets) continue; // older than the new window
-      const to = ((-Math.max(0, newAge)) % buckets + buckets) % buckets * FIELDS;
-      const failures = old[from + FAILURES]!;
-      const slow = old[from + SLOW]!;
-      this.counts[to + CALLS]! += calls;
-      this.counts[to + FAILURES]! += failures;
-      this.counts[to + SLOW]! += slow;
-      this.totalCalls += calls;
-      this.totalFailures += failures;
-      this.totalSlow += slow;
+      const bucket = ring.claim(head - Math.max(0, newAge));
+      ring.add(bucket, CALLS, calls);
+      ring.add(bucket, FAILURES, old.valueAt(epoch, FAILURES));
+      ring.add(bucket, SLOW, old.valueAt(epoch, SLOW));
     }
-  }
-
-  private dropBucket(base: number, c: Float64Array): void {
-    this.totalCalls -= c[base + CALLS]!;
-    this.totalFailures -= c[base + FAILURES]!;
-    this.totalSlow -= c[base + SLOW]!;
-    c[base + CALLS] = 0;
-    c[base + FAILURES] = 0;
-    c[base + SLOW] = 0;
   }
 }
 
