@@ -1,4 +1,4 @@
-import { InvalidConfigurationError, SdkCompatibility, validateInteger, validateNumber } from '@datawarehouse/sdk';
+import { InvalidConfigurationError, SdkCompatibility, TimeBucketRing, validateInteger, validateNumber } from '@datawarehouse/sdk';
 
 const MAX_BUCKETS = 1000;
 const MAX_FIELDS = 64;
@@ -13,8 +13,8 @@ const MAX_FIELDS = 64;
  * - `sum` counts only buckets whose epoch is among the last `buckets` epochs (the current one
  *   included), so the window spans between `windowMs - bucketMs` and `windowMs` of history and
  *   a bucket older than the window never counts, however long the counter sat idle.
- * - Memory: `8 * buckets * (fields + 1)` bytes in two `Float64Array`s (Float64 so counts never
- *   wrap and fractional weights are allowed).
+ * - Memory: `8 * buckets * (fields + 1)` bytes in one `Float64Array` (a {@link TimeBucketRing};
+ *   Float64 so counts never wrap and fractional weights are allowed).
  *
  * @example
  * ```ts
@@ -28,8 +28,7 @@ const MAX_FIELDS = 64;
 export class WindowedCounter {
   /** Length of one bucket in ms (`windowMs / buckets`). */
   readonly bucketMs: number;
-  private readonly counts: Float64Array;
-  private readonly epochs: Float64Array;
+  private readonly ring: TimeBucketRing;
 
   /**
    * @param windowMs - length of the window, ms > 0.
@@ -42,8 +41,7 @@ export class WindowedCounter {
     validateInteger('buckets', buckets, 1, MAX_BUCKETS);
     validateInteger('fields', fields, 1, MAX_FIELDS);
     this.bucketMs = windowMs / buckets;
-    this.counts = new Float64Array(buckets * fields);
-    this.epochs = new Float64Array(buckets).fill(-Infinity);
+    this.ring = new TimeBucketRing(this.bucketMs, buckets, fields);
   }
 
   /**
@@ -58,14 +56,9 @@ export class WindowedCounter {
       throw new InvalidConfigurationError('field', field, `an integer in [0, ${this.fields - 1}]`);
     }
     if (!Number.isFinite(n)) throw new InvalidConfigurationError('n', n, 'a finite number');
-    const i = this.slotFor(nowMs) * this.fields + field;
-    this.counts[i] = this.counts[i]! + n;
+    this.ring.add(this.ring.claim(this.epochOf(nowMs)), field, n);
   }
 
-  /**
-   * Sum of counter `field` over the window ending at `nowMs`. O(buckets).
-   * @throws {@link InvalidConfigurationError} naming `field` or `nowMs`.
-   */
   /**
    * Adds 1 to two fields at once (one slot lookup): the hot path's "a call, and its outcome".
    * @throws {@link InvalidConfigurationError} for a bad field or `nowMs`.
@@ -78,23 +71,21 @@ export class WindowedCounter {
     if (!(fieldB >= 0 && fieldB < fields && (fieldB | 0) === fieldB)) {
       throw new InvalidConfigurationError('fieldB', fieldB, `an integer in [0, ${fields - 1}]`);
     }
-    const base = this.slotFor(nowMs) * fields;
-    this.counts[base + fieldA] = this.counts[base + fieldA]! + 1;
-    this.counts[base + fieldB] = this.counts[base + fieldB]! + 1;
+    const ring = this.ring;
+    const bucket = ring.claim(this.epochOf(nowMs));
+    ring.add(bucket, fieldA, 1);
+    ring.add(bucket, fieldB, 1);
   }
 
+  /**
+   * Sum of counter `field` over the window ending at `nowMs`. O(buckets).
+   * @throws {@link InvalidConfigurationError} naming `field` or `nowMs`.
+   */
   sum(field: number, nowMs: number): number {
     if (!(field >= 0 && field < this.fields && (field | 0) === field)) {
       throw new InvalidConfigurationError('field', field, `an integer in [0, ${this.fields - 1}]`);
     }
-    const current = this.epochOf(nowMs);
-    const oldest = current - this.buckets;
-    let total = 0;
-    for (let b = 0; b < this.buckets; b++) {
-      const e = this.epochs[b]!;
-      if (e <= current && e > oldest) total += this.counts[b * this.fields + field]!;
-    }
-    return total;
+    return this.ring.sum(field, this.epochOf(nowMs), this.buckets);
   }
 
   /**
@@ -104,40 +95,16 @@ export class WindowedCounter {
    */
   sums(nowMs: number, out: Float64Array = new Float64Array(this.fields)): Float64Array {
     if (out.length < this.fields) throw new InvalidConfigurationError('out', out.length, `an array of length >= ${this.fields}`);
-    const current = this.epochOf(nowMs);
-    const oldest = current - this.buckets;
-    out.fill(0, 0, this.fields);
-    for (let b = 0; b < this.buckets; b++) {
-      const e = this.epochs[b]!;
-      if (!(e <= current && e > oldest)) continue;
-      const base = b * this.fields;
-      for (let f = 0; f < this.fields; f++) out[f] = out[f]! + this.counts[base + f]!;
-    }
-    return out;
+    return this.ring.sums(this.epochOf(nowMs), this.buckets, out);
   }
 
   /** Zeroes every bucket. */
   reset(): void {
-    this.counts.fill(0);
-    this.epochs.fill(-Infinity);
+    this.ring.reset();
   }
 
   private epochOf(nowMs: number): number {
     if (!Number.isFinite(nowMs)) throw new InvalidConfigurationError('nowMs', nowMs, 'a finite time in ms');
-    return Math.floor(nowMs / this.bucketMs);
-  }
-
-  // The bucket of `nowMs`'s epoch, zeroed first when it still holds an older epoch.
-  private slotFor(nowMs: number): number {
-    const epoch = this.epochOf(nowMs);
-    let slot = epoch % this.buckets;
-    if (slot < 0) slot += this.buckets;
-    const held = this.epochs[slot]!;
-    if (held < epoch) {
-      this.epochs[slot] = epoch;
-      const base = slot * this.fields;
-      this.counts.fill(0, base, base + this.fields);
-    }
-    return slot;
+    return this.ring.epochOf(nowMs);
   }
 }
