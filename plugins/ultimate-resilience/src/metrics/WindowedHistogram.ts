@@ -1,4 +1,4 @@
-import { InvalidConfigurationError, SdkCompatibility, validateInteger, validateNumber } from '@datawarehouse/sdk';
+import { InvalidConfigurationError, SdkCompatibility, TimeBucketRing, validateInteger, validateNumber } from '@datawarehouse/sdk';
 import {
   LOG_BUCKET_COUNT,
   logBucketAtRank,
@@ -17,8 +17,11 @@ export interface LatencySummary {
   readonly max: number;
 }
 
-// Per-slice metadata, stride 4 in one Float64Array: epoch, count, min, max.
-const META = 4;
+// Per-slice fields of the ring (besides the histogram counts): count, min, max.
+const COUNT = 0;
+const MIN = 1;
+const MAX = 2;
+const EMPTY_SLICE: readonly number[] = [0, Infinity, -Infinity];
 const MAX_BUCKET_COUNT = 0xffff_ffff;
 const MAX_SLICES = 64;
 
@@ -27,15 +30,15 @@ const MAX_SLICES = 64;
  * histograms (the bucket layout of {@link LogHistogram}: relative error ≤ 1/32 + 0.52 µs).
  *
  * - Time is passed in (`nowMs`), never read, and there are no timers. Slice
- *   `floor(nowMs / sliceMs) % slices` is reset lazily by the first `record` that finds it
- *   holding an older epoch.
+ *   `floor(nowMs / sliceMs) % slices` (a bucket of a {@link TimeBucketRing}) is reset lazily by
+ *   the first `record` that finds it holding an older epoch.
  * - Reads merge only slices whose epoch is among the last `slices` epochs, so the window
  *   covers between `windowMs - sliceMs` and `windowMs` of history and is correct after any
  *   idle period (nothing stale is ever counted).
  * - Memory: the counts of all slices live in one `Uint32Array` allocated on the first record,
  *   `slices * 1 856` bytes (7 424 B for the default 4 slices), plus 32 B of metadata per
- *   slice and ~300 B of object and typed-array headers: ≈ 7.8 KiB per instance in use with
- *   the defaults, ≈ 0.4 KiB before the first record.
+ *   slice (epoch, count, min, max in the ring) and ~400 B of object and typed-array headers:
+ *   ≈ 7.9 KiB per instance in use with the defaults, ≈ 0.5 KiB before the first record.
  *
  * @example
  * ```ts
@@ -50,7 +53,7 @@ export class WindowedHistogram {
   /** Length of one slice in ms (`windowMs / slices`). */
   readonly sliceMs: number;
   private counts: Uint32Array | undefined = undefined;
-  private readonly meta: Float64Array;
+  private readonly ring: TimeBucketRing;
   private invalidCount = 0;
 
   /**
@@ -62,8 +65,7 @@ export class WindowedHistogram {
     validateNumber('windowMs', windowMs, 0, Number.MAX_SAFE_INTEGER, true);
     validateInteger('slices', slices, 1, MAX_SLICES);
     this.sliceMs = windowMs / slices;
-    this.meta = new Float64Array(slices * META);
-    for (let s = 0; s < slices; s++) this.meta[s * META] = -Infinity;
+    this.ring = new TimeBucketRing(this.sliceMs, slices, 3, { initial: EMPTY_SLICE });
   }
 
   /** Values ignored since creation: NaN or negative latency, non-finite or stale `nowMs`. */
@@ -81,14 +83,13 @@ export class WindowedHistogram {
       this.invalidCount++;
       return;
     }
-    const epoch = Math.floor(nowMs / this.sliceMs);
-    let slot = epoch % this.slices;
-    if (slot < 0) slot += this.slices;
-    const m = slot * META;
-    const meta = this.meta;
+    const ring = this.ring;
+    const epoch = ring.epochOf(nowMs);
+    const slot = ring.slotOf(epoch);
+    const bucket = ring.bucketAt(slot);
     const counts = this.counts ?? (this.counts = new Uint32Array(this.slices * LOG_BUCKET_COUNT));
     const base = slot * LOG_BUCKET_COUNT;
-    const held = meta[m]!;
+    const held = ring.epochAt(bucket);
     if (held !== epoch) {
       // A clock going backwards must not wipe newer data for an older sample.
       if (held > epoch) {
@@ -96,25 +97,22 @@ export class WindowedHistogram {
         return;
       }
       counts.fill(0, base, base + LOG_BUCKET_COUNT);
-      meta[m] = epoch;
-      meta[m + 1] = 0;
-      meta[m + 2] = Infinity;
-      meta[m + 3] = -Infinity;
+      ring.resetBucket(bucket, epoch);
     }
     const i = base + logBucketIndex(msToMicros(valueMs));
     const c = counts[i]!;
     if (c === MAX_BUCKET_COUNT) return; // saturated: 4 billion samples in one bucket of one slice
     counts[i] = c + 1;
-    meta[m + 1] = meta[m + 1]! + 1;
-    if (valueMs < meta[m + 2]!) meta[m + 2] = valueMs;
-    if (valueMs > meta[m + 3]!) meta[m + 3] = valueMs;
+    ring.add(bucket, COUNT, 1);
+    if (valueMs < ring.get(bucket, MIN)) ring.set(bucket, MIN, valueMs);
+    if (valueMs > ring.get(bucket, MAX)) ring.set(bucket, MAX, valueMs);
   }
 
   /** Values recorded within the window ending at `nowMs`. @throws {@link InvalidConfigurationError} (field `nowMs`). */
   count(nowMs: number): number {
     const live = this.liveSlots(nowMs);
     let total = 0;
-    for (const s of live) total += this.meta[s * META + 1]!;
+    for (const s of live) total += this.ring.get(this.ring.bucketAt(s), COUNT);
     return total;
   }
 
@@ -129,8 +127,9 @@ export class WindowedHistogram {
     let count = 0;
     let max = -Infinity;
     for (const s of live) {
-      count += this.meta[s * META + 1]!;
-      const slotMax = this.meta[s * META + 3]!;
+      const bucket = this.ring.bucketAt(s);
+      count += this.ring.get(bucket, COUNT);
+      const slotMax = this.ring.get(bucket, MAX);
       if (slotMax > max) max = slotMax;
     }
     return { count, p50, p95, p99, max: count === 0 ? NaN : max };
@@ -145,16 +144,16 @@ export class WindowedHistogram {
   percentiles(nowMs: number, qs: readonly number[]): number[] {
     for (let k = 0; k < qs.length; k++) validateNumber(`qs[${k}]`, qs[k], 0, 1);
     const live = this.liveSlots(nowMs);
-    const meta = this.meta;
+    const ring = this.ring;
     let total = 0;
     let min = Infinity;
     let max = -Infinity;
     const offsets: number[] = [];
     for (const s of live) {
-      const m = s * META;
-      total += meta[m + 1]!;
-      if (meta[m + 2]! < min) min = meta[m + 2]!;
-      if (meta[m + 3]! > max) max = meta[m + 3]!;
+      const bucket = ring.bucketAt(s);
+      total += ring.get(bucket, COUNT);
+      if (ring.get(bucket, MIN) < min) min = ring.get(bucket, MIN);
+      if (ring.get(bucket, MAX) > max) max = ring.get(bucket, MAX);
       offsets.push(s * LOG_BUCKET_COUNT);
     }
     const out = new Array<number>(qs.length);
@@ -176,23 +175,18 @@ export class WindowedHistogram {
   /** Forgets every value (the `invalid` counter included); keeps the allocated arrays. */
   reset(): void {
     this.counts?.fill(0);
-    for (let s = 0; s < this.slices; s++) {
-      const m = s * META;
-      this.meta[m] = -Infinity;
-      this.meta[m + 1] = 0;
-    }
+    this.ring.reset();
     this.invalidCount = 0;
   }
 
   // Slots holding data of one of the last `slices` epochs (the current one included).
   private liveSlots(nowMs: number): number[] {
     if (!Number.isFinite(nowMs)) throw new InvalidConfigurationError('nowMs', nowMs, 'a finite time in ms');
-    const current = Math.floor(nowMs / this.sliceMs);
+    const current = this.ring.epochOf(nowMs);
     const live: number[] = [];
     for (let s = 0; s < this.slices; s++) {
-      const m = s * META;
-      const epoch = this.meta[m]!;
-      if (epoch <= current && epoch > current - this.slices && this.meta[m + 1]! > 0) live.push(s);
+      const bucket = this.ring.bucketAt(s);
+      if (this.ring.isLive(bucket, current, this.slices) && this.ring.get(bucket, COUNT) > 0) live.push(s);
     }
     return live;
   }
