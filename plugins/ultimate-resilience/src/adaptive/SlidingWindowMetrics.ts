@@ -1,4 +1,4 @@
-import { InvalidConfigurationError, SdkCompatibility, validateInteger, validateNumber } from '@datawarehouse/sdk';
+import { InvalidConfigurationError, SdkCompatibility, TimeBucketRing, validateInteger, validateNumber } from '@datawarehouse/sdk';
 
 /**
  * The counters sampled from a strategy (deltas of its cumulative counters, or their sums over a window).
@@ -72,10 +72,12 @@ const P99 = 9;
 const QUEUED = 10;
 const FIELDS = 11;
 const MAX_INTERVALS = 100_000;
+// An empty interval has no latency reading.
+const EMPTY_INTERVAL: readonly number[] = [0, 0, 0, 0, 0, 0, 0, 0, NaN, NaN, 0];
 
 /**
  * Per-interval metrics of one strategy over sliding windows (e.g. 1, 5 and 15 minutes), kept in
- * a ring of `capacity` per-interval buckets held in two typed arrays: bounded memory
+ * a ring of `capacity` per-interval buckets (a {@link TimeBucketRing}): bounded memory
  * (`8 * capacity * 12` bytes; 90 buckets of 10 s for 15 minutes ≈ 8.6 KiB), `record` is O(1)
  * and allocation-free, `window` is O(capacity).
  *
@@ -94,8 +96,7 @@ const MAX_INTERVALS = 100_000;
  */
 @SdkCompatibility('6.0.0')
 export class SlidingWindowMetrics {
-  private readonly data: Float64Array;
-  private readonly epochs: Float64Array;
+  private readonly ring: TimeBucketRing;
 
   /**
    * @param intervalMs - length of one interval (the sampling period), ms > 0.
@@ -105,8 +106,7 @@ export class SlidingWindowMetrics {
   constructor(readonly intervalMs: number, readonly capacity: number) {
     validateNumber('intervalMs', intervalMs, 0, Number.MAX_SAFE_INTEGER, true);
     validateInteger('capacity', capacity, 1, MAX_INTERVALS);
-    this.data = new Float64Array(capacity * FIELDS);
-    this.epochs = new Float64Array(capacity).fill(-Infinity);
+    this.ring = new TimeBucketRing(intervalMs, capacity, FIELDS, { initial: EMPTY_INTERVAL });
   }
 
   /** The longest window this ring can answer for, ms. */
@@ -123,29 +123,20 @@ export class SlidingWindowMetrics {
    */
   record(nowMs: number, sample: IntervalSample): void {
     if (!Number.isFinite(nowMs)) throw new InvalidConfigurationError('nowMs', nowMs, 'a finite time in ms');
-    const epoch = Math.floor(nowMs / this.intervalMs);
-    let slot = epoch % this.capacity;
-    if (slot < 0) slot += this.capacity;
-    const d = this.data;
-    const base = slot * FIELDS;
-    if (this.epochs[slot]! < epoch) {
-      d.fill(0, base, base + FIELDS);
-      d[base + P50] = NaN;
-      d[base + P99] = NaN;
-      this.epochs[slot] = epoch;
-    }
-    d[base + CALLS] = d[base + CALLS]! + count(sample.calls);
-    d[base + SUCCESSES] = d[base + SUCCESSES]! + count(sample.successes);
-    d[base + FAILURES] = d[base + FAILURES]! + count(sample.failures);
-    d[base + TIMEOUTS] = d[base + TIMEOUTS]! + count(sample.timeouts);
-    d[base + ATTEMPTS] = d[base + ATTEMPTS]! + count(sample.attempts);
-    d[base + REJ_BULKHEAD] = d[base + REJ_BULKHEAD]! + count(sample.rejectedBulkhead);
-    d[base + REJ_CIRCUIT] = d[base + REJ_CIRCUIT]! + count(sample.rejectedCircuitOpen);
-    d[base + REJ_RATE] = d[base + REJ_RATE]! + count(sample.rejectedRateLimited);
-    if (sample.p50Ms >= 0 && Number.isFinite(sample.p50Ms)) d[base + P50] = sample.p50Ms;
-    if (sample.p99Ms >= 0 && Number.isFinite(sample.p99Ms)) d[base + P99] = sample.p99Ms;
+    const ring = this.ring;
+    const bucket = ring.claim(ring.epochOf(nowMs));
+    ring.add(bucket, CALLS, count(sample.calls));
+    ring.add(bucket, SUCCESSES, count(sample.successes));
+    ring.add(bucket, FAILURES, count(sample.failures));
+    ring.add(bucket, TIMEOUTS, count(sample.timeouts));
+    ring.add(bucket, ATTEMPTS, count(sample.attempts));
+    ring.add(bucket, REJ_BULKHEAD, count(sample.rejectedBulkhead));
+    ring.add(bucket, REJ_CIRCUIT, count(sample.rejectedCircuitOpen));
+    ring.add(bucket, REJ_RATE, count(sample.rejectedRateLimited));
+    if (sample.p50Ms >= 0 && Number.isFinite(sample.p50Ms)) ring.set(bucket, P50, sample.p50Ms);
+    if (sample.p99Ms >= 0 && Number.isFinite(sample.p99Ms)) ring.set(bucket, P99, sample.p99Ms);
     const queued = count(sample.queued);
-    if (queued > d[base + QUEUED]!) d[base + QUEUED] = queued;
+    if (queued > ring.get(bucket, QUEUED)) ring.set(bucket, QUEUED, queued);
   }
 
   /**
@@ -158,10 +149,9 @@ export class SlidingWindowMetrics {
   window(windowMs: number, nowMs: number, minCallsForMin = 0): WindowStats {
     validateNumber('windowMs', windowMs, 0, this.maxWindowMs, true);
     if (!Number.isFinite(nowMs)) throw new InvalidConfigurationError('nowMs', nowMs, 'a finite time in ms');
+    const ring = this.ring;
     const span = Math.ceil(windowMs / this.intervalMs);
-    const current = Math.floor(nowMs / this.intervalMs);
-    const oldest = current - span;
-    const d = this.data;
+    const current = ring.epochOf(nowMs);
     const sums = [0, 0, 0, 0, 0, 0, 0, 0];
     let intervals = 0;
     let newest = -Infinity;
@@ -172,27 +162,28 @@ export class SlidingWindowMetrics {
     let p50Min = Infinity;
     let maxQueued = 0;
     for (let slot = 0; slot < this.capacity; slot++) {
-      const epoch = this.epochs[slot]!;
-      if (!(epoch > oldest && epoch <= current)) continue;
+      const bucket = ring.bucketAt(slot);
+      if (!ring.isLive(bucket, current, span)) continue;
       intervals++;
-      const base = slot * FIELDS;
-      for (let f = 0; f < sums.length; f++) sums[f]! += d[base + f]!;
+      for (let f = 0; f < sums.length; f++) sums[f]! += ring.get(bucket, f);
       // Lowest readings only from intervals with enough completed calls: the p99 of a
       // near-empty interval is a handful of samples, far below the usual one.
-      const counted = d[base + SUCCESSES]! + d[base + FAILURES]! >= minCallsForMin;
-      const r50 = d[base + P50]!;
+      const counted = ring.get(bucket, SUCCESSES) + ring.get(bucket, FAILURES) >= minCallsForMin;
+      const r50 = ring.get(bucket, P50);
       if (counted && r50 < p50Min) p50Min = r50;
-      const r99 = d[base + P99]!;
+      const r99 = ring.get(bucket, P99);
       if (!Number.isNaN(r99)) {
         if (counted && r99 < p99Min) p99Min = r99;
         if (r99 > p99Max) p99Max = r99;
+        const epoch = ring.epochAt(bucket);
         if (epoch > newest) {
           newest = epoch;
           p99 = r99;
-          p50 = d[base + P50]!;
+          p50 = r50;
         }
       }
-      if (d[base + QUEUED]! > maxQueued) maxQueued = d[base + QUEUED]!;
+      const queued = ring.get(bucket, QUEUED);
+      if (queued > maxQueued) maxQueued = queued;
     }
     const successes = sums[SUCCESSES]!;
     const failures = sums[FAILURES]!;
@@ -224,8 +215,7 @@ export class SlidingWindowMetrics {
 
   /** Forgets every interval. */
   reset(): void {
-    this.data.fill(0);
-    this.epochs.fill(-Infinity);
+    this.ring.reset();
   }
 }
 
