@@ -1,4 +1,4 @@
-import { InvalidConfigurationError, SdkCompatibility, validateObject } from '@datawarehouse/sdk';
+import { InvalidConfigurationError, SdkCompatibility, TimeBucketRing, validateObject } from '@datawarehouse/sdk';
 import type { IRateLimiter, RateLimiterStatistics } from './IRateLimiter.js';
 import type { SlidingWindowOptions } from './resolveRateLimitOptions.js';
 import { resolveRateLimitOptions } from './resolveRateLimitOptions.js';
@@ -14,10 +14,11 @@ import { resolveRateLimitOptions } from './resolveRateLimitOptions.js';
  * `limit` admissions; the price is being conservative by up to one segment (a call may wait
  * up to `windowMs / segments` longer than strictly needed).
  *
- * Cost: `tryAcquire` is O(1) amortized (segments are cleared as time passes, each at most once
- * per pass; after a long idle the ring is cleared in O(segments)); a rejection scans at most
- * `segments + 1` counts to compute the wait. No allocation, no timers. A `nowMs` earlier than
- * the current segment (a clock going backwards) counts in the current segment.
+ * Cost: `tryAcquire` is O(1) amortized (a {@link TimeBucketRing} with a running total: segments
+ * leave it as time passes, each at most once per pass; after a long idle it is zeroed at once);
+ * a rejection scans at most `segments + 1` counts to compute the wait. No allocation, no
+ * timers. A `nowMs` earlier than the current segment (a clock going backwards) counts in the
+ * current segment.
  *
  * @example
  * ```ts
@@ -31,12 +32,8 @@ export class SlidingWindowRateLimiter implements IRateLimiter {
   readonly kind = 'sliding-window' as const;
   private opts: Readonly<SlidingWindowOptions>;
   private limit: number;
-  private segmentMs: number;
-  // segments + 1 slots; slot of epoch e is e % slots.
-  private slots: number;
-  private counts: Float64Array;
-  private head = -Infinity;
-  private total = 0;
+  // segments + 1 buckets, one field: the calls admitted in the segment.
+  private ring: TimeBucketRing;
   private admittedCount = 0;
   private rejectedCount = 0;
 
@@ -51,9 +48,7 @@ export class SlidingWindowRateLimiter implements IRateLimiter {
   }) {
     this.opts = resolveOwn(options);
     this.limit = this.opts.limit;
-    this.segmentMs = this.opts.windowMs / this.opts.segments;
-    this.slots = this.opts.segments + 1;
-    this.counts = new Float64Array(this.slots);
+    this.ring = newRing(this.opts);
   }
 
   /** The options in force (frozen). */
@@ -67,21 +62,22 @@ export class SlidingWindowRateLimiter implements IRateLimiter {
    * (field `nowMs`).
    */
   tryAcquire(nowMs: number): number {
-    this.advance(nowMs);
-    if (this.total < this.limit) {
-      this.counts[this.slotOf(this.head)]! += 1;
-      this.total++;
+    const bucket = this.advance(nowMs);
+    const ring = this.ring;
+    if (ring.total(0) < this.limit) {
+      ring.add(bucket, 0, 1);
       this.admittedCount++;
       return 0;
     }
     this.rejectedCount++;
     // Segment head - segments + i leaves the count when the epoch reaches head + 1 + i.
-    let remaining = this.total;
-    const oldest = this.head - this.slots + 1;
-    for (let i = 0; i < this.slots; i++) {
-      remaining -= this.counts[this.slotOf(oldest + i)]!;
+    let remaining = ring.total(0);
+    const head = ring.head;
+    const oldest = head - ring.buckets + 1;
+    for (let i = 0; i < ring.buckets; i++) {
+      remaining -= ring.valueAt(oldest + i, 0);
       if (remaining < this.limit) {
-        const wait = this.startOf(this.head + 1 + i) - nowMs;
+        const wait = ring.startOf(head + 1 + i) - nowMs;
         return wait > 0 ? wait : Number.MIN_VALUE;
       }
     }
@@ -107,37 +103,29 @@ export class SlidingWindowRateLimiter implements IRateLimiter {
     this.opts = next;
     this.limit = next.limit;
     if (!sameShape) {
-      const carried = this.total;
-      const headMs = this.head * this.segmentMs;
-      this.segmentMs = next.windowMs / next.segments;
-      this.slots = next.segments + 1;
-      this.counts = new Float64Array(this.slots);
-      this.total = 0;
-      this.head = -Infinity;
+      const carried = this.ring.total(0);
+      const headMs = this.ring.head * this.ring.bucketMs;
+      this.ring = newRing(next);
       if (carried > 0 && Number.isFinite(headMs)) {
-        this.head = Math.floor(headMs / this.segmentMs);
-        this.counts[this.slotOf(this.head)] = carried;
-        this.total = carried;
+        this.ring.add(this.ring.advance(this.ring.epochOf(headMs)), 0, carried);
       }
     }
     // Clamp: drop the oldest calls first (they would have left the window first anyway).
-    const oldest = this.head - this.slots + 1;
-    for (let i = 0; this.total > this.limit && i < this.slots; i++) {
-      const slot = this.slotOf(oldest + i);
-      const drop = Math.min(this.counts[slot]!, this.total - this.limit);
-      this.counts[slot]! -= drop;
-      this.total -= drop;
+    const ring = this.ring;
+    const oldest = ring.head - ring.buckets + 1;
+    for (let i = 0; ring.total(0) > this.limit && i < ring.buckets; i++) {
+      const drop = Math.min(ring.valueAt(oldest + i, 0), ring.total(0) - this.limit);
+      if (drop > 0) ring.add(ring.bucketAt(ring.slotOf(oldest + i)), 0, -drop);
     }
   }
 
   /** Counters, and the permits available at `nowMs` when given (else as of the last call). */
   getStatistics(nowMs?: number): RateLimiterStatistics {
-    let counted = this.total;
+    const ring = this.ring;
+    let counted = ring.total(0);
     if (nowMs !== undefined && Number.isFinite(nowMs)) {
-      const epoch = Math.floor(nowMs / this.segmentMs);
-      const steps = epoch - this.head;
-      if (steps >= this.slots) counted = 0;
-      else for (let k = 1; k <= steps; k++) counted -= this.counts[this.slotOf(this.head + k)]!;
+      // What advance(nowMs) would leave: the buckets live at the later of nowMs and the head.
+      counted = ring.sum(0, Math.max(ring.epochOf(nowMs), ring.head), ring.buckets);
     }
     return {
       kind: this.kind,
@@ -148,38 +136,16 @@ export class SlidingWindowRateLimiter implements IRateLimiter {
     };
   }
 
-  // First time whose epoch is `epoch`: `epoch * segmentMs` can round to just below it, and a
-  // caller retrying at that time would be refused again.
-  private startOf(epoch: number): number {
-    let at = epoch * this.segmentMs;
-    while (Math.floor(at / this.segmentMs) < epoch) at += Math.max(Number.MIN_VALUE, Math.abs(at) * Number.EPSILON);
-    return at;
-  }
-
-  // Ring index of an epoch; epochs may be negative when the clock starts below 0.
-  private slotOf(epoch: number): number {
-    const r = epoch % this.slots;
-    return r < 0 ? r + this.slots : r;
-  }
-
-  // Moves the current segment to nowMs's epoch, clearing the segments that left the window.
-  private advance(nowMs: number): void {
+  // Moves the current segment to nowMs's epoch (segments that left the window leave the
+  // total) and returns its bucket.
+  private advance(nowMs: number): number {
     if (!Number.isFinite(nowMs)) throw new InvalidConfigurationError('nowMs', nowMs, 'a finite time in ms');
-    const epoch = Math.floor(nowMs / this.segmentMs);
-    const steps = epoch - this.head;
-    if (!(steps > 0)) return;
-    if (steps >= this.slots) {
-      this.counts.fill(0);
-      this.total = 0;
-    } else {
-      for (let k = 1; k <= steps; k++) {
-        const slot = this.slotOf(this.head + k);
-        this.total -= this.counts[slot]!;
-        this.counts[slot] = 0;
-      }
-    }
-    this.head = epoch;
+    return this.ring.advance(this.ring.epochOf(nowMs));
   }
+}
+
+function newRing(opts: Readonly<SlidingWindowOptions>): TimeBucketRing {
+  return new TimeBucketRing(opts.windowMs / opts.segments, opts.segments + 1, 1, { totals: true });
 }
 
 function resolveOwn(options: unknown): Readonly<SlidingWindowOptions> {
