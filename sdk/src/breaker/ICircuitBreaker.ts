@@ -131,6 +131,11 @@ export type CircuitPermit = number;
  */
 export interface ICircuitBreaker {
   readonly name: string;
+  /**
+   * The current state, as a plain read: it never transitions and never emits. An `open`
+   * circuit whose break has elapsed still reads `open` until something moves it — the next
+   * call (`acquirePermission`), `refresh()`, `retryAfterMs()`, `getStatistics()` or `snapshot()`.
+   */
   readonly state: CircuitState;
   /** The resolved, frozen options in force. */
   readonly options: Readonly<CircuitBreakerOptions>;
@@ -165,6 +170,19 @@ export interface ICircuitBreaker {
    */
   execute<T>(operation: () => Promise<T> | T, isFailure?: (error: unknown) => boolean): Promise<T>;
 
+  /**
+   * Brings the state up to date with the time: an `open` circuit whose break has elapsed at
+   * `nowMs` (default: the breaker's clock) moves to `half-open` and emits `stateChanged`;
+   * otherwise nothing happens. Calls do this by themselves (`acquirePermission` refreshes
+   * first), so only code that reads `state` without making a call — reports, state sync — needs it.
+   * @example
+   * ```ts
+   * breaker.refresh();
+   * report.state = breaker.state;
+   * ```
+   * @since 6.0.0
+   */
+  refresh(nowMs?: number): void;
   /** Opens the circuit now, for one break duration (reason recorded). */
   trip(reason?: string): void;
   /** Opens for a given duration (used to apply a remote node's open state). */

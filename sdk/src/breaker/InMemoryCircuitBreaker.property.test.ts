@@ -262,6 +262,7 @@ describe('InMemoryCircuitBreaker (properties)', () => {
           }, clock);
           breaker.trip();
           clock.advance(10);
+          breaker.refresh();
           const inFlight: number[] = [];
           let successes = 0;
           for (const step of steps) {

@@ -230,7 +230,7 @@ describe('InMemoryCircuitBreaker', () => {
       expect(clock.pendingTimers).toBe(0);
     });
 
-    it.each(['state', 'acquirePermission', 'retryAfterMs', 'getStatistics', 'snapshot'] as const)(
+    it.each(['refresh', 'acquirePermission', 'retryAfterMs', 'getStatistics', 'snapshot'] as const)(
       'reading %s after the break performs the transition',
       (member) => {
         const { breaker, clock, changes } = setup({ failureThreshold: 1, breakDurationMs: 10 });
@@ -478,6 +478,7 @@ describe('InMemoryCircuitBreaker', () => {
       breaker.tripFor(5000);
       expect(breaker.retryAfterMs()).toBe(5000);
       clock.advance(5000);
+      breaker.refresh();
       expect(breaker.state).toBe('half-open');
       const e = errorOf(() => breaker.tripFor(Number.NaN));
       expect(isInvalidConfigurationError(e) && e.field).toBe('durationMs');
@@ -539,7 +540,8 @@ describe('InMemoryCircuitBreaker', () => {
       clock.advance(400);
       breaker.reconfigure({ breakDurationMs: 3000 });
       expect(breaker.retryAfterMs()).toBe(2600);
-      breaker.reconfigure({ breakDurationMs: 100 }); // already past: due now, half-open on the next read
+      breaker.reconfigure({ breakDurationMs: 100 }); // already past: due now, half-open on the next refresh
+      breaker.refresh();
       expect(breaker.state).toBe('half-open');
     });
 
@@ -548,6 +550,7 @@ describe('InMemoryCircuitBreaker', () => {
       breaker.trip();
       clock.advance(1500); // due, but nobody looked yet
       breaker.reconfigure({ breakDurationMs: 10_000 });
+      breaker.refresh();
       expect(breaker.state).toBe('half-open');
     });
 
@@ -637,6 +640,7 @@ describe('InMemoryCircuitBreaker', () => {
       expect(b.retryAfterMs()).toBe(700);
       expect(b.snapshot().reason).toBe('failure-threshold');
       clock.advance(700);
+      b.refresh();
       expect(b.state).toBe('half-open');
     });
 

@@ -47,9 +47,9 @@ type Outcome = typeof SUCCESS | typeof FAILURE | typeof RELEASE;
  * for the protocol and {@link DEFAULT_CIRCUIT_BREAKER_OPTIONS} for the defaults; the mode's
  * tripping rule ({@link TripRule}), the call counters and the snapshot helpers are units of their own.
  *
- * - **No timers.** `open → half-open` happens lazily when `state`, `acquirePermission`,
- *   `retryAfterMs`, `getStatistics` or `snapshot` is read after the break elapsed (the event
- *   carries the time of that read). Nothing can leak.
+ * - **No timers.** `open → half-open` happens lazily when `refresh`, `acquirePermission`,
+ *   `retryAfterMs`, `getStatistics` or `snapshot` is called after the break elapsed (the event
+ *   carries the time of that call); `state` is a plain read. Nothing can leak.
  * - **Permits** are ticket numbers, strictly increasing (exact for 2^53 calls). Every state
  *   change (and `reset`, `restore`, `trip`, `tripFor`) starts a new epoch at the next ticket:
  *   the outcome of a permit from an earlier epoch (*stale*) only updates the totals — it never
@@ -118,15 +118,23 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
     this.applySlowCalls(this.opts);
   }
 
-  /** The current state; reading it may move an elapsed `open` to `half-open`. */
+  /** The current state, as a plain read: never transitions nor emits (see {@link refresh}). */
   get state(): CircuitState {
-    if (this.code === OPEN) this.refreshAt(this.clock.now());
     return CIRCUIT_STATES[this.code]!;
   }
 
   /** The resolved, frozen options in force. */
   get options(): Readonly<CircuitBreakerOptions> {
     return this.opts;
+  }
+
+  /**
+   * Moves an `open` circuit whose break has elapsed at `nowMs` (default, or not finite: the
+   * clock) to `half-open`, emitting `stateChanged`; nothing otherwise.
+   */
+  refresh(nowMs?: number): void {
+    if (this.code !== OPEN) return;
+    this.refreshAt(nowMs !== undefined && Number.isFinite(nowMs) ? nowMs : this.clock.now());
   }
 
   /** Asks to run one call. @throws {@link CircuitOpenError} (stackless) when open, isolated, or every probe slot is taken. */
@@ -219,8 +227,8 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
    * - `mode`: the new mode's rule carries on with the same counts.
    * - Window geometry: counts are re-bucketed by start time (see {@link FailureWindow.reconfigure}).
    * - `breakDurationMs` while open: a break not yet elapsed that came from the options is
-   *   re-anchored to `openedAt + new duration` (it may become due at once, then the next read
-   *   moves to half-open — never to closed); a `tripFor`/`restore` break keeps its end.
+   *   re-anchored to `openedAt + new duration` (it may become due at once, then the next call
+   *   or `refresh` moves to half-open — never to closed); a `tripFor`/`restore` break keeps its end.
    * - `halfOpenMaxAttempts` lowered below the probes in flight: they finish, no new probe is
    *   admitted until fewer than the new limit run.
    * @throws {@link InvalidConfigurationError} naming `circuitBreaker.<field>`; nothing changes then.

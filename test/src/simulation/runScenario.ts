@@ -182,6 +182,7 @@ export async function runScenario(scenario: Scenario, variant: Variant, metricsW
   const sampleSeries = (): void => {
     const point = bucket.result('', SERIES_MS);
     const breaker = runtime.breakerOptions();
+    runtime.breaker?.refresh();
     series.push({
       tMs: clock.now(),
       limit: runtime.bulkheadStatistics()?.maxConcurrency ?? 0,
@@ -202,10 +203,12 @@ export async function runScenario(scenario: Scenario, variant: Variant, metricsW
     const interval = adaptation.intervalMs;
     const watch = (at: number): void => {
       clock.setTimeout(() => {
+        runtime.breaker?.refresh();
         const before = runtime.breaker?.state;
         clock.setTimeout(() => {
           if (before === 'open') {
             ticksWhileOpen++;
+            runtime.breaker?.refresh();
             if (runtime.breaker?.state === 'closed') ticksThatClosed++;
           }
         }, 2);

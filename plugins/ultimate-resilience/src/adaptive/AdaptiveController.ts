@@ -237,6 +237,7 @@ export class AdaptiveController {
     const runtime = t.runtime;
     const g = this.global;
     const breakerOptions = runtime.breakerOptions();
+    runtime.breaker?.refresh();
     const circuitState = runtime.breaker?.state ?? 'closed';
     const previous = currentValues(runtime);
     const recovery = this.recoveries.get(id);
@@ -305,6 +306,7 @@ export class AdaptiveController {
     try {
       const previous = currentValues(runtime);
       const held = runtime.adaptive.breakDurationMs;
+      if (held !== undefined) runtime.breaker?.refresh();
       if (held !== undefined && (runtime.breaker?.state ?? 'closed') !== 'closed') {
         this.pendingRestore.set(id, runtime);
         runtime.setAdaptiveOverlay({ breakDurationMs: held });
@@ -325,6 +327,7 @@ export class AdaptiveController {
   private restorePending(id: string): void {
     const runtime = this.pendingRestore.get(id);
     if (runtime === undefined || this.disposed || this.tracked.has(id)) return;
+    runtime.breaker?.refresh();
     if ((runtime.breaker?.state ?? 'closed') !== 'closed') return;
     this.release(id, undefined, 'adaptation disabled: configured break duration restored (circuit closed)', runtime);
   }

@@ -49,6 +49,7 @@ export class StrategySampler {
     });
     const completed = d[1]! + d[2]!;
     const fastFailures = d[2]! - d[3]!;
+    this.runtime.breaker?.refresh();
     const representative = this.runtime.breaker?.state !== 'open' && !(completed > 0 && fastFailures / completed > fastFailureRate);
     const [p50, p99] = representative ? (m.latency.percentiles(nowMs, P50_P99) as [number, number]) : [NaN, NaN];
     this.windows.record(nowMs, {

@@ -89,7 +89,8 @@ describe('CircuitStateReplicator', () => {
     // b's local break outlasts a's (as if a's message had been slow): silent, b is already open.
     nodes.b!.breaker().tripFor(60_000, 'longer here');
     await clock.advanceAsync(1_000);
-    expect(nodes.a!.breaker().state).toBe('half-open'); // lazy transition on read, published
+    nodes.a!.breaker().refresh();
+    expect(nodes.a!.breaker().state).toBe('half-open'); // lazy transition on refresh, published
     await settle(0);
     expect(nodes.b!.replicator.registerOf('db')).toMatchObject({ origin: 'a', state: 'half-open' });
     expect(nodes.b!.breaker().state).toBe('half-open');

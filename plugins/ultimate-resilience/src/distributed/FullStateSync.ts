@@ -97,10 +97,10 @@ export class FullStateSync {
   /** Publishes every shared register (split into messages by the publisher). */
   private publishFullState(): void {
     const { registers, sharing, manager } = this.o;
-    // Reading each breaker's state first runs any lazy open → half-open transition (a local
+    // Refreshing each breaker first runs any lazy open → half-open transition (a local
     // write, published as such), so what is sent is current.
     for (const id of [...registers.entries()].map(([strategyId]) => strategyId)) {
-      if (sharing.isShared(id)) void manager.activeRuntimes().get(id)?.breaker?.state;
+      if (sharing.isShared(id)) manager.activeRuntimes().get(id)?.breaker?.refresh();
     }
     const now = this.o.clock.now();
     this.lastFullStateAt = now;

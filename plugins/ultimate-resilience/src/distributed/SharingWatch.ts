@@ -67,8 +67,9 @@ export class SharingWatch {
     this.o.metrics.rejoins++;
     if (this.o.receiver.adoptHeld(strategyId)) return;
     const breaker = this.o.manager.activeRuntimes().get(strategyId)?.breaker;
-    // Reading the state may run a lazy half-open transition: that one is then written and
-    // published as any local transition, and nothing more is needed.
+    // Refreshing may run a lazy half-open transition: that one is then written and published
+    // as any local transition, and nothing more is needed.
+    breaker?.refresh();
     const state = breaker?.state;
     if (breaker === undefined || state === undefined || state === 'closed' || registers.get(strategyId) !== undefined) return;
     const now = clock.now();

@@ -22,19 +22,22 @@ import { MAX_REASON_LENGTH } from './CircuitStateMessage.js';
  */
 export function applyRemoteState(breaker: ICircuitBreaker, entry: CircuitStateEntry): void {
   const reason = `${entry.reason} (from ${entry.origin})`.slice(0, MAX_REASON_LENGTH);
+  // A break found elapsed moves to half-open first, under the caller's suppression (as reading
+  // the state did).
+  breaker.refresh();
   const current = breaker.state;
   switch (entry.state) {
     case 'open':
       if (current === 'isolated') breaker.reset(reason);
       breaker.tripFor(entry.remainingBreakMs, reason);
-      // Read once so a break already over moves to half-open now, under the caller's suppression.
-      if (entry.remainingBreakMs === 0) void breaker.state;
+      // A break already over moves to half-open now, under the caller's suppression.
+      if (entry.remainingBreakMs === 0) breaker.refresh();
       return;
     case 'half-open':
       if (current === 'half-open') return;
       if (current === 'isolated') breaker.reset(reason);
       breaker.tripFor(0, reason);
-      void breaker.state;
+      breaker.refresh();
       return;
     case 'closed':
       if (current !== 'closed') breaker.reset(reason);

@@ -111,6 +111,7 @@ describe('StrategyRuntime', () => {
       const breaker = runtime.breaker!;
       breaker.trip('test');
       clock.advance(1000);
+      breaker.refresh();
       expect(breaker.state).toBe('half-open');
       await runtime.execute(() => Promise.reject(new Error('down')), undefined).catch(() => undefined);
       // The probe must have an outcome (failure, like InMemoryCircuitBreaker.execute does) or be released.

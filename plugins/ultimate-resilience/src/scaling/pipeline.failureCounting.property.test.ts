@@ -213,6 +213,7 @@ describe('ResilienceScalingManager pipeline (properties)', () => {
       const first = trackCall(h.manager.executeWithResilience('outer', () => Promise.reject(new Error('downstream 503'))));
       await h.clock.advanceAsync(1_000);
       expect(first.status).toBe('rejected');
+      h.breaker('outer').refresh();
       expect(h.breaker('outer').state).toBe('half-open');
       const forged = new CircuitOpenError('remote-service', 'open', 30_000);
       const probe = trackCall(h.manager.executeWithResilience('outer', () => Promise.reject(forged)));

@@ -43,6 +43,7 @@ export function strategyMetricsOf(runtime: StrategyRuntime, now: number): Record
   const bulkhead = runtime.bulkheadStatistics();
   const load = bulkhead === undefined ? undefined : bulkheadLoad(bulkhead);
   const breaker = runtime.breaker;
+  breaker?.refresh();
   return {
     state: breaker?.state ?? 'none',
     backpressure: backpressureOf(runtime, now, bulkhead),
