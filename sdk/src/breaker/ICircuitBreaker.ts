@@ -85,6 +85,21 @@ export interface CircuitBreakerStatistics {
   readonly openedCount: number;
 }
 
+/**
+ * What caused a transition, carried by every `stateChanged` event so that listeners can tell
+ * transitions apart without shared flags:
+ * - `local`: this breaker's own calls — an outcome tripped or closed it, or the lazy
+ *   `open → half-open` ran because the break elapsed (on a call, `refresh`, or a read such
+ *   as `getStatistics`).
+ * - `remote`: another node's state applied here (the distributed circuit state); such a
+ *   transition is not re-published.
+ * - `operator`: `trip`, `tripFor`, `isolate`, `reset` or `restore` without an explicit origin.
+ * - `adaptation`: caused by the adaptive thresholds. `reconfigure` never transitions, so no
+ *   transition carries it today; the value is reserved for callers that say so explicitly.
+ * @since 6.0.0
+ */
+export type CircuitTransitionOrigin = 'local' | 'remote' | 'operator' | 'adaptation';
+
 /** Payload of the `stateChanged` event. @since 6.0.0 */
 export interface CircuitStateChange {
   readonly name: string;
@@ -96,11 +111,13 @@ export interface CircuitStateChange {
   readonly timestamp: number;
   /** For transitions to `open`: ms until probes are admitted. */
   readonly breakDurationMs?: number;
+  /** What caused the transition (see {@link CircuitTransitionOrigin}). @since 6.0.0 */
+  readonly origin: CircuitTransitionOrigin;
 }
 
 /** Events of a breaker. @since 6.0.0 */
 export interface CircuitBreakerEvents {
-  /** Emitted after the new state is fully in place (statistics consistent). */
+  /** Emitted after the new state is fully in place (statistics consistent); `origin` says what caused it. */
   stateChanged: (change: CircuitStateChange) => void;
   /** A `stateChanged` listener threw; the breaker caught it and stayed consistent. */
   listenerError: (error: unknown) => void;
@@ -172,33 +189,35 @@ export interface ICircuitBreaker {
 
   /**
    * Brings the state up to date with the time: an `open` circuit whose break has elapsed at
-   * `nowMs` (default: the breaker's clock) moves to `half-open` and emits `stateChanged`;
-   * otherwise nothing happens. Calls do this by themselves (`acquirePermission` refreshes
-   * first), so only code that reads `state` without making a call — reports, state sync — needs it.
+   * `nowMs` (default: the breaker's clock) moves to `half-open` and emits `stateChanged` with
+   * `origin` (default `local`); otherwise nothing happens. Calls do this by themselves
+   * (`acquirePermission` refreshes first), so only code that reads `state` without making a
+   * call — reports, state sync — needs it.
    * @example
    * ```ts
    * breaker.refresh();
    * report.state = breaker.state;
    * ```
+   * @throws {@link InvalidConfigurationError} for an unknown origin.
    * @since 6.0.0
    */
-  refresh(nowMs?: number): void;
-  /** Opens the circuit now, for one break duration (reason recorded). */
-  trip(reason?: string): void;
-  /** Opens for a given duration (used to apply a remote node's open state). */
-  tripFor(durationMs: number, reason?: string): void;
-  /** Operator hold: rejects everything until `reset()`. */
-  isolate(reason?: string): void;
-  /** Closes the circuit and clears the window counts. */
-  reset(reason?: string): void;
+  refresh(nowMs?: number, origin?: CircuitTransitionOrigin): void;
+  /** Opens the circuit now, for one break duration (reason recorded; origin default `operator`). */
+  trip(reason?: string, origin?: CircuitTransitionOrigin): void;
+  /** Opens for a given duration (used to apply a remote node's open state, with origin `remote`; default `operator`). */
+  tripFor(durationMs: number, reason?: string, origin?: CircuitTransitionOrigin): void;
+  /** Operator hold: rejects everything until `reset()` (origin default `operator`). */
+  isolate(reason?: string, origin?: CircuitTransitionOrigin): void;
+  /** Closes the circuit and clears the window counts (origin default `operator`). */
+  reset(reason?: string, origin?: CircuitTransitionOrigin): void;
   /** Changes options in place: state, window counts and in-flight probes are kept. @throws {@link InvalidConfigurationError} */
   reconfigure(options: Partial<CircuitBreakerOptions>): void;
   /** Milliseconds until the next probe may be admitted (0 when closed; `Infinity` when isolated). */
   retryAfterMs(): number;
   getStatistics(): CircuitBreakerStatistics;
   snapshot(): CircuitBreakerSnapshot;
-  /** Restores a snapshot (emits `stateChanged` when the state differs). */
-  restore(snapshot: CircuitBreakerSnapshot): void;
+  /** Restores a snapshot (emits `stateChanged` with `origin`, default `operator`, when the state differs). */
+  restore(snapshot: CircuitBreakerSnapshot, origin?: CircuitTransitionOrigin): void;
   /** Cancels the break timer and removes listeners. */
   dispose(): void;
 }

@@ -68,7 +68,7 @@ describe('InMemoryCircuitBreaker', () => {
       expect(breaker.state).toBe('open');
       expect(changes).toEqual([{
         name: 'db', previousState: 'closed', newState: 'open', reason: 'failure-threshold',
-        timestamp: clock.now(), breakDurationMs: 500,
+        timestamp: clock.now(), breakDurationMs: 500, origin: 'local',
       }]);
     });
 
@@ -636,6 +636,7 @@ describe('InMemoryCircuitBreaker', () => {
       b.restore(JSON.parse(JSON.stringify(snap)));
       expect(changes).toEqual([{
         name: 'db', previousState: 'closed', newState: 'open', reason: 'restored', timestamp: 5_000_000, breakDurationMs: 700,
+        origin: 'operator',
       }]);
       expect(b.retryAfterMs()).toBe(700);
       expect(b.snapshot().reason).toBe('failure-threshold');

@@ -7,10 +7,11 @@ import type {
   CircuitPermit,
   CircuitState,
   CircuitStateChange,
+  CircuitTransitionOrigin,
   ICircuitBreaker,
 } from './ICircuitBreaker.js';
 import { SdkCompatibility } from '../compat/SdkCompatibility.js';
-import { validateDuration, validateString } from '../config/validate.js';
+import { validateDuration, validateEnum, validateString } from '../config/validate.js';
 import { withoutStack } from '../errors/DataWarehouseError.js';
 import { CircuitOpenError, InvalidConfigurationError } from '../errors/errors.js';
 import { markPipelineRejection } from '../errors/pipelineRejection.js';
@@ -21,6 +22,7 @@ import { resolveCircuitBreakerOptions } from './CircuitBreakerOptions.js';
 import { planRestore, snapshotOf } from './circuitSnapshot.js';
 import { CLOSED, HALF_OPEN, ISOLATED, OPEN } from './circuitStateCodes.js';
 import type { StateCode } from './circuitStateCodes.js';
+import { CIRCUIT_TRANSITION_ORIGINS } from './circuitTransitionOrigins.js';
 import { emitStateChange } from './emitStateChange.js';
 import { executeUnderBreaker } from './executeUnderBreaker.js';
 import { ProbeSlots } from './ProbeSlots.js';
@@ -36,11 +38,14 @@ export {
   resolveCircuitBreakerOptions,
 } from './CircuitBreakerOptions.js';
 export { CIRCUIT_STATES, validateCircuitBreakerSnapshot } from './validateCircuitBreakerSnapshot.js';
+export { CIRCUIT_TRANSITION_ORIGINS } from './circuitTransitionOrigins.js';
 
 const SUCCESS = 0;
 const FAILURE = 1;
 const RELEASE = 2;
 type Outcome = typeof SUCCESS | typeof FAILURE | typeof RELEASE;
+
+const validOrigin = (origin: unknown): CircuitTransitionOrigin => validateEnum('origin', origin, CIRCUIT_TRANSITION_ORIGINS);
 
 /**
  * A circuit breaker kept in process memory: the state machine. See {@link ICircuitBreaker}
@@ -63,9 +68,10 @@ type Outcome = typeof SUCCESS | typeof FAILURE | typeof RELEASE;
  * - **Window.** Counts are cleared when the circuit closes, kept while it opens (statistics show
  *   what tripped it), and only fed while closed.
  * - **Operator hold.** `trip`/`tripFor` while isolated are no-ops: only `reset` lifts it.
- * - **Events** are emitted once the new state is fully in place, only when someone listens.
- *   Listeners may call back into the breaker; a throwing one is reported as `listenerError`
- *   (see {@link emitStateChange}).
+ * - **Events** are emitted once the new state is fully in place, only when someone listens,
+ *   with their `origin` (`local` for calls and elapsed breaks; `operator` by default for the
+ *   operator methods, which take another, e.g. `remote`). Listeners may call back into the
+ *   breaker; a throwing one is reported as `listenerError` (see {@link emitStateChange}).
  * - **`dispose()`** stops the events; the breaker keeps working, so permits in flight settle safely.
  *
  * @example
@@ -130,11 +136,13 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
 
   /**
    * Moves an `open` circuit whose break has elapsed at `nowMs` (default, or not finite: the
-   * clock) to `half-open`, emitting `stateChanged`; nothing otherwise.
+   * clock) to `half-open`, emitting with `origin` (default `local`); nothing otherwise.
+   * @throws {@link InvalidConfigurationError} for an unknown origin.
    */
-  refresh(nowMs?: number): void {
+  refresh(nowMs?: number, origin: CircuitTransitionOrigin = 'local'): void {
+    validOrigin(origin);
     if (this.code !== OPEN) return;
-    this.refreshAt(nowMs !== undefined && Number.isFinite(nowMs) ? nowMs : this.clock.now());
+    this.refreshAt(nowMs !== undefined && Number.isFinite(nowMs) ? nowMs : this.clock.now(), origin);
   }
 
   /** Asks to run one call. @throws {@link CircuitOpenError} (stackless) when open, isolated, or every probe slot is taken. */
@@ -193,32 +201,32 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
     return executeUnderBreaker(this, this.clock, operation, isFailure);
   }
 
-  /** Opens now for `breakDurationMs` (restarting a running break); a no-op while isolated. @throws {@link InvalidConfigurationError} for a bad reason. */
-  trip(reason = 'manual-trip'): void {
-    this.command(OPEN, reason, this.opts.breakDurationMs, true);
+  /** Opens now for `breakDurationMs` (restarting a running break); a no-op while isolated. @throws {@link InvalidConfigurationError} for a bad reason or origin. */
+  trip(reason = 'manual-trip', origin: CircuitTransitionOrigin = 'operator'): void {
+    this.command(OPEN, reason, origin, this.opts.breakDurationMs, true);
   }
 
   /**
    * Opens for exactly `durationMs` from now, replacing any break (last writer wins: how a remote
    * open state is applied); a no-op while isolated; `reconfigure` does not re-anchor it.
-   * @throws {@link InvalidConfigurationError} for a duration not finite and >= 0, or a bad reason.
+   * @throws {@link InvalidConfigurationError} for a duration not finite and >= 0, a bad reason or origin.
    */
-  tripFor(durationMs: number, reason = 'manual-trip'): void {
+  tripFor(durationMs: number, reason = 'manual-trip', origin: CircuitTransitionOrigin = 'operator'): void {
     validateDuration('durationMs', durationMs, 0);
-    this.command(OPEN, reason, durationMs, false);
+    this.command(OPEN, reason, origin, durationMs, false);
   }
 
-  /** Operator hold: rejects every call (retry-after `Infinity`) until `reset()`. @throws {@link InvalidConfigurationError} for a bad reason. */
-  isolate(reason = 'isolated'): void {
-    this.command(ISOLATED, reason, 0, false);
+  /** Operator hold: rejects every call (retry-after `Infinity`) until `reset()`. @throws {@link InvalidConfigurationError} for a bad reason or origin. */
+  isolate(reason = 'isolated', origin: CircuitTransitionOrigin = 'operator'): void {
+    this.command(ISOLATED, reason, origin, 0, false);
   }
 
   /**
    * Closes, clearing the counts and the streak; permits issued before become stale; emits only
-   * when the state changes. @throws {@link InvalidConfigurationError} for a bad reason.
+   * when the state changes. @throws {@link InvalidConfigurationError} for a bad reason or origin.
    */
-  reset(reason = 'manual-reset'): void {
-    this.command(CLOSED, reason, 0, false);
+  reset(reason = 'manual-reset', origin: CircuitTransitionOrigin = 'operator'): void {
+    this.command(CLOSED, reason, origin, 0, false);
   }
 
   /**
@@ -249,14 +257,14 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
   /** Ms until the next probe may be admitted: 0 when closed or half-open, the rest of the break when open, `Infinity` when isolated. */
   retryAfterMs(): number {
     const now = this.clock.now();
-    this.refreshAt(now);
+    this.refreshAt(now, 'local');
     return this.retryAfterAt(now);
   }
 
   /** Totals since creation or `restore` (`totalCalls`: every permission asked); `windowFailures` is the streak in `consecutive` mode. */
   getStatistics(): CircuitBreakerStatistics {
     const now = this.clock.now();
-    this.refreshAt(now);
+    this.refreshAt(now, 'local');
     this.rule.window.advance(now);
     return this.stats.report({
       state: CIRCUIT_STATES[this.code]!,
@@ -272,24 +280,26 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
   /** The serializable state; the remaining break is relative (ms from now). */
   snapshot(): CircuitBreakerSnapshot {
     const now = this.clock.now();
-    this.refreshAt(now);
+    this.refreshAt(now, 'local');
     return snapshotOf(this.code, this.openUntil, this.rule.streakAt(now), this.reasonText, now);
   }
 
   /**
    * Restores a snapshot: the state (an `open` one for its remaining break from now), the
    * streak (expiring one window from now) and reason. Window counts and statistics restart,
-   * permits in flight become stale. Emits `stateChanged` (reason `restored`) when the state differs.
-   * @throws {@link InvalidConfigurationError} naming `snapshot.<field>`; nothing changes then.
+   * permits in flight become stale. Emits `stateChanged` (reason `restored`, `origin` default
+   * `operator`) when the state differs.
+   * @throws {@link InvalidConfigurationError} naming `snapshot.<field>`, or `origin`; nothing changes then.
    */
-  restore(snapshot: CircuitBreakerSnapshot): void {
+  restore(snapshot: CircuitBreakerSnapshot, origin: CircuitTransitionOrigin = 'operator'): void {
     const plan = planRestore(snapshot);
+    validOrigin(origin);
     const now = this.clock.now();
     const previous = this.switchTo(plan.code, plan.reason, now, plan.breakMs, false);
     this.stats.restart(this.nextTicket, plan.code === OPEN ? 1 : 0);
     this.rule.reset();
     this.rule.setStreak(plan.streak, now);
-    if (previous !== plan.code) this.announce(previous, 'restored', now, plan.breakMs);
+    if (previous !== plan.code) this.announce(previous, 'restored', now, plan.breakMs, origin);
   }
 
   /** Removes every listener and stops emitting events; the breaker itself keeps working. */
@@ -299,14 +309,15 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
   }
 
   /** `trip`, `tripFor`, `isolate`, `reset`: validated; only `reset` acts while isolated. */
-  private command(code: StateCode, reason: string, breakMs: number, followsOptions: boolean): void {
+  private command(code: StateCode, reason: string, origin: CircuitTransitionOrigin, breakMs: number, followsOptions: boolean): void {
     validateString('reason', reason, 256);
+    validOrigin(origin);
     if (this.code === ISOLATED && code !== CLOSED) return;
-    this.enter(code, reason, this.clock.now(), breakMs, followsOptions);
+    this.enter(code, reason, this.clock.now(), breakMs, followsOptions, origin);
   }
 
   private acquireWhenNotClosed(now: number): CircuitPermit | CircuitOpenError {
-    this.refreshAt(now);
+    this.refreshAt(now, 'local');
     // A stateChanged listener may have changed the state: read it again.
     if (this.code === CLOSED) return this.nextTicket++;
     if (this.code === HALF_OPEN && this.probes.admit(this.nextTicket)) return this.nextTicket++;
@@ -329,10 +340,10 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
     if (permit >= this.epochStart && this.code === HALF_OPEN) {
       if (!this.probes.settle(permit)) return; // second outcome of a settled probe
       this.countTotals(outcome, now, slow);
-      if (outcome === FAILURE) this.enter(OPEN, 'probe-failed', now, this.opts.breakDurationMs, true);
-      else if (slow) this.enter(OPEN, 'probe-slow', now, this.opts.breakDurationMs, true);
+      if (outcome === FAILURE) this.enter(OPEN, 'probe-failed', now, this.opts.breakDurationMs, true, 'local');
+      else if (slow) this.enter(OPEN, 'probe-slow', now, this.opts.breakDurationMs, true, 'local');
       else if (outcome === SUCCESS && ++this.probeSuccesses >= this.opts.halfOpenSuccessThreshold) {
-        this.enter(CLOSED, 'probe-succeeded', now, 0, false);
+        this.enter(CLOSED, 'probe-succeeded', now, 0, false, 'local');
       }
       return;
     }
@@ -349,12 +360,12 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
   /** Opens a closed circuit when its rule says so (the outcome at `now` is already recorded). */
   private tripIfDue(rule: TripRule, now: number): void {
     const reason = rule.shouldTrip(now);
-    if (reason !== undefined) this.enter(OPEN, reason, now, this.opts.breakDurationMs, true);
+    if (reason !== undefined) this.enter(OPEN, reason, now, this.opts.breakDurationMs, true, 'local');
   }
 
   /** The lazy `open → half-open` transition. */
-  private refreshAt(now: number): void {
-    if (this.code === OPEN && now >= this.openUntil) this.enter(HALF_OPEN, 'break-elapsed', now, 0, false);
+  private refreshAt(now: number, origin: CircuitTransitionOrigin): void {
+    if (this.code === OPEN && now >= this.openUntil) this.enter(HALF_OPEN, 'break-elapsed', now, 0, false, origin);
   }
 
   private retryAfterAt(now: number): number {
@@ -362,9 +373,9 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
     return this.code === ISOLATED ? Infinity : 0;
   }
 
-  private enter(code: StateCode, reason: string, now: number, breakMs: number, followsOptions: boolean): void {
+  private enter(code: StateCode, reason: string, now: number, breakMs: number, followsOptions: boolean, origin: CircuitTransitionOrigin): void {
     const previous = this.switchTo(code, reason, now, breakMs, followsOptions);
-    if (previous !== code) this.announce(previous, reason, now, breakMs);
+    if (previous !== code) this.announce(previous, reason, now, breakMs, origin);
   }
 
   /** Puts the new state fully in place (no events); returns the previous state. */
@@ -386,7 +397,7 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
     return previous;
   }
 
-  private announce(previous: StateCode, reason: string, now: number, breakMs: number): void {
+  private announce(previous: StateCode, reason: string, now: number, breakMs: number, origin: CircuitTransitionOrigin): void {
     if (this.disposed || this.events.listenerCount('stateChanged') === 0) return;
     const change: CircuitStateChange = {
       name: this.name,
@@ -395,6 +406,7 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
       reason,
       timestamp: now,
       ...(this.code === OPEN ? { breakDurationMs: breakMs } : {}),
+      origin,
     };
     emitStateChange(this.events, change);
   }

@@ -4,7 +4,7 @@ import type { CircuitState, CircuitStateChange } from '@datawarehouse/sdk';
 import { RecoveryTracker, isExternalTransition } from './RecoveryTracker.js';
 
 function change(previousState: CircuitState, newState: CircuitState, timestamp: number, reason = 'x'): CircuitStateChange {
-  return { name: 'db', previousState, newState, timestamp, reason };
+  return { name: 'db', previousState, newState, timestamp, reason, origin: 'local' };
 }
 
 describe('RecoveryTracker', () => {

@@ -60,7 +60,7 @@ const defaultWallClock = (): number => performance.timeOrigin + performance.now(
  * - A remote `closed` resets it; `isolated` holds it; `half-open` ends the local break so this
  *   node probes too (see {@link applyRemoteState}). `open → half-open` is lazy on every node,
  *   so each node may also publish its own half-open when its break elapses; they tie-break.
- * - Applying a remote state never re-broadcasts it (its `stateChanged` events are suppressed).
+ * - Applying a remote state never re-broadcasts it (its `stateChanged` events carry origin `remote`).
  * - Sync: on {@link start} (and whenever the bus reconnects) a node publishes what it holds
  *   and asks the others for theirs; every `antiEntropyIntervalMs` it re-publishes its state.
  * - Bus down: transitions are applied locally as always and skipped on the bus; the node
@@ -266,8 +266,8 @@ export class CircuitStateReplicator {
   }
 
   private onLocalTransition(strategyId: string, change: CircuitStateChange): void {
-    // Events of a breaker a remote state is being applied to are not local transitions.
-    if (this.disposed || this.receiver.applying === strategyId) return;
+    // A remote state applied here is the cluster's write already: never re-published.
+    if (this.disposed || change.origin === 'remote') return;
     // An unshared transition stays out of the register and the clock: they keep following
     // the cluster, so that sharing turned back on re-joins it (see checkSharing).
     if (!this.sharing.isShared(strategyId)) return;

@@ -1,5 +1,5 @@
 import { SdkCompatibility, validatePluginMessage } from '@datawarehouse/sdk';
-import type { Clock, ICircuitBreaker, Logger, PluginMessage } from '@datawarehouse/sdk';
+import type { Clock, Logger, PluginMessage } from '@datawarehouse/sdk';
 import type { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
 import { applyRemoteState } from './applyRemoteState.js';
 import {
@@ -36,16 +36,13 @@ export interface RemoteStateReceiverOptions {
  * own: a bad entry is dropped and counted by reason ({@link ReplicatorMetrics.rejectedEntries})
  * and the others are still applied. A valid, newer entry is adopted into the registers and
  * applied to the local breaker (for a strategy not shared right now: adopted into the
- * registers only, see {@link adoptHeld}). While it applies, {@link applying} names the
- * strategy, so the replicator can tell those breaker events from local transitions.
+ * registers only, see {@link adoptHeld}). The breaker transitions this causes carry origin
+ * `remote`, which is how the replicator tells them from local transitions.
  * The caller has already skipped this node's own messages and catches what this throws.
  * @internal
  */
 @SdkCompatibility('6.0.0')
 export class RemoteStateReceiver {
-  /** Strategy whose breaker a remote state is being applied to, if any. */
-  applying: string | undefined;
-
   constructor(private readonly o: RemoteStateReceiverOptions) {}
 
   /** Handles one message from another node. */
@@ -115,7 +112,7 @@ export class RemoteStateReceiver {
     const value = this.o.registers.get(strategyId);
     const breaker = this.o.manager.activeRuntimes().get(strategyId)?.breaker;
     if (value === undefined || breaker === undefined) return false;
-    this.applyTo(strategyId, breaker, LwwRegisterMap.toEntry(strategyId, value, this.o.clock.now()));
+    applyRemoteState(breaker, LwwRegisterMap.toEntry(strategyId, value, this.o.clock.now()));
     return true;
   }
 
@@ -153,19 +150,10 @@ export class RemoteStateReceiver {
       metrics.ignored.notShared++;
       return false;
     }
-    this.applyTo(id, breaker, entry);
+    applyRemoteState(breaker, entry);
     metrics.applied++;
     metrics.lastAppliedAt = this.o.wallClock();
     return true;
-  }
-
-  private applyTo(id: string, breaker: ICircuitBreaker, entry: CircuitStateEntry): void {
-    this.applying = id;
-    try {
-      applyRemoteState(breaker, entry);
-    } finally {
-      this.applying = undefined;
-    }
   }
 }
 

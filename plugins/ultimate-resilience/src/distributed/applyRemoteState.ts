@@ -3,8 +3,9 @@ import type { CircuitStateEntry } from './CircuitStateMessage.js';
 import { MAX_REASON_LENGTH } from './CircuitStateMessage.js';
 
 /**
- * Brings a local breaker to an adopted remote state. The caller suppresses the `stateChanged`
- * events this causes (they are not local transitions and must not be re-broadcast).
+ * Brings a local breaker to an adopted remote state. Every transition this causes carries
+ * origin `remote` (it is not a local transition and must not be re-broadcast): so does the
+ * lazy `open → half-open` of a break found elapsed on the way.
  *
  * - `open`: open for exactly the remaining break (`tripFor` replaces any running break; an
  *   operator hold is lifted first, because the newer write wins). A break already over
@@ -22,28 +23,26 @@ import { MAX_REASON_LENGTH } from './CircuitStateMessage.js';
  */
 export function applyRemoteState(breaker: ICircuitBreaker, entry: CircuitStateEntry): void {
   const reason = `${entry.reason} (from ${entry.origin})`.slice(0, MAX_REASON_LENGTH);
-  // A break found elapsed moves to half-open first, under the caller's suppression (as reading
-  // the state did).
-  breaker.refresh();
+  breaker.refresh(undefined, 'remote');
   const current = breaker.state;
   switch (entry.state) {
     case 'open':
-      if (current === 'isolated') breaker.reset(reason);
-      breaker.tripFor(entry.remainingBreakMs, reason);
-      // A break already over moves to half-open now, under the caller's suppression.
-      if (entry.remainingBreakMs === 0) breaker.refresh();
+      if (current === 'isolated') breaker.reset(reason, 'remote');
+      breaker.tripFor(entry.remainingBreakMs, reason, 'remote');
+      // A break already over moves to half-open now, as part of the remote state.
+      if (entry.remainingBreakMs === 0) breaker.refresh(undefined, 'remote');
       return;
     case 'half-open':
       if (current === 'half-open') return;
-      if (current === 'isolated') breaker.reset(reason);
-      breaker.tripFor(0, reason);
-      breaker.refresh();
+      if (current === 'isolated') breaker.reset(reason, 'remote');
+      breaker.tripFor(0, reason, 'remote');
+      breaker.refresh(undefined, 'remote');
       return;
     case 'closed':
-      if (current !== 'closed') breaker.reset(reason);
+      if (current !== 'closed') breaker.reset(reason, 'remote');
       return;
     case 'isolated':
-      if (current !== 'isolated') breaker.isolate(reason);
+      if (current !== 'isolated') breaker.isolate(reason, 'remote');
       return;
   }
 }
