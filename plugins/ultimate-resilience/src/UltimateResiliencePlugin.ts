@@ -16,10 +16,11 @@ import type {
 import { CircuitStateReplicator, isFederatedMessageBus } from './distributed/CircuitStateReplicator.js';
 import { resolveDistributedOptions } from './distributed/DistributedOptions.js';
 import type { DistributedOptions } from './distributed/DistributedOptions.js';
-import { ResilienceScalingManager } from './scaling/ResilienceScalingManager.js';
+import { ResilienceScalingManager } from './manager/ResilienceScalingManager.js';
 import { BUILTIN_STRATEGIES } from './strategies/builtinStrategies.js';
 import type { StrategyDefinition } from './strategies/StrategyDefinition.js';
 import { StrategyRegistry } from './strategies/StrategyRegistry.js';
+import { replicatedCircuitsOf } from './manager/replicatedCircuitsOf.js';
 
 /** Options of the plugin (the `options` of its entry in the host configuration). @since 6.0.0 */
 export interface UltimateResiliencePluginOptions {
@@ -178,7 +179,7 @@ export class UltimateResiliencePlugin implements IPlugin, IResilienceService {
       return undefined;
     }
     const replicator = new CircuitStateReplicator({
-      manager, bus: ctx.bus, pluginId: this.id, clock: ctx.clock, logger: ctx.logger, ...(options && { options }),
+      circuits: replicatedCircuitsOf(manager), bus: ctx.bus, pluginId: this.id, clock: ctx.clock, logger: ctx.logger, ...(options && { options }),
     });
     replicator.attach();
     return replicator;

@@ -1,34 +1,26 @@
+/**
+ * The UltimateResilience plugin: its factory and class, the {@link ResilienceScalingManager}
+ * behind `executeWithResilience`, strategy definitions and registry, and the option and report
+ * types of adaptation and distributed circuit state. Building blocks (breaker rules, windows,
+ * rate limiters, replicator internals) are in `@datawarehouse/plugin-ultimate-resilience/internals`.
+ * @packageDocumentation
+ */
 export * from './UltimateResiliencePlugin.js';
 export { createPlugin as default } from './UltimateResiliencePlugin.js';
-export * from './scaling/ResilienceScalingManager.js';
-export * from './scaling/effectiveOptions.js';
+export * from './manager/ResilienceScalingManager.js';
 export * from './strategies/StrategyDefinition.js';
 export * from './strategies/StrategyRegistry.js';
 export * from './strategies/builtinStrategies.js';
-export * from './timeout/DeadlineQueue.js';
-export * from './metrics/LogBuckets.js';
-export * from './metrics/LogHistogram.js';
-export * from './metrics/WindowedHistogram.js';
-export * from './metrics/WindowedCounter.js';
-export * from './retry/Backoff.js';
-export * from './retry/TimeoutOptions.js';
-export * from './retry/RetryBudget.js';
-export * from './ratelimit/IRateLimiter.js';
-export * from './ratelimit/resolveRateLimitOptions.js';
-export * from './ratelimit/TokenBucketRateLimiter.js';
-export * from './ratelimit/SlidingWindowRateLimiter.js';
-export * from './ratelimit/createRateLimiter.js';
-export * from './bulkhead/PriorityBulkheadIsolation.js';
-export * from './bulkhead/PartitionedBulkhead.js';
-export * from './distributed/CircuitStateMessage.js';
-export * from './distributed/CircuitStateReplicator.js';
-export * from './distributed/DistributedOptions.js';
-export * from './distributed/LwwRegisterMap.js';
-export * from './distributed/ReplicatorMetrics.js';
-export * from './distributed/applyRemoteState.js';
-export * from './adaptive/AdaptationOptions.js';
-export * from './adaptive/AdaptiveController.js';
-export * from './adaptive/AdaptiveResilienceThresholds.js';
-export * from './adaptive/Ema.js';
-export * from './adaptive/RecoveryTracker.js';
-export * from './adaptive/SlidingWindowMetrics.js';
+export type { AdaptationOptions, ConcurrencyMode } from './adaptive/AdaptationOptions.js';
+export { DEFAULT_ADAPTATION_OPTIONS } from './adaptive/AdaptationOptions.js';
+export type { AdaptationEvent } from './adaptive/AdaptiveController.js';
+export type { ThresholdValues } from './adaptive/AdaptiveResilienceThresholds.js';
+export type { AdaptiveOverlay } from './adaptive/AdaptiveTarget.js';
+export type { DistributedOptions } from './distributed/DistributedOptions.js';
+export { CIRCUIT_STATE_TOPIC, DEFAULT_DISTRIBUTED_OPTIONS } from './distributed/DistributedOptions.js';
+export type {
+  ReplicatorEntryRejectionReason, ReplicatorIgnoreReason, ReplicatorMetricsReport, ReplicatorRejectionReason,
+} from './distributed/ReplicatorMetrics.js';
+export type { RateLimitKind, RateLimitOptions, SlidingWindowOptions, TokenBucketOptions } from './ratelimit/resolveRateLimitOptions.js';
+export type { RateLimiterStatistics } from './ratelimit/IRateLimiter.js';
+export type { PartitionedBulkheadStatistics } from './bulkhead/PartitionedBulkhead.js';

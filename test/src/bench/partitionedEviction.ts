@@ -10,7 +10,7 @@
  * `test/` (default 50 000 partitions). Prints the median of 7 rounds per case.
  */
 import { isCapacityExceededError } from '@datawarehouse/sdk';
-import { PartitionedBulkhead } from '@datawarehouse/plugin-ultimate-resilience';
+import { PartitionedBulkhead } from '@datawarehouse/plugin-ultimate-resilience/internals';
 
 type Busy = 'tryAcquire(key)' | 'get(key).tryAcquire()';
 

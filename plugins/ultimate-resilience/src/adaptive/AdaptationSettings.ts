@@ -1,6 +1,5 @@
 import { SdkCompatibility, validateObject } from '@datawarehouse/sdk';
 import type { Logger, StrategyLimits } from '@datawarehouse/sdk';
-import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
 import { DEFAULT_ADAPTATION_OPTIONS, resolveAdaptationOptions, resolveStrategyAdaptation } from './AdaptationOptions.js';
 import type { AdaptationOptions } from './AdaptationOptions.js';
 
@@ -9,6 +8,16 @@ export interface PreparedAdaptation {
   readonly input: Readonly<Record<string, unknown>>;
   readonly global: AdaptationOptions;
   readonly byStrategy: ReadonlyMap<string, AdaptationOptions | Error>;
+}
+
+/**
+ * What adaptation reads of a strategy: its id and the `adaptive` section of its definition
+ * (a resolved strategy has both; the strategies module is not imported here).
+ * @internal
+ */
+export interface AdaptiveStrategySource {
+  readonly id: string;
+  readonly source: { readonly adaptive?: Readonly<Record<string, unknown>> | false };
 }
 
 /**
@@ -50,7 +59,7 @@ export class AdaptationSettings {
    */
   prepare(
     adaptation: unknown,
-    strategies: readonly ResolvedStrategy[],
+    strategies: readonly AdaptiveStrategySource[],
     overrides: ReadonlyMap<string, StrategyLimits>,
     base: Readonly<Record<string, unknown>> = this.input,
   ): PreparedAdaptation {
@@ -72,7 +81,7 @@ export class AdaptationSettings {
    * The options a strategy adapts with (resolved on first use and cached).
    * @throws the strategy's configuration error when its adaptation is off because of it.
    */
-  optionsFor(strategyId: string, strategy: () => ResolvedStrategy, override: () => StrategyLimits | undefined): AdaptationOptions {
+  optionsFor(strategyId: string, strategy: () => AdaptiveStrategySource, override: () => StrategyLimits | undefined): AdaptationOptions {
     let o = this.byStrategy.get(strategyId);
     if (o === undefined) this.byStrategy.set(strategyId, (o = this.resolve(strategy(), this.resolved, override())));
     if (o instanceof Error) throw o;
@@ -80,7 +89,7 @@ export class AdaptationSettings {
   }
 
   /** Re-resolves a strategy whose definition changed; an override that no longer fits is dropped (logged). */
-  refresh(strategy: ResolvedStrategy, override: StrategyLimits | undefined): void {
+  refresh(strategy: AdaptiveStrategySource, override: StrategyLimits | undefined): void {
     try {
       this.byStrategy.set(strategy.id, this.resolve(strategy, this.resolved, override));
     } catch (error) {
@@ -94,7 +103,7 @@ export class AdaptationSettings {
     this.byStrategy.delete(strategyId);
   }
 
-  private resolve(strategy: ResolvedStrategy, global: AdaptationOptions, override: StrategyLimits | undefined): AdaptationOptions | Error {
+  private resolve(strategy: AdaptiveStrategySource, global: AdaptationOptions, override: StrategyLimits | undefined): AdaptationOptions | Error {
     let base: AdaptationOptions | Error;
     try {
       base = resolveStrategyAdaptation(global, strategy.id, strategy.source.adaptive, undefined);

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '@datawarehouse/sdk';
 import type { Logger } from '@datawarehouse/sdk';
 import { driveTraffic } from '../testing/driveTraffic.js';
-import { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
+import { ResilienceScalingManager } from '../manager/ResilienceScalingManager.js';
 import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
 import { resolveAdaptationOptions } from './AdaptationOptions.js';

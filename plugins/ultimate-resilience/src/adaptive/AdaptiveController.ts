@@ -1,6 +1,6 @@
 import { SdkCompatibility } from '@datawarehouse/sdk';
 import type { CircuitStateChange, Clock, Logger, TimerHandle } from '@datawarehouse/sdk';
-import type { AdaptiveOverlay, StrategyRuntime } from '../scaling/StrategyRuntime.js';
+import type { AdaptiveOverlay, AdaptiveTarget } from './AdaptiveTarget.js';
 import { DEFAULT_ADAPTATION_OPTIONS } from './AdaptationOptions.js';
 import type { AdaptationOptions } from './AdaptationOptions.js';
 import { computeOptimalThresholds, INITIAL_ADAPTIVE_STATE } from './AdaptiveResilienceThresholds.js';
@@ -25,7 +25,7 @@ export interface AdaptiveControllerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   /** The runtimes in use, by strategy id. */
-  readonly runtimes: () => ReadonlyMap<string, StrategyRuntime>;
+  readonly runtimes: () => ReadonlyMap<string, AdaptiveTarget>;
   /** The options a strategy adapts with. May throw (its configuration is invalid): the strategy is then skipped. */
   readonly optionsFor: (strategyId: string) => AdaptationOptions;
   /** Called after each applied change. */
@@ -33,7 +33,7 @@ export interface AdaptiveControllerDeps {
 }
 
 interface Tracked {
-  readonly runtime: StrategyRuntime;
+  readonly runtime: AdaptiveTarget;
   readonly sampler: StrategySampler;
   state: AdaptiveState;
   recommended: ThresholdValues;
@@ -61,7 +61,7 @@ export class AdaptiveController {
   private readonly tracked = new Map<string, Tracked>();
   private readonly recoveries = new Map<string, RecoveryTracker>();
   /** Strategies no longer adapted whose adapted break duration waits for the circuit to close. */
-  private readonly pendingRestore = new Map<string, StrategyRuntime>();
+  private readonly pendingRestore = new Map<string, AdaptiveTarget>();
   private samples = 0;
   private adaptations = 0;
   private errors = 0;
@@ -95,7 +95,7 @@ export class AdaptiveController {
   }
 
   /** A runtime was created: track it from zero and make sure the timer runs. */
-  onRuntimeCreated(strategyId: string, runtime: StrategyRuntime): void {
+  onRuntimeCreated(strategyId: string, runtime: AdaptiveTarget): void {
     if (this.disposed) return;
     if (this.enabledFor(strategyId)) this.tracked.set(strategyId, this.track(runtime, true));
     this.start();
@@ -206,7 +206,7 @@ export class AdaptiveController {
     this.timer = undefined;
   }
 
-  private step(id: string, runtime: StrategyRuntime, now: number, adapt: boolean): void {
+  private step(id: string, runtime: AdaptiveTarget, now: number, adapt: boolean): void {
     try {
       const options = this.deps.optionsFor(id);
       let t = this.tracked.get(id);
@@ -228,7 +228,7 @@ export class AdaptiveController {
     }
   }
 
-  private track(runtime: StrategyRuntime, fromZero: boolean): Tracked {
+  private track(runtime: AdaptiveTarget, fromZero: boolean): Tracked {
     const sampler = new StrategySampler(runtime, this.global.sampleIntervalMs, this.global.longWindowMs, fromZero);
     return { runtime, sampler, state: INITIAL_ADAPTIVE_STATE, recommended: {}, reasons: [], lastAdaptedAt: undefined, changes: 0 };
   }
@@ -367,7 +367,7 @@ export class AdaptiveController {
 }
 
 /** The values a runtime runs with now (configured values with the adaptive overlay on top). */
-function currentValues(runtime: StrategyRuntime): ThresholdValues {
+function currentValues(runtime: AdaptiveTarget): ThresholdValues {
   const breaker = runtime.breakerOptions();
   const configured = runtime.options.bulkhead?.maxConcurrency;
   const adaptive = runtime.adaptive.maxConcurrency;

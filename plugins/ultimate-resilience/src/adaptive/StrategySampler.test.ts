@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock, getSdkCompatibility } from '@datawarehouse/sdk';
-import { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
+import { ResilienceScalingManager } from '../manager/ResilienceScalingManager.js';
 import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
 import { StrategySampler } from './StrategySampler.js';
 

@@ -1,5 +1,5 @@
 import { SdkCompatibility } from '@datawarehouse/sdk';
-import type { StrategyRuntime } from '../scaling/StrategyRuntime.js';
+import type { AdaptiveTarget } from './AdaptiveTarget.js';
 import { SlidingWindowMetrics } from './SlidingWindowMetrics.js';
 import type { WindowStats } from './SlidingWindowMetrics.js';
 
@@ -23,7 +23,7 @@ export class StrategySampler {
    * @param fromZero - count everything the runtime did so far in the first sample (a new
    *   runtime); otherwise start from its counters now (adaptation enabled on a running one).
    */
-  constructor(readonly runtime: StrategyRuntime, intervalMs: number, longestWindowMs: number, fromZero: boolean) {
+  constructor(readonly runtime: AdaptiveTarget, intervalMs: number, longestWindowMs: number, fromZero: boolean) {
     this.windows = new SlidingWindowMetrics(intervalMs, Math.ceil(longestWindowMs / intervalMs));
     if (!fromZero) COUNTERS.forEach((name, i) => (this.last[i] = runtime.metrics[name]));
   }

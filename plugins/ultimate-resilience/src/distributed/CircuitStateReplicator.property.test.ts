@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { InMemoryFederation, VirtualClock, flushMicrotasks } from '@datawarehouse/sdk';
 import type { FederationFaults } from '@datawarehouse/sdk';
-import { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
+import { ResilienceScalingManager } from '../manager/ResilienceScalingManager.js';
 import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
 import { CircuitStateReplicator } from './CircuitStateReplicator.js';
 import { compareVersions } from './LwwRegisterMap.js';
+import { replicatedCircuitsOf } from '../manager/replicatedCircuitsOf.js';
 
 const NODES = ['n1', 'n2', 'n3', 'n4'] as const;
 const STRATEGY_IDS = ['s1', 's2'] as const;
@@ -54,7 +55,7 @@ function buildCluster(seed: number) {
     const bus = federation.createNode(id);
     const manager = new ResilienceScalingManager({ registry: new StrategyRegistry(STRATEGIES), clock, random: () => 0.5 });
     const replicator = new CircuitStateReplicator({
-      manager, bus, clock, wallClock: () => clock.now(), options: { antiEntropyIntervalMs: ANTI_ENTROPY_MS, syncResponseDelayMs: 5 },
+      circuits: replicatedCircuitsOf(manager), bus, clock, wallClock: () => clock.now(), options: { antiEntropyIntervalMs: ANTI_ENTROPY_MS, syncResponseDelayMs: 5 },
     });
     replicator.start();
     return { id, manager, replicator };

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryFederation, VirtualClock, createPluginMessage, getSdkCompatibility, isInvalidConfigurationError } from '@datawarehouse/sdk';
 import type { PluginMessage } from '@datawarehouse/sdk';
-import { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
+import { ResilienceScalingManager } from '../manager/ResilienceScalingManager.js';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
 import { CircuitStateReplicator } from './CircuitStateReplicator.js';
 import { replicatorCluster, stateEntry, stateMessage } from '../testing/replicatorCluster.js';
 import { CIRCUIT_STATE_TOPIC } from './DistributedOptions.js';
 import type { DistributedOptions } from './DistributedOptions.js';
+import { replicatedCircuitsOf } from '../manager/replicatedCircuitsOf.js';
 
 const STRATEGIES: StrategyDefinition[] = [
   { id: 'db', circuitBreaker: { failureThreshold: 2, breakDurationMs: 10_000 }, retry: false },
@@ -325,7 +326,7 @@ describe('CircuitStateReplicator', () => {
     const clock = new VirtualClock();
     const federation = new InMemoryFederation({ clock });
     const bus = federation.createNode('n');
-    const manager = new ResilienceScalingManager({ clock });
+    const circuits = replicatedCircuitsOf(new ResilienceScalingManager({ clock }));
     const fieldOf = (options: unknown): string | undefined => {
       try {
         new CircuitStateReplicator(options as never);
@@ -335,13 +336,13 @@ describe('CircuitStateReplicator', () => {
       }
       return undefined;
     };
-    expect(fieldOf({ manager, bus: {} })).toBe('bus');
-    expect(fieldOf({ bus })).toBe('manager');
-    expect(fieldOf({ manager, bus, wallClock: 3 })).toBe('wallClock');
-    expect(fieldOf({ manager, bus, options: { antiEntropyIntervalMs: 5 } })).toBe('distributed.antiEntropyIntervalMs');
-    expect(fieldOf({ manager, bus, options: { maxMessageBytes: 100 } })).toBe('distributed.maxMessageBytes');
-    expect(fieldOf({ manager, bus, options: { tpoic: 'x' } })).toBe('distributed.tpoic');
-    expect(fieldOf({ manager, bus, options: { topic: '' } })).toBe('distributed.topic');
-    expect(fieldOf({ manager, bus })).toBeUndefined();
+    expect(fieldOf({ circuits, bus: {} })).toBe('bus');
+    expect(fieldOf({ bus })).toBe('circuits');
+    expect(fieldOf({ circuits, bus, wallClock: 3 })).toBe('wallClock');
+    expect(fieldOf({ circuits, bus, options: { antiEntropyIntervalMs: 5 } })).toBe('distributed.antiEntropyIntervalMs');
+    expect(fieldOf({ circuits, bus, options: { maxMessageBytes: 100 } })).toBe('distributed.maxMessageBytes');
+    expect(fieldOf({ circuits, bus, options: { tpoic: 'x' } })).toBe('distributed.tpoic');
+    expect(fieldOf({ circuits, bus, options: { topic: '' } })).toBe('distributed.topic');
+    expect(fieldOf({ circuits, bus })).toBeUndefined();
   });
 });

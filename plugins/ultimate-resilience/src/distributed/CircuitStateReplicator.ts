@@ -4,8 +4,6 @@ import {
 import type {
   BusConnectionState, CircuitStateChange, Clock, Disposable, IFederatedMessageBus, Logger, PluginMessage,
 } from '@datawarehouse/sdk';
-import type { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
-import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
 import { CircuitStatePublisher } from './CircuitStatePublisher.js';
 import { DEFAULT_DISTRIBUTED_OPTIONS, resolveDistributedOptions } from './DistributedOptions.js';
 import type { DistributedOptions } from './DistributedOptions.js';
@@ -13,6 +11,7 @@ import { LwwRegisterMap } from './LwwRegisterMap.js';
 import type { CircuitRegisterValue } from './LwwRegisterMap.js';
 import { ReplicatorMetrics } from './ReplicatorMetrics.js';
 import { RemoteStateReceiver } from './RemoteStateReceiver.js';
+import type { ReplicatedCircuits } from './ReplicatedCircuits.js';
 import type { ReplicatorMetricsReport } from './ReplicatorMetrics.js';
 import { SharingWatch } from './SharingWatch.js';
 import { FullStateSync } from './FullStateSync.js';
@@ -22,13 +21,13 @@ export { isFederatedMessageBus } from './isFederatedMessageBus.js';
 
 /** Options of a {@link CircuitStateReplicator}. @since 6.0.0 */
 export interface CircuitStateReplicatorOptions {
-  /** The manager whose circuits are shared. */
-  readonly manager: ResilienceScalingManager;
+  /** The circuits shared (the manager's, through `replicatedCircuitsOf(manager)`). */
+  readonly circuits: ReplicatedCircuits;
   /** The node's bus; its `nodeId` is this node's id and the tie-break of its writes. */
   readonly bus: IFederatedMessageBus;
   /** `sourcePluginId` of the messages. Default `ultimate-resilience`. */
   readonly pluginId?: string;
-  /** Timers and break arithmetic. Default: the manager's clock. */
+  /** Timers and break arithmetic. Default: the circuits' clock. */
   readonly clock?: Clock;
   /**
    * Wall clock (ms since the Unix epoch) for message timestamps and the propagation lag.
@@ -95,7 +94,7 @@ export class CircuitStateReplicator {
   readonly nodeId: string;
   /** The resolved options in force. */
   readonly options: DistributedOptions;
-  private readonly manager: ResilienceScalingManager;
+  private readonly circuits: ReplicatedCircuits;
   private readonly bus: IFederatedMessageBus;
   private readonly clock: Clock;
   private readonly wallClock: () => number;
@@ -112,18 +111,18 @@ export class CircuitStateReplicator {
   private disposed = false;
 
   /**
-   * @throws {@link InvalidConfigurationError} for a missing manager or bus, a bad plugin id,
+   * @throws {@link InvalidConfigurationError} for missing circuits or bus, a bad plugin id,
    * clock, wall clock or `distributed.<field>`.
    */
   constructor(options: CircuitStateReplicatorOptions) {
     const o = validateObject('options', options);
-    if (typeof o.manager !== 'object' || o.manager === null) throw new InvalidConfigurationError('manager', o.manager, 'a ResilienceScalingManager');
+    if (typeof o.circuits !== 'object' || o.circuits === null) throw new InvalidConfigurationError('circuits', o.circuits, 'ReplicatedCircuits');
     assertBus(o.bus);
-    this.manager = options.manager;
+    this.circuits = options.circuits;
     this.bus = options.bus;
     this.nodeId = validateString('bus.nodeId', options.bus.nodeId, 256);
     const pluginId = validateString('pluginId', options.pluginId ?? 'ultimate-resilience', 256);
-    this.clock = options.clock ?? options.manager.clock;
+    this.clock = options.clock ?? options.circuits.clock;
     if (typeof this.clock?.setTimeout !== 'function') throw new InvalidConfigurationError('clock', this.clock, 'a Clock');
     if (options.wallClock !== undefined && typeof options.wallClock !== 'function') {
       throw new InvalidConfigurationError('wallClock', options.wallClock, 'a function returning ms since the Unix epoch');
@@ -144,7 +143,7 @@ export class CircuitStateReplicator {
       logger: this.logger,
     });
     this.receiver = new RemoteStateReceiver({
-      manager: this.manager,
+      circuits: this.circuits,
       registers: this.registers,
       metrics: this.counters,
       clock: this.clock,
@@ -155,10 +154,10 @@ export class CircuitStateReplicator {
       onSyncRequest: () => this.sync.scheduleSyncResponse(),
     });
     this.sharing = new SharingWatch({
-      manager: this.manager, registers: this.registers, receiver: this.receiver, publisher: this.publisher, metrics: this.counters, clock: this.clock,
+      circuits: this.circuits, registers: this.registers, receiver: this.receiver, publisher: this.publisher, metrics: this.counters, clock: this.clock,
     });
     this.sync = new FullStateSync({
-      manager: this.manager,
+      circuits: this.circuits,
       bus: this.bus,
       registers: this.registers,
       sharing: this.sharing,
@@ -194,25 +193,13 @@ export class CircuitStateReplicator {
     const subscription = this.bus.subscribe(this.options.topic, (message) => this.onMessage(message));
     this.disposables.push(subscription);
     this.disposables.push(this.bus.onConnectionStateChange((state) => this.onConnectionState(state)));
-    const onChange = (strategyId: string, change: CircuitStateChange): void => this.onLocalTransition(strategyId, change);
-    const onRemoved = (strategy: ResolvedStrategy): void => this.registers.delete(strategy.id);
     // Sharing may be turned back on by a runtime override or a new definition; a new runtime
     // is recorded so that a later change is seen. (Anti-entropy also looks, as a backstop.)
-    const onSharingMayChange = (): void => this.checkSharing();
-    this.manager.events.on('circuitStateChanged', onChange);
-    this.manager.events.on('limitsChanged', onSharingMayChange);
-    this.manager.events.on('runtimeCreated', onSharingMayChange);
-    this.manager.registry.events.on('removed', onRemoved);
-    this.manager.registry.events.on('registered', onSharingMayChange);
-    this.disposables.push({
-      dispose: () => {
-        this.manager.events.off('circuitStateChanged', onChange);
-        this.manager.events.off('limitsChanged', onSharingMayChange);
-        this.manager.events.off('runtimeCreated', onSharingMayChange);
-        this.manager.registry.events.off('removed', onRemoved);
-        this.manager.registry.events.off('registered', onSharingMayChange);
-      },
-    });
+    this.disposables.push(this.circuits.watch({
+      transition: (strategyId, change) => this.onLocalTransition(strategyId, change),
+      sharingMayHaveChanged: () => this.checkSharing(),
+      removed: (strategyId) => this.registers.delete(strategyId),
+    }));
     this.attached = true;
     this.sharing.check(); // records the runtimes that exist already
   }

@@ -1,6 +1,6 @@
 import { SdkCompatibility } from '@datawarehouse/sdk';
 import type { Clock, IFederatedMessageBus, TimerHandle } from '@datawarehouse/sdk';
-import type { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
+import type { ReplicatedCircuits } from './ReplicatedCircuits.js';
 import type { CircuitStateEntry } from './CircuitStateMessage.js';
 import type { CircuitStatePublisher } from './CircuitStatePublisher.js';
 import { LwwRegisterMap } from './LwwRegisterMap.js';
@@ -9,7 +9,7 @@ import type { SharingWatch } from './SharingWatch.js';
 
 /** What a {@link FullStateSync} works with. @internal */
 export interface FullStateSyncOptions {
-  readonly manager: ResilienceScalingManager;
+  readonly circuits: ReplicatedCircuits;
   readonly bus: IFederatedMessageBus;
   readonly registers: LwwRegisterMap;
   readonly sharing: SharingWatch;
@@ -96,11 +96,11 @@ export class FullStateSync {
 
   /** Publishes every shared register (split into messages by the publisher). */
   private publishFullState(): void {
-    const { registers, sharing, manager } = this.o;
+    const { registers, sharing, circuits } = this.o;
     // Refreshing each breaker first runs any lazy open → half-open transition (a local
     // write, published as such), so what is sent is current.
     for (const id of [...registers.entries()].map(([strategyId]) => strategyId)) {
-      if (sharing.isShared(id)) manager.activeRuntimes().get(id)?.breaker?.refresh();
+      if (sharing.isShared(id)) circuits.activeBreaker(id)?.refresh();
     }
     const now = this.o.clock.now();
     this.lastFullStateAt = now;

@@ -1,6 +1,6 @@
 import { SdkCompatibility, validatePluginMessage } from '@datawarehouse/sdk';
 import type { Clock, Logger, PluginMessage } from '@datawarehouse/sdk';
-import type { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
+import type { ReplicatedCircuits } from './ReplicatedCircuits.js';
 import { applyRemoteState } from './applyRemoteState.js';
 import {
   CIRCUIT_STATE_MESSAGE, CIRCUIT_SYNC_REQUEST_MESSAGE, parseCircuitStateEntry, validateCircuitStatePayloadHeader,
@@ -18,7 +18,7 @@ export const MAX_LAG_SKEW_MS = 60_000;
 
 /** What a {@link RemoteStateReceiver} works with. @internal */
 export interface RemoteStateReceiverOptions {
-  readonly manager: ResilienceScalingManager;
+  readonly circuits: ReplicatedCircuits;
   readonly registers: LwwRegisterMap;
   readonly metrics: ReplicatorMetrics;
   readonly clock: Clock;
@@ -110,7 +110,7 @@ export class RemoteStateReceiver {
    */
   adoptHeld(strategyId: string): boolean {
     const value = this.o.registers.get(strategyId);
-    const breaker = this.o.manager.activeRuntimes().get(strategyId)?.breaker;
+    const breaker = this.o.circuits.activeBreaker(strategyId);
     if (value === undefined || breaker === undefined) return false;
     applyRemoteState(breaker, LwwRegisterMap.toEntry(strategyId, value, this.o.clock.now()));
     return true;
@@ -118,7 +118,7 @@ export class RemoteStateReceiver {
 
   /** Applies one valid remote entry; true when it was adopted and applied to the breaker. */
   private apply(entry: CircuitStateEntry): boolean {
-    const { manager, registers, metrics } = this.o;
+    const { circuits, registers, metrics } = this.o;
     const id = entry.strategyId;
     // Decided before the clock moves (and before touching the breaker: reading its state
     // may run a lazy open → half-open transition, which must stay a local, published one).
@@ -130,7 +130,7 @@ export class RemoteStateReceiver {
       metrics.rejectedEntries.lamportTooFar++;
       return false;
     }
-    if (!manager.registry.has(id)) {
+    if (!circuits.isRegistered(id)) {
       metrics.ignored.unknownStrategy++;
       return false;
     }
@@ -138,14 +138,13 @@ export class RemoteStateReceiver {
       metrics.ignored[outcome]++;
       return false;
     }
-    const runtime = manager.runtimeFor(id);
-    const breaker = runtime.breaker;
+    const breaker = circuits.breakerOf(id);
     if (breaker === undefined) {
       metrics.ignored.noBreaker++;
       return false;
     }
     registers.offer(entry, this.o.clock.now());
-    if (!runtime.options.shareState) {
+    if (!circuits.sharesState(id)) {
       // Kept in the register (the cluster's state), not applied: adopted on re-enable.
       metrics.ignored.notShared++;
       return false;

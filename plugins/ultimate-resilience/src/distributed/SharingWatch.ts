@@ -1,6 +1,6 @@
 import { SdkCompatibility } from '@datawarehouse/sdk';
 import type { Clock } from '@datawarehouse/sdk';
-import type { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
+import type { ReplicatedCircuits } from './ReplicatedCircuits.js';
 import type { CircuitStatePublisher } from './CircuitStatePublisher.js';
 import { LwwRegisterMap } from './LwwRegisterMap.js';
 import type { RemoteStateReceiver } from './RemoteStateReceiver.js';
@@ -8,7 +8,7 @@ import type { ReplicatorMetrics } from './ReplicatorMetrics.js';
 
 /** What a {@link SharingWatch} works with. @internal */
 export interface SharingWatchOptions {
-  readonly manager: ResilienceScalingManager;
+  readonly circuits: ReplicatedCircuits;
   readonly registers: LwwRegisterMap;
   readonly receiver: RemoteStateReceiver;
   readonly publisher: CircuitStatePublisher;
@@ -32,8 +32,7 @@ export class SharingWatch {
 
   /** Whether `strategyId`'s runtime shares its state now (false when it has no runtime or breaker). */
   isShared(strategyId: string): boolean {
-    const runtime = this.o.manager.activeRuntimes().get(strategyId);
-    return runtime !== undefined && runtime.options.shareState && runtime.breaker !== undefined;
+    return this.o.circuits.sharesState(strategyId);
   }
 
   /**
@@ -42,15 +41,16 @@ export class SharingWatch {
    */
   check(): void {
     const rejoined: string[] = [];
-    const runtimes = this.o.manager.activeRuntimes();
-    for (const id of runtimes.keys()) {
+    const { circuits } = this.o;
+    for (const id of circuits.activeStrategies()) {
       const now = this.isShared(id);
       const before = this.shared.get(id);
       if (before !== now) this.shared.set(id, now);
       if (before === false && now) rejoined.push(id);
     }
-    if (this.shared.size > runtimes.size) {
-      for (const id of this.shared.keys()) if (!runtimes.has(id)) this.shared.delete(id);
+    if (this.shared.size > circuits.activeCount) {
+      const active = new Set(circuits.activeStrategies());
+      for (const id of this.shared.keys()) if (!active.has(id)) this.shared.delete(id);
     }
     if (rejoined.length === 0) return;
     for (const id of rejoined) this.rejoin(id);
@@ -66,7 +66,7 @@ export class SharingWatch {
     const { registers, clock } = this.o;
     this.o.metrics.rejoins++;
     if (this.o.receiver.adoptHeld(strategyId)) return;
-    const breaker = this.o.manager.activeRuntimes().get(strategyId)?.breaker;
+    const breaker = this.o.circuits.activeBreaker(strategyId);
     // Refreshing may run a lazy half-open transition: that one is then written and published
     // as any local transition, and nothing more is needed.
     breaker?.refresh();

@@ -3,7 +3,7 @@ import { InMemoryFederation, VirtualClock, isInvalidConfigurationError } from '@
 import type { IFederatedMessageBus } from '@datawarehouse/sdk';
 import { UltimateResiliencePlugin } from '../UltimateResiliencePlugin.js';
 import type { UltimateResiliencePluginOptions } from '../UltimateResiliencePlugin.js';
-import type { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
+import type { ResilienceScalingManager } from '../manager/ResilienceScalingManager.js';
 import { CIRCUIT_STATE_TOPIC } from './DistributedOptions.js';
 import type { ReplicatorMetricsReport } from './ReplicatorMetrics.js';
 import { fakePluginContext } from '../testing/fakePluginContext.js';

@@ -65,7 +65,7 @@ export class SlidingWindowRateLimiter implements IRateLimiter {
     const bucket = this.advance(nowMs);
     const ring = this.ring;
     if (ring.total(0) < this.limit) {
-      ring.add(bucket, 0, 1);
+      ring.addCounted(bucket, 0, 1);
       this.admittedCount++;
       return 0;
     }
@@ -107,7 +107,7 @@ export class SlidingWindowRateLimiter implements IRateLimiter {
       const headMs = this.ring.head * this.ring.bucketMs;
       this.ring = newRing(next);
       if (carried > 0 && Number.isFinite(headMs)) {
-        this.ring.add(this.ring.advance(this.ring.epochOf(headMs)), 0, carried);
+        this.ring.addCounted(this.ring.advance(this.ring.epochOf(headMs)), 0, carried);
       }
     }
     // Clamp: drop the oldest calls first (they would have left the window first anyway).
@@ -115,7 +115,7 @@ export class SlidingWindowRateLimiter implements IRateLimiter {
     const oldest = ring.head - ring.buckets + 1;
     for (let i = 0; ring.total(0) > this.limit && i < ring.buckets; i++) {
       const drop = Math.min(ring.valueAt(oldest + i, 0), ring.total(0) - this.limit);
-      if (drop > 0) ring.add(ring.bucketAt(ring.slotOf(oldest + i)), 0, -drop);
+      if (drop > 0) ring.addCounted(ring.bucketAt(ring.slotOf(oldest + i)), 0, -drop);
     }
   }
 

@@ -1,5 +1,5 @@
 import type { VirtualClock } from '@datawarehouse/sdk';
-import type { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
+import type { ResilienceScalingManager } from '../manager/ResilienceScalingManager.js';
 
 /**
  * Open-loop traffic in virtual time: one call to strategy `id` every 1000 / perSecond ms for

@@ -1,6 +1,6 @@
 import { InMemoryCircuitBreaker, VirtualClock } from '@datawarehouse/sdk';
 import type { CircuitOpenError, CircuitPermit } from '@datawarehouse/sdk';
-import { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
+import { ResilienceScalingManager } from '../manager/ResilienceScalingManager.js';
 import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
 

@@ -3,9 +3,10 @@ import type { ICircuitBreaker, InMemoryMessageBus, PluginMessage } from '@datawa
 import { CircuitStateReplicator } from '../distributed/CircuitStateReplicator.js';
 import type { CircuitStateEntry } from '../distributed/CircuitStateMessage.js';
 import type { DistributedOptions } from '../distributed/DistributedOptions.js';
-import { ResilienceScalingManager } from '../scaling/ResilienceScalingManager.js';
+import { ResilienceScalingManager } from '../manager/ResilienceScalingManager.js';
 import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
+import { replicatedCircuitsOf } from '../manager/replicatedCircuitsOf.js';
 
 /** One node of a test cluster: its bus, manager and replicator. */
 export interface ClusterNode {
@@ -35,7 +36,7 @@ export function replicatorCluster(
     const bus = federation.createNode(id);
     const manager = new ResilienceScalingManager({ registry: new StrategyRegistry(strategies), clock, random: () => 0.5 });
     const replicator = new CircuitStateReplicator({
-      manager, bus, clock, wallClock: () => clock.now(), options: { antiEntropyIntervalMs: 1_000, ...options },
+      circuits: replicatedCircuitsOf(manager), bus, clock, wallClock: () => clock.now(), options: { antiEntropyIntervalMs: 1_000, ...options },
     });
     replicator.start();
     const node: ClusterNode = {

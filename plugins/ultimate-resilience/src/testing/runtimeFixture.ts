@@ -1,7 +1,7 @@
 import { DEFAULT_SCALING_LIMITS, InMemoryCircuitBreaker, VirtualClock } from '@datawarehouse/sdk';
 import type { StrategyLimits } from '@datawarehouse/sdk';
-import { computeEffectiveOptions } from '../scaling/effectiveOptions.js';
-import { StrategyRuntime } from '../scaling/StrategyRuntime.js';
+import { computeEffectiveOptions } from '../strategies/effectiveOptions.js';
+import { StrategyRuntime } from '../runtime/StrategyRuntime.js';
 import { resolveStrategyDefinition } from '../strategies/StrategyDefinition.js';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
 

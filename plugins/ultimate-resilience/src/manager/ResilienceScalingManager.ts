@@ -1,21 +1,15 @@
 import { EventEmitter } from 'eventemitter3';
 import {
-  BACKPRESSURE_ORDER,
   InMemoryCircuitBreaker,
   InvalidConfigurationError,
   markPipelineRejection,
   SdkCompatibility,
   silentLogger,
   systemClock,
-  rejectUnknownKeys,
   validateDuration,
-  validateObject,
-  validateString,
 } from '@datawarehouse/sdk';
 import type {
   BackpressureState,
-  CircuitBreakerOptions,
-  CircuitStateChange,
   Clock,
   ExecuteOptions,
   ICircuitBreaker,
@@ -28,55 +22,19 @@ import type {
   ResilientOperation,
   ScalingLimits,
   ScalingMetrics,
-  StrategyLimits,
 } from '@datawarehouse/sdk';
 import { AdaptiveController } from '../adaptive/AdaptiveController.js';
-import type { AdaptationEvent } from '../adaptive/AdaptiveController.js';
-import { AdaptationSettings } from '../adaptive/AdaptationSettings.js';
-import type { PreparedAdaptation } from '../adaptive/AdaptationSettings.js';
+import { StrategyRuntime } from '../runtime/StrategyRuntime.js';
+import type { RuntimeDeps } from '../runtime/StrategyRuntime.js';
 import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
 import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
-import { computeEffectiveOptions } from './effectiveOptions.js';
-import { DEFAULT_NUMERIC_LIMITS, configuredLimitsOf, strategyLimitsOf } from './limits.js';
-import type { NumericLimits } from './limits.js';
-import { planLimits } from './LimitsPlan.js';
-import type { LimitsPlan } from './LimitsPlan.js';
-import { StrategyRuntime } from './StrategyRuntime.js';
-import { backpressureOf, strategyMetricsOf } from './strategyReport.js';
+import { LimitsController } from './LimitsController.js';
+import { MetricsSections } from './MetricsSections.js';
+import { OPERATOR_ACTIONS, runOperatorAction } from './OperatorActions.js';
+import type { ResilienceScalingManagerEvents, ResilienceScalingManagerOptions } from './ResilienceScalingManagerOptions.js';
+import { runtimesReportOf, worstBackpressure } from './strategyReport.js';
 
-const OPERATOR_ACTIONS: readonly SubsystemActionInfo[] = Object.freeze([
-  { name: 'trip', description: "Open a strategy's circuit for one break duration", arguments: ['strategyId', 'reason'] },
-  { name: 'isolate', description: "Hold a strategy's circuit open until reset", arguments: ['strategyId', 'reason'] },
-  { name: 'reset', description: "Close a strategy's circuit and clear its counts", arguments: ['strategyId', 'reason'] },
-]);
-
-/** Options of a {@link ResilienceScalingManager}. @since 6.0.0 */
-export interface ResilienceScalingManagerOptions {
-  /** The strategies (default: a registry of the built-in strategies). */
-  readonly registry?: StrategyRegistry;
-  /** Initial limits (validated like `reconfigureLimitsAsync`). */
-  readonly limits?: Partial<ScalingLimits>;
-  readonly clock?: Clock;
-  readonly logger?: Logger;
-  /** Randomness for retry jitter, in [0, 1). Default `Math.random`. */
-  readonly random?: () => number;
-  /** Window of the rate and latency metrics, ms. Default 60 000. */
-  readonly metricsWindowMs?: number;
-  /** Makes each strategy's breaker (default: {@link InMemoryCircuitBreaker}). */
-  readonly createCircuitBreaker?: (name: string, options: Readonly<CircuitBreakerOptions>, clock: Clock) => ICircuitBreaker;
-}
-
-/** Events of the manager. @since 6.0.0 */
-export interface ResilienceScalingManagerEvents {
-  /** A strategy's circuit changed state (local transitions and applied remote ones alike). */
-  circuitStateChanged: (strategyId: string, change: CircuitStateChange) => void;
-  /** A strategy's runtime (breaker, bulkhead, metrics) was created on its first use. */
-  runtimeCreated: (strategyId: string) => void;
-  /** Limits changed through `reconfigureLimitsAsync`. */
-  limitsChanged: (limits: ScalingLimits) => void;
-  /** Adaptation changed a strategy's values in place (see {@link AdaptationEvent}). */
-  adapted: (strategyId: string, event: AdaptationEvent) => void;
-}
+export type { ResilienceScalingManagerEvents, ResilienceScalingManagerOptions } from './ResilienceScalingManagerOptions.js';
 
 /**
  * Applies each strategy's resilience to every call — bulkhead → circuit breaker → retry
@@ -105,15 +63,13 @@ export class ResilienceScalingManager implements IScalableSubsystem, IConfigurab
   readonly clock: Clock;
   private readonly logger: Logger;
   private readonly runtimes = new Map<string, StrategyRuntime>();
-  private numeric: NumericLimits = DEFAULT_NUMERIC_LIMITS;
-  private overrides = new Map<string, StrategyLimits>();
-  private readonly adaptation: AdaptationSettings;
+  private readonly limits: LimitsController;
   private readonly adaptive: AdaptiveController;
-  private readonly deps: ConstructorParameters<typeof StrategyRuntime>[3];
+  private readonly deps: RuntimeDeps;
   private readonly unsubscribe: () => void;
   private disposed = false;
   /** Extra sections of `getScalingMetrics()` contributed by other modules (e.g. `distributed`). */
-  private readonly metricsSections = new Map<string, () => unknown>();
+  private readonly metricsSections = new MetricsSections();
 
   /** @throws {@link InvalidConfigurationError} for invalid options or limits. */
   constructor(options: ResilienceScalingManagerOptions = {}) {
@@ -134,16 +90,20 @@ export class ResilienceScalingManager implements IScalableSubsystem, IConfigurab
         return breaker;
       },
     };
-    this.adaptation = new AdaptationSettings(this.logger);
+    this.limits = new LimitsController({
+      registry: this.registry,
+      runtimes: this.runtimes,
+      logger: this.logger,
+      onAdaptation: (global, active) => this.adaptive.configure(global, active),
+    });
     this.adaptive = new AdaptiveController({
       clock: this.clock,
       logger: this.logger,
       runtimes: () => this.runtimes,
-      optionsFor: (id) => this.adaptation.optionsFor(id, () => this.registry.require(id), () => this.overrides.get(id)),
+      optionsFor: (id) => this.limits.adaptationOptionsFor(id),
       onAdapted: (event) => this.events.emit('adapted', event.strategyId, event),
     });
-    if (options.limits !== undefined) this.applyLimits(options.limits);
-    else this.configureAdaptation(this.adaptation.prepare(undefined, this.registry.list(), this.overrides));
+    this.limits.initialize(options.limits);
 
     const onRegistered = (strategy: ResolvedStrategy): void => this.onStrategyChanged(strategy);
     const onRemoved = (strategy: ResolvedStrategy): void => this.onStrategyRemoved(strategy.id);
@@ -186,28 +146,12 @@ export class ResilienceScalingManager implements IScalableSubsystem, IConfigurab
    * every value into an explicit one; {@link configuredLimits} is what was set.
    */
   get currentLimits(): ScalingLimits {
-    const strategies: Record<string, StrategyLimits> = {};
-    for (const strategy of this.registry.list()) {
-      const runtime = this.runtimes.get(strategy.id);
-      strategies[strategy.id] = strategyLimitsOf(runtime?.options ?? computeEffectiveOptions(strategy, this.numeric, this.overrides.get(strategy.id)));
-    }
-    return {
-      ...this.numeric,
-      strategies,
-      adaptation: { ...this.adaptation.global },
-    };
+    return this.limits.current;
   }
 
   /** The most loaded strategy's state: one saturated bulkhead is not averaged away. */
   get currentBackpressureState(): BackpressureState {
-    const now = this.clock.now();
-    let worst = 0;
-    for (const runtime of this.runtimes.values()) {
-      const level = BACKPRESSURE_ORDER.indexOf(backpressureOf(runtime, now));
-      if (level > worst) worst = level;
-      if (worst === BACKPRESSURE_ORDER.length - 1) break;
-    }
-    return BACKPRESSURE_ORDER[worst]!;
+    return worstBackpressure(this.runtimes.values(), this.clock.now());
   }
 
   /**
@@ -218,40 +162,14 @@ export class ResilienceScalingManager implements IScalableSubsystem, IConfigurab
    * per adapting strategy its current and recommended values, the last reasons and its windows.
    */
   getScalingMetrics(): ScalingMetrics {
-    const now = this.clock.now();
-    const strategies: Record<string, unknown> = {};
-    const circuits = { count: 0, closed: 0, open: 0, halfOpen: 0, isolated: 0 };
-    const totals = { calls: 0, successes: 0, failures: 0, retries: 0, timeouts: 0, rejectedCircuitOpen: 0, rejectedBulkhead: 0, rejectedRateLimited: 0 };
-    for (const [id, runtime] of this.runtimes) {
-      const report = strategyMetricsOf(runtime, now);
-      strategies[id] = report;
-      if (runtime.breaker !== undefined) {
-        circuits.count++;
-        const state = runtime.breaker.state;
-        if (state === 'closed') circuits.closed++;
-        else if (state === 'open') circuits.open++;
-        else if (state === 'half-open') circuits.halfOpen++;
-        else circuits.isolated++;
-      }
-      const m = runtime.metrics;
-      totals.calls += m.calls;
-      totals.successes += m.successes;
-      totals.failures += m.failures;
-      totals.retries += m.retries;
-      totals.timeouts += m.timeouts;
-      totals.rejectedCircuitOpen += m.rejectedCircuitOpen;
-      totals.rejectedBulkhead += m.rejectedBulkhead;
-      totals.rejectedRateLimited += m.rejectedRateLimited;
-    }
+    const { backpressure, ...report } = runtimesReportOf(this.runtimes, this.clock.now());
     return {
-      backpressure: this.currentBackpressureState,
+      backpressure,
       registeredStrategies: this.registry.size,
       activeStrategies: this.runtimes.size,
-      circuitBreakers: circuits,
-      totals,
-      strategies,
+      ...report,
       adaptation: this.adaptive.report(),
-      ...this.sectionMetrics(),
+      ...this.metricsSections.read(),
     };
   }
 
@@ -265,7 +183,7 @@ export class ResilienceScalingManager implements IScalableSubsystem, IConfigurab
    * @throws {@link InvalidConfigurationError} naming the field.
    */
   async reconfigureLimitsAsync(limits: Partial<ScalingLimits>): Promise<ScalingLimits> {
-    this.applyLimits(limits);
+    this.limits.commit(this.limits.plan(limits, 'merge'));
     return this.limitsChanged();
   }
 
@@ -275,7 +193,7 @@ export class ResilienceScalingManager implements IScalableSubsystem, IConfigurab
    * `replaceLimitsAsync(configuredLimits)` changes nothing.
    */
   get configuredLimits(): Partial<ScalingLimits> {
-    return configuredLimitsOf(this.numeric, this.overrides, this.adaptation.configured);
+    return this.limits.configured;
   }
 
   /**
@@ -283,7 +201,7 @@ export class ResilienceScalingManager implements IScalableSubsystem, IConfigurab
    * @throws {@link InvalidConfigurationError} naming the field.
    */
   validateReplacement(limits: Partial<ScalingLimits>): void {
-    this.planLimits(limits, 'replace');
+    this.limits.plan(limits, 'replace');
   }
 
   /**
@@ -294,7 +212,7 @@ export class ResilienceScalingManager implements IScalableSubsystem, IConfigurab
    * @throws {@link InvalidConfigurationError} naming the field.
    */
   async replaceLimitsAsync(limits: Partial<ScalingLimits>): Promise<ScalingLimits> {
-    this.commitLimits(this.planLimits(limits, 'replace'));
+    this.limits.commit(this.limits.plan(limits, 'replace'));
     return this.limitsChanged();
   }
 
@@ -309,19 +227,7 @@ export class ResilienceScalingManager implements IScalableSubsystem, IConfigurab
    *   strategy without a circuit breaker; {@link UnknownStrategyError} for an unknown strategy.
    */
   async invokeActionAsync(action: string, args: Readonly<Record<string, unknown>>): Promise<unknown> {
-    if (!OPERATOR_ACTIONS.some((a) => a.name === action)) {
-      throw new InvalidConfigurationError('action', action, `one of ${OPERATOR_ACTIONS.map((a) => a.name).join(', ')}`);
-    }
-    const body = validateObject('arguments', args);
-    rejectUnknownKeys('', body, ['strategyId', 'reason']);
-    const strategyId = validateString('strategyId', body.strategyId, 128);
-    const reason = body.reason === undefined ? `operator-${action}` : validateString('reason', body.reason, 256);
-    const breaker = this.getCircuitBreaker(strategyId);
-    if (breaker === undefined) throw new InvalidConfigurationError('strategyId', strategyId, 'a strategy with a circuit breaker');
-    if (action === 'trip') breaker.trip(reason);
-    else if (action === 'isolate') breaker.isolate(reason);
-    else breaker.reset(reason);
-    return { strategyId, state: breaker.state, retryAfterMs: breaker.retryAfterMs() };
+    return runOperatorAction(action, args, (id) => this.getCircuitBreaker(id));
   }
 
   /** The breaker of a strategy (created with its runtime), for operators and the distributed layer. */
@@ -335,7 +241,7 @@ export class ResilienceScalingManager implements IScalableSubsystem, IConfigurab
     if (runtime !== undefined) return runtime;
     if (this.disposed) throw new InvalidConfigurationError('manager', 'disposed', 'a manager that is not disposed');
     const strategy = this.registry.require(strategyId);
-    runtime = new StrategyRuntime(strategy.id, strategy, computeEffectiveOptions(strategy, this.numeric, this.overrides.get(strategy.id)), this.deps);
+    runtime = new StrategyRuntime(strategy.id, strategy, this.limits.effectiveOptionsOf(strategy), this.deps);
     this.runtimes.set(strategy.id, runtime);
     this.adaptive.onRuntimeCreated(strategy.id, runtime);
     this.events.emit('runtimeCreated', strategy.id);
@@ -353,22 +259,7 @@ export class ResilienceScalingManager implements IScalableSubsystem, IConfigurab
    * @throws {@link InvalidConfigurationError} for a bad or already used name.
    */
   addMetricsSection(name: string, provider: () => unknown): { dispose(): void } {
-    validateString('name', name, 64);
-    if (this.metricsSections.has(name)) throw new InvalidConfigurationError('name', name, 'a metrics section name not yet used');
-    this.metricsSections.set(name, provider);
-    return { dispose: () => void (this.metricsSections.get(name) === provider && this.metricsSections.delete(name)) };
-  }
-
-  private sectionMetrics(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const [name, provider] of this.metricsSections) {
-      try {
-        out[name] = provider();
-      } catch (error) {
-        out[name] = { error: String(error) };
-      }
-    }
-    return out;
+    return this.metricsSections.add(name, provider);
   }
 
   /** Stops reacting to registry changes and releases every runtime's timers and waiters. */
@@ -382,52 +273,19 @@ export class ResilienceScalingManager implements IScalableSubsystem, IConfigurab
     this.events.removeAllListeners();
   }
 
-  private applyLimits(input: Partial<ScalingLimits>): void {
-    this.commitLimits(this.planLimits(input, 'merge'));
-  }
-
   private limitsChanged(): ScalingLimits {
     const result = this.currentLimits;
     this.events.emit('limitsChanged', result);
     return result;
   }
 
-  private planLimits(input: Partial<ScalingLimits>, mode: 'merge' | 'replace'): LimitsPlan<StrategyRuntime> {
-    return planLimits({ numeric: this.numeric, overrides: this.overrides, registry: this.registry, adaptation: this.adaptation, runtimes: this.runtimes }, input, mode);
-  }
-
-  private commitLimits(plan: LimitsPlan<StrategyRuntime>): void {
-    this.numeric = plan.numeric;
-    this.overrides = plan.overrides;
-    this.registry.setMaxStrategies(plan.numeric.maxCacheEntries);
-    for (const [runtime, strategy, effective] of plan.runtimes) runtime.apply(strategy, effective);
-    this.configureAdaptation(plan.adaptation);
-  }
-
-  private configureAdaptation(prepared: PreparedAdaptation): void {
-    this.adaptation.commit(prepared);
-    this.adaptive.configure(this.adaptation.global, this.adaptation.active);
-  }
-
   private onStrategyChanged(strategy: ResolvedStrategy): void {
-    this.adaptation.refresh(strategy, this.overrides.get(strategy.id));
-    this.adaptive.configure(this.adaptation.global, this.adaptation.active);
-    const runtime = this.runtimes.get(strategy.id);
-    if (runtime === undefined) return;
-    try {
-      runtime.apply(strategy, computeEffectiveOptions(strategy, this.numeric, this.overrides.get(strategy.id)));
-    } catch (error) {
-      // An override that no longer fits the new definition: keep the definition, drop the override.
-      this.logger.warn('strategy override no longer valid; dropped', { strategyId: strategy.id, error: String(error) });
-      this.overrides.delete(strategy.id);
-      runtime.apply(strategy, computeEffectiveOptions(strategy, this.numeric, undefined));
-    }
+    this.limits.onStrategyChanged(strategy);
   }
 
   private onStrategyRemoved(id: string): void {
     const runtime = this.runtimes.get(id);
-    this.overrides.delete(id);
-    this.adaptation.forget(id);
+    this.limits.onStrategyRemoved(id);
     this.adaptive.forget(id);
     if (runtime === undefined) return;
     this.runtimes.delete(id);

@@ -17,7 +17,7 @@ import {
 import { deferred } from '@datawarehouse/sdk/testing';
 import { makeRuntime, never, track } from '../testing/runtimeFixture.js';
 import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
-import { ResilienceScalingManager } from './ResilienceScalingManager.js';
+import { ResilienceScalingManager } from '../manager/ResilienceScalingManager.js';
 
 /** Counts operations between their start and their settlement. */
 function downstream() {

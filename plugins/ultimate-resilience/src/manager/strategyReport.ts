@@ -1,6 +1,7 @@
+import { BACKPRESSURE_ORDER } from '@datawarehouse/sdk';
 import type { BackpressureState, BulkheadStatistics } from '@datawarehouse/sdk';
 import type { PartitionedBulkheadStatistics } from '../bulkhead/PartitionedBulkhead.js';
-import type { StrategyRuntime } from './StrategyRuntime.js';
+import type { StrategyRuntime } from '../runtime/StrategyRuntime.js';
 
 /** A strategy that rejected work this recently is `shedding`. @internal */
 export const SHEDDING_HOLD_MS = 5_000;
@@ -88,4 +89,52 @@ export function strategyMetricsOf(runtime: StrategyRuntime, now: number): Record
     latencyMs: latency,
     ...(breaker && { circuit: breaker.getStatistics() }),
   };
+}
+
+/** The most loaded strategy's backpressure: one saturated bulkhead is not averaged away. @internal */
+export function worstBackpressure(runtimes: Iterable<StrategyRuntime>, now: number): BackpressureState {
+  let worst = 0;
+  for (const runtime of runtimes) {
+    const level = BACKPRESSURE_ORDER.indexOf(backpressureOf(runtime, now));
+    if (level > worst) worst = level;
+    if (worst === BACKPRESSURE_ORDER.length - 1) break;
+  }
+  return BACKPRESSURE_ORDER[worst]!;
+}
+
+/**
+ * The per-strategy part of `getScalingMetrics()`: each strategy's report, the count of
+ * circuits per state, totals over all strategies, and the worst backpressure.
+ * @internal
+ */
+export function runtimesReportOf(runtimes: ReadonlyMap<string, StrategyRuntime>, now: number): {
+  backpressure: BackpressureState;
+  circuitBreakers: { count: number; closed: number; open: number; halfOpen: number; isolated: number };
+  totals: Record<'calls' | 'successes' | 'failures' | 'retries' | 'timeouts' | 'rejectedCircuitOpen' | 'rejectedBulkhead' | 'rejectedRateLimited', number>;
+  strategies: Record<string, unknown>;
+} {
+  const strategies: Record<string, unknown> = {};
+  const circuits = { count: 0, closed: 0, open: 0, halfOpen: 0, isolated: 0 };
+  const totals = { calls: 0, successes: 0, failures: 0, retries: 0, timeouts: 0, rejectedCircuitOpen: 0, rejectedBulkhead: 0, rejectedRateLimited: 0 };
+  for (const [id, runtime] of runtimes) {
+    strategies[id] = strategyMetricsOf(runtime, now);
+    if (runtime.breaker !== undefined) {
+      circuits.count++;
+      const state = runtime.breaker.state;
+      if (state === 'closed') circuits.closed++;
+      else if (state === 'open') circuits.open++;
+      else if (state === 'half-open') circuits.halfOpen++;
+      else circuits.isolated++;
+    }
+    const m = runtime.metrics;
+    totals.calls += m.calls;
+    totals.successes += m.successes;
+    totals.failures += m.failures;
+    totals.retries += m.retries;
+    totals.timeouts += m.timeouts;
+    totals.rejectedCircuitOpen += m.rejectedCircuitOpen;
+    totals.rejectedBulkhead += m.rejectedBulkhead;
+    totals.rejectedRateLimited += m.rejectedRateLimited;
+  }
+  return { backpressure: worstBackpressure(runtimes.values(), now), circuitBreakers: circuits, totals, strategies };
 }

@@ -3,8 +3,8 @@ import type { ScalingLimits, StrategyLimits } from '@datawarehouse/sdk';
 import type { AdaptationSettings, PreparedAdaptation } from '../adaptive/AdaptationSettings.js';
 import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
 import type { StrategyRegistry } from '../strategies/StrategyRegistry.js';
-import { computeEffectiveOptions } from './effectiveOptions.js';
-import type { EffectiveOptions } from './effectiveOptions.js';
+import { computeEffectiveOptions } from '../strategies/effectiveOptions.js';
+import type { EffectiveOptions } from '../strategies/effectiveOptions.js';
 import { DEFAULT_NUMERIC_LIMITS, mergeNumericLimits, mergeStrategyOverrides, unknownStrategyField } from './limits.js';
 import type { NumericLimits } from './limits.js';
 

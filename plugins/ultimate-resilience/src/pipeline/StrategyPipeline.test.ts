@@ -20,9 +20,9 @@ import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
 import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
 import { DeadlineQueue } from '../timeout/DeadlineQueue.js';
 import type { DeadlineEntry } from '../timeout/DeadlineQueue.js';
-import { ResilienceScalingManager } from './ResilienceScalingManager.js';
+import { ResilienceScalingManager } from '../manager/ResilienceScalingManager.js';
 import { makeRuntime, never, track } from '../testing/runtimeFixture.js';
-import { backpressureOf, strategyMetricsOf } from './strategyReport.js';
+import { backpressureOf, strategyMetricsOf } from '../manager/strategyReport.js';
 
 describe('StrategyRuntime', () => {
   describe('caller abort in every gap of the retry loop', () => {

@@ -6,7 +6,7 @@ import {
   validateObject,
 } from '@datawarehouse/sdk';
 import type { ScalingLimits, StrategyLimits } from '@datawarehouse/sdk';
-import type { EffectiveOptions } from './effectiveOptions.js';
+import type { EffectiveOptions } from '../strategies/effectiveOptions.js';
 
 const LIMIT_KEYS = ['maxConcurrentOperations', 'maxQueueDepth', 'maxCacheEntries', 'maxMemoryBytes', 'strategies', 'adaptation'] as const;
 const STRATEGY_LIMIT_KEYS = ['circuitBreaker', 'bulkhead', 'retry', 'timeout', 'adaptive', 'shareState'] as const;

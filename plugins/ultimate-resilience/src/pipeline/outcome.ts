@@ -1,0 +1,66 @@
+import type { StrategyMetrics, RejectionCause } from '../metrics/StrategyMetrics.js';
+import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
+import type { CallState } from './CallState.js';
+import { rejectLater } from './promises.js';
+
+/** The strategy's fallback for `error` (counted), or `error` thrown when it has none. @internal */
+export function fallbackOrThrow<T>(strategy: ResolvedStrategy, metrics: StrategyMetrics, error: unknown): T {
+  if (strategy.fallbackFn !== undefined) {
+    metrics.fallbacks++;
+    return strategy.fallbackFn(error) as T;
+  }
+  if (strategy.fallback !== undefined) {
+    metrics.fallbacks++;
+    return strategy.fallback.value as T;
+  }
+  throw error;
+}
+
+/** Counts a rejection (the call never reached the downstream) and answers it: fallback or throw. @internal */
+export function reject<T>(strategy: ResolvedStrategy, metrics: StrategyMetrics, cause: RejectionCause, error: unknown, now: number): T {
+  metrics.reject(cause, now);
+  return fallbackOrThrow(strategy, metrics, error);
+}
+
+/**
+ * {@link reject} for the synchronous admission path, without throwing: the fallback's value,
+ * or a rejection one microtask later (see {@link rejectLater}).
+ * @internal
+ */
+export function rejectAsync<T>(strategy: ResolvedStrategy, metrics: StrategyMetrics, cause: RejectionCause, error: unknown, now: number): Promise<T> {
+  metrics.reject(cause, now);
+  if (strategy.fallbackFn === undefined && strategy.fallback === undefined) return rejectLater(error);
+  try {
+    return Promise.resolve(fallbackOrThrow<T>(strategy, metrics, error));
+  } catch (e) {
+    return rejectLater(e);
+  }
+}
+
+/**
+ * Ends a call that left its retry loop with `error`: the caller's abort goes back as is
+ * (counted as aborted, no outcome); a first attempt refused by the breaker is a rejection; an
+ * error that passes through (ignored, or a nested rejection) goes back untouched, without
+ * fallback; anything else is a failure, answered by the fallback if there is one.
+ * @internal
+ */
+export function endWithError<T>(
+  strategy: ResolvedStrategy,
+  metrics: StrategyMetrics,
+  error: unknown,
+  call: CallState,
+  signal: AbortSignal | undefined,
+  now: number,
+): T {
+  if (signal !== undefined && signal.aborted && error === signal.reason) {
+    metrics.aborted++;
+    throw error;
+  }
+  if (call.rejectedByCircuit) return reject(strategy, metrics, 'circuitOpen', error, now);
+  if (call.passThrough) {
+    metrics.passedThrough(now);
+    throw error;
+  }
+  metrics.failed(now);
+  return fallbackOrThrow(strategy, metrics, error);
+}
