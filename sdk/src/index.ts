@@ -1,4 +1,5 @@
 export * from './compat/SdkCompatibility.js';
+export * from './di/ServiceToken.js';
 export * from './errors/DataWarehouseError.js';
 export * from './errors/errors.js';
 export * from './errors/pipelineRejection.js';

@@ -1,4 +1,4 @@
-import { createServiceToken } from '../plugin/IServiceRegistry.js';
+import { createServiceToken } from '../di/ServiceToken.js';
 import type { EventEmitter } from 'eventemitter3';
 import type { CircuitOpenError } from '../errors/errors.js';
 

@@ -26,8 +26,8 @@ import { CIRCUIT_TRANSITION_ORIGINS } from './circuitTransitionOrigins.js';
 import { emitStateChange } from './emitStateChange.js';
 import { executeUnderBreaker } from './executeUnderBreaker.js';
 import { ProbeSlots } from './ProbeSlots.js';
-import { createTripRule } from './rules/createTripRule.js';
-import type { TripRule } from './rules/TripRule.js';
+import { createTripRule } from './createTripRule.js';
+import type { TripRule } from './TripRule.js';
 import { CIRCUIT_STATES } from './validateCircuitBreakerSnapshot.js';
 
 export {

@@ -1,4 +1,4 @@
-import { createServiceToken } from '../plugin/IServiceRegistry.js';
+import { createServiceToken } from '../di/ServiceToken.js';
 /**
  * Options of a bulkhead. Every field is optional on input; the resolved form has all.
  * @since 6.0.0

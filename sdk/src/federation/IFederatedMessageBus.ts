@@ -1,12 +1,5 @@
-import { createServiceToken } from '../plugin/IServiceRegistry.js';
-/**
- * Something that holds a resource until disposed (a subscription, a registration).
- * `dispose()` is idempotent.
- * @since 6.0.0
- */
-export interface Disposable {
-  dispose(): void;
-}
+import { createServiceToken } from '../di/ServiceToken.js';
+import type { Disposable } from '../di/ServiceToken.js';
 
 /**
  * The envelope of every message on the federated bus.

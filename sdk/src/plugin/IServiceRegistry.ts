@@ -1,16 +1,4 @@
-import type { Disposable } from '../federation/IFederatedMessageBus.js';
-
-/**
- * A DI token: a registered symbol (`Symbol.for`), so duplicate SDK copies agree on it,
- * branded with the service type it stands for.
- * @since 6.0.0
- */
-export type ServiceToken<T> = symbol & { readonly __service?: T };
-
-/** Creates (or finds) the token registered under `key`. @since 6.0.0 */
-export function createServiceToken<T>(key: string): ServiceToken<T> {
-  return Symbol.for(key) as ServiceToken<T>;
-}
+import type { Disposable, ServiceToken } from '../di/ServiceToken.js';
 
 /**
  * Where plugins publish services for each other. The host backs it with tsyringe.

@@ -1,5 +1,5 @@
-import { createServiceToken } from './IServiceRegistry.js';
-import type { Disposable } from '../federation/IFederatedMessageBus.js';
+import { createServiceToken } from '../di/ServiceToken.js';
+import type { Disposable } from '../di/ServiceToken.js';
 import type { IScalableSubsystem, ScalingLimits } from '../scaling/ScalingLimits.js';
 
 /**

@@ -1,4 +1,4 @@
-import { createServiceToken } from '../plugin/IServiceRegistry.js';
+import { createServiceToken } from '../di/ServiceToken.js';
 
 /**
  * Backoff shapes of a retry policy: `immediate` (no delay), `fixed`, `linear`

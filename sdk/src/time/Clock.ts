@@ -1,4 +1,4 @@
-import { createServiceToken } from '../plugin/IServiceRegistry.js';
+import { createServiceToken } from '../di/ServiceToken.js';
 /**
  * An opaque timer handle returned by {@link Clock.setTimeout}.
  * @since 6.0.0

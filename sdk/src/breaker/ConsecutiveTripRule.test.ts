@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveCircuitBreakerOptions } from '../CircuitBreakerOptions.js';
+import { resolveCircuitBreakerOptions } from './CircuitBreakerOptions.js';
 import { ConsecutiveTripRule } from './ConsecutiveTripRule.js';
 
 const rule = (options: object = {}) =>

@@ -1,5 +1,5 @@
-import { SdkCompatibility } from '../../compat/SdkCompatibility.js';
-import type { CircuitBreakerOptions } from '../ICircuitBreaker.js';
+import { SdkCompatibility } from '../compat/SdkCompatibility.js';
+import type { CircuitBreakerOptions } from './ICircuitBreaker.js';
 import { TripRule } from './TripRule.js';
 import type { TripReason } from './TripRule.js';
 

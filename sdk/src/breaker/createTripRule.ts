@@ -1,4 +1,4 @@
-import type { CircuitBreakerOptions } from '../ICircuitBreaker.js';
+import type { CircuitBreakerOptions } from './ICircuitBreaker.js';
 import { ConsecutiveTripRule } from './ConsecutiveTripRule.js';
 import { CountTripRule } from './CountTripRule.js';
 import { RateTripRule } from './RateTripRule.js';

@@ -1,5 +1,5 @@
-import { FailureWindow } from '../FailureWindow.js';
-import type { CircuitBreakerMode, CircuitBreakerOptions } from '../ICircuitBreaker.js';
+import { FailureWindow } from './FailureWindow.js';
+import type { CircuitBreakerMode, CircuitBreakerOptions } from './ICircuitBreaker.js';
 
 /** Why a closed circuit opens, as carried by the `stateChanged` event's `reason`. @internal */
 export type TripReason = 'failure-threshold' | 'failure-rate' | 'slow-call-rate';
