@@ -5,9 +5,6 @@ export * from './errors/errors.js';
 export * from './errors/pipelineRejection.js';
 export * from './time/Clock.js';
 export * from './time/VirtualClock.js';
-/** @internal The time-bucket ring under the windowed counters of the SDK and the plugin. */
-export * from './time/TimeBucketRing.js';
-export * from './config/validate.js';
 export * from './scaling/ScalingLimits.js';
 export * from './scaling/IOperableSubsystem.js';
 export * from './scaling/IConfigurableSubsystem.js';

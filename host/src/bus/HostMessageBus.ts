@@ -1,4 +1,5 @@
-import { BusClosedError, InvalidConfigurationError, SdkCompatibility, silentLogger, validateString } from '@datawarehouse/sdk';
+import { BusClosedError, InvalidConfigurationError, SdkCompatibility, silentLogger } from '@datawarehouse/sdk';
+import { validateString } from '@datawarehouse/sdk/internals';
 import type {
   BusConnectionState, Disposable, IFederatedMessageBus, Logger, MessageHandler, PluginMessage,
 } from '@datawarehouse/sdk';

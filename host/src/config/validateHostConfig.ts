@@ -1,6 +1,11 @@
+import { InvalidConfigurationError } from '@datawarehouse/sdk';
 import {
-  InvalidConfigurationError, rejectUnknownKeys, validateBoolean, validateInteger, validateObject, validateString,
-} from '@datawarehouse/sdk';
+  rejectUnknownKeys,
+  validateBoolean,
+  validateInteger,
+  validateObject,
+  validateString,
+} from '@datawarehouse/sdk/internals';
 import type { ScalingLimits } from '@datawarehouse/sdk';
 import { isLoopbackAddress } from '../admin/isLoopbackAddress.js';
 import { rejectReservedKey } from '../registry/rejectReservedKey.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SCALING_LIMITS, InvalidConfigurationError, rejectUnknownKeys, validateObject } from '@datawarehouse/sdk';
+import { DEFAULT_SCALING_LIMITS, InvalidConfigurationError } from '@datawarehouse/sdk';
+import { rejectUnknownKeys, validateObject } from '@datawarehouse/sdk/internals';
 import type { IConfigurableSubsystem, IScalableSubsystem, ScalingLimits } from '@datawarehouse/sdk';
 import { LimitsTransaction } from './LimitsTransaction.js';
 import { SubsystemRegistry } from './SubsystemRegistry.js';

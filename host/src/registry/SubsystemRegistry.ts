@@ -1,6 +1,11 @@
 import {
-  InvalidConfigurationError, SdkCompatibility, isConfigurableSubsystem, isOperableSubsystem, silentLogger, validateObject, validateString,
+  InvalidConfigurationError,
+  SdkCompatibility,
+  isConfigurableSubsystem,
+  isOperableSubsystem,
+  silentLogger,
 } from '@datawarehouse/sdk';
+import { validateObject, validateString } from '@datawarehouse/sdk/internals';
 import type {
   SubsystemActionInfo,
   BackpressureState, Disposable, IScalableSubsystem, ISubsystemRegistry, Logger, ScalingLimits, ScalingMetrics,

@@ -1,7 +1,12 @@
+import { InvalidConfigurationError } from '@datawarehouse/sdk';
 import {
-  InvalidConfigurationError, fieldPath, rejectUnknownKeys, validateBoolean, validateInteger, validateObject,
+  fieldPath,
+  rejectUnknownKeys,
+  validateBoolean,
+  validateInteger,
+  validateObject,
   validateString,
-} from '@datawarehouse/sdk';
+} from '@datawarehouse/sdk/internals';
 import type { ScalingLimits, StrategyLimits } from '@datawarehouse/sdk';
 import { rejectReservedKey } from './rejectReservedKey.js';
 

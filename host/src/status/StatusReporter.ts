@@ -1,4 +1,5 @@
-import { SdkCompatibility, silentLogger, validateInteger } from '@datawarehouse/sdk';
+import { SdkCompatibility, silentLogger } from '@datawarehouse/sdk';
+import { validateInteger } from '@datawarehouse/sdk/internals';
 import type { Clock, Logger, TimerHandle } from '@datawarehouse/sdk';
 import type { SubsystemRegistry } from '../registry/SubsystemRegistry.js';
 import { formatStatusLines } from './formatStatusLines.js';

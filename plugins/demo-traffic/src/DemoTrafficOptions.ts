@@ -1,7 +1,13 @@
+import { InvalidConfigurationError } from '@datawarehouse/sdk';
 import {
-  InvalidConfigurationError, rejectUnknownKeys, validateDuration, validateEnum, validateInteger, validateNumber,
-  validateObject, validateString,
-} from '@datawarehouse/sdk';
+  rejectUnknownKeys,
+  validateDuration,
+  validateEnum,
+  validateInteger,
+  validateNumber,
+  validateObject,
+  validateString,
+} from '@datawarehouse/sdk/internals';
 
 /**
  * A scheduled outage of the simulated downstream, relative to the plugin's start.

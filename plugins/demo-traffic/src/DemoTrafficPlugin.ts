@@ -1,7 +1,11 @@
 import {
-  DEFAULT_SCALING_LIMITS, PluginNotInitializedError, ResilienceServiceToken, SdkCompatibility, SeededRandom,
-  rejectUnknownKeys, validateInteger, validateObject,
+  DEFAULT_SCALING_LIMITS,
+  PluginNotInitializedError,
+  ResilienceServiceToken,
+  SdkCompatibility,
+  SeededRandom,
 } from '@datawarehouse/sdk';
+import { rejectUnknownKeys, validateInteger, validateObject } from '@datawarehouse/sdk/internals';
 import type {
   BackpressureState, Disposable, IPlugin, IResilienceService, IScalableSubsystem, OperationContext, PluginContext,
   ScalingLimits, TimerHandle,

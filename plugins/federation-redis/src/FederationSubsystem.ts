@@ -1,4 +1,5 @@
-import { DEFAULT_SCALING_LIMITS, InvalidConfigurationError, SdkCompatibility, validateInteger, validateObject } from '@datawarehouse/sdk';
+import { DEFAULT_SCALING_LIMITS, InvalidConfigurationError, SdkCompatibility } from '@datawarehouse/sdk';
+import { validateInteger, validateObject } from '@datawarehouse/sdk/internals';
 import type {
   BackpressureState, IScalableSubsystem, MessageAuthenticator, MessageAuthenticatorStatistics, ScalingLimits, ScalingMetrics,
 } from '@datawarehouse/sdk';

@@ -1,7 +1,12 @@
+import { InvalidConfigurationError, MIN_SECRET_BYTES } from '@datawarehouse/sdk';
 import {
-  InvalidConfigurationError, MIN_SECRET_BYTES, rejectUnknownKeys, validateBoolean, validateDuration, validateInteger,
-  validateObject, validateString,
-} from '@datawarehouse/sdk';
+  rejectUnknownKeys,
+  validateBoolean,
+  validateDuration,
+  validateInteger,
+  validateObject,
+  validateString,
+} from '@datawarehouse/sdk/internals';
 
 /**
  * Options of the Redis federation plugin (its `options` in the host configuration). Every

@@ -1,7 +1,13 @@
 import { createClient } from 'redis';
 import {
-  BusClosedError, InvalidConfigurationError, SdkCompatibility, silentLogger, validatePluginMessage, validateString, validateTopic,
+  BusClosedError,
+  InvalidConfigurationError,
+  SdkCompatibility,
+  silentLogger,
+  validatePluginMessage,
+  validateTopic,
 } from '@datawarehouse/sdk';
+import { validateString } from '@datawarehouse/sdk/internals';
 import type {
   BusConnectionState, Disposable, IFederatedMessageBus, Logger, MessageHandler, PluginMessage,
 } from '@datawarehouse/sdk';

@@ -4,12 +4,14 @@ import {
   ResilienceServiceToken,
   SDK_VERSION,
   SdkCompatibility,
+} from '@datawarehouse/sdk';
+import {
   rejectUnknownKeys,
   validateBoolean,
   validateDuration,
   validateInteger,
   validateObject,
-} from '@datawarehouse/sdk';
+} from '@datawarehouse/sdk/internals';
 import type {
   Disposable, ExecuteOptions, IPlugin, IResilienceService, PluginContext, ResilientOperation, ScalingLimits,
 } from '@datawarehouse/sdk';

@@ -1,12 +1,12 @@
+import { InvalidConfigurationError } from '@datawarehouse/sdk';
 import {
-  InvalidConfigurationError,
   rejectUnknownKeys,
   validateBoolean,
   validateEnum,
   validateInteger,
   validateNumber,
   validateObject,
-} from '@datawarehouse/sdk';
+} from '@datawarehouse/sdk/internals';
 
 /**
  * How the adaptive bulkhead limit follows latency:

@@ -1,4 +1,5 @@
-import { SdkCompatibility, validateObject } from '@datawarehouse/sdk';
+import { SdkCompatibility } from '@datawarehouse/sdk';
+import { validateObject } from '@datawarehouse/sdk/internals';
 import type { Logger, StrategyLimits } from '@datawarehouse/sdk';
 import { DEFAULT_ADAPTATION_OPTIONS, resolveAdaptationOptions, resolveStrategyAdaptation } from './AdaptationOptions.js';
 import type { AdaptationOptions } from './AdaptationOptions.js';

@@ -1,4 +1,5 @@
-import { SdkCompatibility, validateNumber } from '@datawarehouse/sdk';
+import { SdkCompatibility } from '@datawarehouse/sdk';
+import { validateNumber } from '@datawarehouse/sdk/internals';
 
 /**
  * One step of an exponential moving average: `previous + alpha * (sample - previous)`, or

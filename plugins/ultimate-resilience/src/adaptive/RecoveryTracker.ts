@@ -1,4 +1,5 @@
-import { SdkCompatibility, validateNumber } from '@datawarehouse/sdk';
+import { SdkCompatibility } from '@datawarehouse/sdk';
+import { validateNumber } from '@datawarehouse/sdk/internals';
 import type { CircuitStateChange } from '@datawarehouse/sdk';
 import { emaStep } from './Ema.js';
 

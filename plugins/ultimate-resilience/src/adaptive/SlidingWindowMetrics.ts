@@ -1,4 +1,5 @@
-import { InvalidConfigurationError, SdkCompatibility, TimeBucketRing, validateInteger, validateNumber } from '@datawarehouse/sdk';
+import { InvalidConfigurationError, SdkCompatibility } from '@datawarehouse/sdk';
+import { TimeBucketRing, validateInteger, validateNumber } from '@datawarehouse/sdk/internals';
 
 /**
  * The counters sampled from a strategy (deltas of its cumulative counters, or their sums over a window).

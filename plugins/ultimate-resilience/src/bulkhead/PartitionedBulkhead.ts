@@ -3,10 +3,9 @@ import {
   SdkCompatibility,
   resolveBulkheadOptions,
   systemClock,
-  validateInteger,
-  validateString,
   withoutStack,
 } from '@datawarehouse/sdk';
+import { validateInteger, validateString } from '@datawarehouse/sdk/internals';
 import type { BulkheadLease, BulkheadOptions, Clock, IBulkheadIsolation } from '@datawarehouse/sdk';
 import { IdlePartitionList, PartitionEntry } from './IdlePartitionList.js';
 import { PartitionStatistics } from './PartitionStatistics.js';

@@ -1,7 +1,12 @@
+import { CIRCUIT_STATES, InvalidConfigurationError, MAX_BREAK_DURATION_MS } from '@datawarehouse/sdk';
 import {
-  CIRCUIT_STATES, InvalidConfigurationError, MAX_BREAK_DURATION_MS, rejectUnknownKeys, validateEnum, validateInteger, validateNumber,
-  validateObject, validateString,
-} from '@datawarehouse/sdk';
+  rejectUnknownKeys,
+  validateEnum,
+  validateInteger,
+  validateNumber,
+  validateObject,
+  validateString,
+} from '@datawarehouse/sdk/internals';
 import type { CircuitState } from '@datawarehouse/sdk';
 import { STRATEGY_ID_PATTERN } from '../strategies/StrategyDefinition.js';
 

@@ -1,6 +1,5 @@
-import {
-  InvalidConfigurationError, SdkCompatibility, silentLogger, validateObject, validateString,
-} from '@datawarehouse/sdk';
+import { InvalidConfigurationError, SdkCompatibility, silentLogger } from '@datawarehouse/sdk';
+import { validateObject, validateString } from '@datawarehouse/sdk/internals';
 import type {
   BusConnectionState, CircuitStateChange, Clock, Disposable, IFederatedMessageBus, Logger, PluginMessage,
 } from '@datawarehouse/sdk';

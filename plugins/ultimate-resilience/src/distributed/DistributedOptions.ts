@@ -1,6 +1,11 @@
+import { InvalidConfigurationError, validateTopic } from '@datawarehouse/sdk';
 import {
-  InvalidConfigurationError, rejectUnknownKeys, validateBoolean, validateDuration, validateInteger, validateObject, validateTopic,
-} from '@datawarehouse/sdk';
+  rejectUnknownKeys,
+  validateBoolean,
+  validateDuration,
+  validateInteger,
+  validateObject,
+} from '@datawarehouse/sdk/internals';
 
 /** Topic the circuit states travel on. @since 6.0.0 */
 export const CIRCUIT_STATE_TOPIC = 'dw.resilience.circuit-breaker.state';

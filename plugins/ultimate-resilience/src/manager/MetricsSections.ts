@@ -1,4 +1,5 @@
-import { InvalidConfigurationError, SdkCompatibility, validateString } from '@datawarehouse/sdk';
+import { InvalidConfigurationError, SdkCompatibility } from '@datawarehouse/sdk';
+import { validateString } from '@datawarehouse/sdk/internals';
 
 /**
  * Named sections other modules add to `getScalingMetrics()` (e.g. the distributed circuit

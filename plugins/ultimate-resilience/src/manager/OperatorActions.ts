@@ -1,4 +1,5 @@
-import { InvalidConfigurationError, rejectUnknownKeys, validateObject, validateString } from '@datawarehouse/sdk';
+import { InvalidConfigurationError } from '@datawarehouse/sdk';
+import { rejectUnknownKeys, validateObject, validateString } from '@datawarehouse/sdk/internals';
 import type { ICircuitBreaker, SubsystemActionInfo } from '@datawarehouse/sdk';
 
 /** The operator actions of the `resilience` subsystem. @internal */

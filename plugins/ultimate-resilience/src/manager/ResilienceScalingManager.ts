@@ -6,8 +6,8 @@ import {
   SdkCompatibility,
   silentLogger,
   systemClock,
-  validateDuration,
 } from '@datawarehouse/sdk';
+import { validateDuration } from '@datawarehouse/sdk/internals';
 import type {
   BackpressureState,
   Clock,

@@ -1,10 +1,5 @@
-import {
-  DEFAULT_SCALING_LIMITS,
-  InvalidConfigurationError,
-  rejectUnknownKeys,
-  validateInteger,
-  validateObject,
-} from '@datawarehouse/sdk';
+import { DEFAULT_SCALING_LIMITS, InvalidConfigurationError } from '@datawarehouse/sdk';
+import { rejectUnknownKeys, validateInteger, validateObject } from '@datawarehouse/sdk/internals';
 import type { ScalingLimits, StrategyLimits } from '@datawarehouse/sdk';
 import type { EffectiveOptions } from '../strategies/effectiveOptions.js';
 

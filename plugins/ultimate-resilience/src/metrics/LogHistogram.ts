@@ -1,4 +1,5 @@
-import { SdkCompatibility, validateNumber } from '@datawarehouse/sdk';
+import { SdkCompatibility } from '@datawarehouse/sdk';
+import { validateNumber } from '@datawarehouse/sdk/internals';
 import {
   LOG_BUCKET_COUNT,
   logBucketAtRank,

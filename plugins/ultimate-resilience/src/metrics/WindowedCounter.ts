@@ -1,4 +1,5 @@
-import { InvalidConfigurationError, SdkCompatibility, TimeBucketRing, validateInteger, validateNumber } from '@datawarehouse/sdk';
+import { InvalidConfigurationError, SdkCompatibility } from '@datawarehouse/sdk';
+import { TimeBucketRing, validateInteger, validateNumber } from '@datawarehouse/sdk/internals';
 
 const MAX_BUCKETS = 1000;
 const MAX_FIELDS = 64;

@@ -1,4 +1,5 @@
-import { InvalidConfigurationError, SdkCompatibility, TimeBucketRing, validateInteger, validateNumber } from '@datawarehouse/sdk';
+import { InvalidConfigurationError, SdkCompatibility } from '@datawarehouse/sdk';
+import { TimeBucketRing, validateInteger, validateNumber } from '@datawarehouse/sdk/internals';
 import {
   LOG_BUCKET_COUNT,
   logBucketAtRank,

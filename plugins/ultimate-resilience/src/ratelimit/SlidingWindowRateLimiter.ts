@@ -1,4 +1,5 @@
-import { InvalidConfigurationError, SdkCompatibility, TimeBucketRing, validateObject } from '@datawarehouse/sdk';
+import { InvalidConfigurationError, SdkCompatibility } from '@datawarehouse/sdk';
+import { TimeBucketRing, validateObject } from '@datawarehouse/sdk/internals';
 import type { IRateLimiter, RateLimiterStatistics } from './IRateLimiter.js';
 import type { SlidingWindowOptions } from './resolveRateLimitOptions.js';
 import { resolveRateLimitOptions } from './resolveRateLimitOptions.js';

@@ -1,4 +1,5 @@
-import { InvalidConfigurationError, SdkCompatibility, validateObject } from '@datawarehouse/sdk';
+import { InvalidConfigurationError, SdkCompatibility } from '@datawarehouse/sdk';
+import { validateObject } from '@datawarehouse/sdk/internals';
 import type { IRateLimiter, RateLimiterStatistics } from './IRateLimiter.js';
 import type { TokenBucketOptions } from './resolveRateLimitOptions.js';
 import { resolveRateLimitOptions } from './resolveRateLimitOptions.js';

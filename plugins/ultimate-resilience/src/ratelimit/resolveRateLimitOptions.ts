@@ -1,12 +1,12 @@
+import { InvalidConfigurationError } from '@datawarehouse/sdk';
 import {
-  InvalidConfigurationError,
   fieldPath,
   rejectUnknownKeys,
   validateEnum,
   validateInteger,
   validateNumber,
   validateObject,
-} from '@datawarehouse/sdk';
+} from '@datawarehouse/sdk/internals';
 
 /** Rate-limiting algorithms. @since 6.0.0 */
 export type RateLimitKind = 'token-bucket' | 'sliding-window';

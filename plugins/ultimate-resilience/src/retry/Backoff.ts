@@ -1,12 +1,12 @@
+import { InvalidConfigurationError } from '@datawarehouse/sdk';
 import {
-  InvalidConfigurationError,
   fieldPath,
   rejectUnknownKeys,
   validateEnum,
   validateInteger,
   validateNumber,
   validateObject,
-} from '@datawarehouse/sdk';
+} from '@datawarehouse/sdk/internals';
 import type { BackoffKind, RetryPolicyOptions } from '@datawarehouse/sdk';
 
 /** Every {@link BackoffKind}, in documentation order. @since 6.0.0 */

@@ -1,4 +1,5 @@
-import { SdkCompatibility, validateNumber } from '@datawarehouse/sdk';
+import { SdkCompatibility } from '@datawarehouse/sdk';
+import { validateNumber } from '@datawarehouse/sdk/internals';
 import { WindowedCounter } from '../metrics/WindowedCounter.js';
 import { MAX_BUDGET_RATIO } from './Backoff.js';
 

@@ -1,4 +1,5 @@
-import { InvalidConfigurationError, fieldPath, rejectUnknownKeys, validateObject } from '@datawarehouse/sdk';
+import { InvalidConfigurationError } from '@datawarehouse/sdk';
+import { fieldPath, rejectUnknownKeys, validateObject } from '@datawarehouse/sdk/internals';
 import type { TimeoutPolicyOptions } from '@datawarehouse/sdk';
 
 /**

@@ -1,14 +1,12 @@
+import { InvalidConfigurationError, resolveBulkheadOptions, resolveCircuitBreakerOptions } from '@datawarehouse/sdk';
 import {
-  InvalidConfigurationError,
   rejectUnknownKeys,
-  resolveBulkheadOptions,
-  resolveCircuitBreakerOptions,
   validateBoolean,
   validateEnum,
   validateInteger,
   validateObject,
   validateString,
-} from '@datawarehouse/sdk';
+} from '@datawarehouse/sdk/internals';
 import type { BulkheadOptions, CircuitBreakerOptions, RetryPolicyOptions, TimeoutPolicyOptions } from '@datawarehouse/sdk';
 import { validateAdaptationFields } from '../adaptive/AdaptationOptions.js';
 import { resolveRetryOptions } from '../retry/Backoff.js';

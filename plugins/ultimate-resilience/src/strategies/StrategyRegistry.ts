@@ -1,5 +1,11 @@
 import { EventEmitter } from 'eventemitter3';
-import { CapacityExceededError, InvalidConfigurationError, SdkCompatibility, UnknownStrategyError, validateInteger } from '@datawarehouse/sdk';
+import {
+  CapacityExceededError,
+  InvalidConfigurationError,
+  SdkCompatibility,
+  UnknownStrategyError,
+} from '@datawarehouse/sdk';
+import { validateInteger } from '@datawarehouse/sdk/internals';
 import { resolveStrategyDefinition } from './StrategyDefinition.js';
 import type { ResolvedStrategy, StrategyDefinition } from './StrategyDefinition.js';
 
