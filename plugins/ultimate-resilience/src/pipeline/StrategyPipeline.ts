@@ -16,7 +16,7 @@ import type { RetryBudget } from '../retry/RetryBudget.js';
 import type { EffectiveOptions } from '../strategies/effectiveOptions.js';
 import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
 import { DeadlineQueue } from '../timeout/DeadlineQueue.js';
-import { tryAcquireSlot, waitForSlot } from './admission.js';
+import { retakeSlot, tryAcquireSlot, waitForSlot } from './admission.js';
 import type { Bulkhead } from './admission.js';
 import { Attempt } from './Attempt.js';
 import { CallState } from './CallState.js';
@@ -163,47 +163,6 @@ export abstract class StrategyPipeline {
     return this.run(operation, options, lease, startedAt, admittedAt, undefined);
   }
 
-  /**
-   * Gets a slot for a retry whose predecessor's abandoned operation still holds the call's one
-   * (see {@link CallState}): at once if one is free, else by queueing like a new call. When none
-   * can be had (queue full, queue or overall timeout) the retry is not made and the call fails
-   * with its last downstream error; a caller's abort ends it with the abort reason. Returns
-   * whether it had to wait.
-   */
-  private async retakeSlot(call: CallState, options: ExecuteOptions | undefined, overallDeadline: number, overallTimeoutMs: number): Promise<boolean> {
-    const bulkhead = this.bulkhead;
-    // Switched off meanwhile (the old bulkhead is retired once idle): nothing to take.
-    if (bulkhead === undefined) return false;
-    const signal = call.signal;
-    let lease: BulkheadLease | undefined;
-    try {
-      lease = tryAcquireSlot(bulkhead, options);
-      if (lease !== undefined) {
-        call.lease = lease;
-        return false;
-      }
-      call.waitingForSlot = true;
-      lease = await waitForSlot(this.clock, this.id, bulkhead, options, overallDeadline, overallTimeoutMs);
-    } catch (error) {
-      if (signal !== undefined && signal.aborted && error === signal.reason) throw error;
-      this.metrics.retrySlotRefused++;
-      throw call.lastError;
-    } finally {
-      call.waitingForSlot = false;
-    }
-    if (signal !== undefined && signal.aborted) {
-      lease.release();
-      throw signal.reason;
-    }
-    if (this.clock.now() >= overallDeadline) {
-      lease.release();
-      this.metrics.retrySlotRefused++;
-      throw call.lastError;
-    }
-    call.lease = lease;
-    return true;
-  }
-
   /** The retry loop: breaker permission, timed attempt, outcome, backoff; releases the lease once. */
   private async run<T>(
     operation: ResilientOperation<T>,
@@ -297,7 +256,9 @@ export abstract class StrategyPipeline {
           if (now + delay >= overallDeadline) throw error;
           call.current = undefined;
           if (delay > 0) await call.sleep(clock, delay);
-          const waited = call.needsSlot && (await this.retakeSlot(call, options, overallDeadline, overallTimeoutMs));
+          const waited =
+            call.needsSlot &&
+            (await retakeSlot(this.clock, this.id, this.bulkhead, this.metrics, call, options, overallDeadline, overallTimeoutMs));
           metrics.retried(now);
           attemptStart = delay > 0 || waited ? clock.now() : now;
         }

@@ -1,6 +1,8 @@
 import { ResilienceTimeoutError } from '@datawarehouse/sdk';
 import type { BulkheadLease, Clock, ExecuteOptions, IBulkheadIsolation } from '@datawarehouse/sdk';
 import type { PartitionedBulkhead } from '../bulkhead/PartitionedBulkhead.js';
+import type { StrategyMetrics } from '../metrics/StrategyMetrics.js';
+import type { CallState } from './CallState.js';
 import type { PriorityBulkheadIsolation } from '../bulkhead/PriorityBulkheadIsolation.js';
 
 /** A strategy's bulkhead, by kind: the call path admits differently on each. @internal */
@@ -69,4 +71,54 @@ export async function waitForSlot(
     clock.clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * Gets a slot for a retry whose predecessor's abandoned operation still holds the call's one
+ * (see {@link CallState}): at once if one is free, else by queueing like a new call. When none
+ * can be had (queue full, queue or overall timeout) the retry is not made and the call fails
+ * with its last downstream error (counted as `retrySlotRefused`); a caller's abort ends it with
+ * the abort reason. Resolves to whether it had to wait; `bulkhead` undefined (switched off
+ * meanwhile, the old one retired once idle) means nothing to take.
+ * @internal
+ */
+export async function retakeSlot(
+  clock: Clock,
+  strategyId: string,
+  bulkhead: Bulkhead | undefined,
+  metrics: StrategyMetrics,
+  call: CallState,
+  options: ExecuteOptions | undefined,
+  overallDeadline: number,
+  overallTimeoutMs: number,
+): Promise<boolean> {
+  if (bulkhead === undefined) return false;
+  const signal = call.signal;
+  let lease: BulkheadLease | undefined;
+  try {
+    lease = tryAcquireSlot(bulkhead, options);
+    if (lease !== undefined) {
+      call.lease = lease;
+      return false;
+    }
+    call.waitingForSlot = true;
+    lease = await waitForSlot(clock, strategyId, bulkhead, options, overallDeadline, overallTimeoutMs);
+  } catch (error) {
+    if (signal !== undefined && signal.aborted && error === signal.reason) throw error;
+    metrics.retrySlotRefused++;
+    throw call.lastError;
+  } finally {
+    call.waitingForSlot = false;
+  }
+  if (signal !== undefined && signal.aborted) {
+    lease.release();
+    throw signal.reason;
+  }
+  if (clock.now() >= overallDeadline) {
+    lease.release();
+    metrics.retrySlotRefused++;
+    throw call.lastError;
+  }
+  call.lease = lease;
+  return true;
 }
