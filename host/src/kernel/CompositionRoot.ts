@@ -12,7 +12,7 @@ import { SubsystemRegistry } from '../registry/SubsystemRegistry.js';
 import type { PluginRecord } from './PluginRecord.js';
 import type { PluginScopes } from './PluginScopes.js';
 
-/** Options of {@link CompositionRoot}. @since 6.0.0 */
+/** Options of `CompositionRoot`. @since 6.0.0 */
 export interface CompositionRootOptions {
   /** The validated configuration (`nodeId` names the embedded bus node). */
   readonly config: HostConfig;
@@ -29,7 +29,7 @@ export interface CompositionRootOptions {
  * service directory (a tsyringe child container of the global one) with a child container per
  * plugin, and the node's bus proxy over the given or embedded transport; publishes the host's
  * own services (`SubsystemRegistryToken`, `ClockToken`, `FederatedMessageBusToken`) and hands
- * each plugin its context. It runs nothing: {@link PluginLifecycle} decides when.
+ * each plugin its context. It runs nothing: `PluginLifecycle` decides when.
  * @since 6.0.0
  */
 @SdkCompatibility('6.0.0')

@@ -39,8 +39,8 @@ export interface KernelOptions {
  * startup fails, everything already initialized is stopped and the coded error is thrown:
  * the host never runs half-started.
  *
- * A facade: the {@link CompositionRoot} wires the registries, containers, contexts and bus;
- * the {@link PluginLifecycle} sequences the plugins; {@link describeKernelHealth} reports.
+ * A facade: the `CompositionRoot` wires the registries, containers, contexts and bus;
+ * the `PluginLifecycle` sequences the plugins; `describeKernelHealth` reports.
  *
  * @example
  * ```ts
@@ -127,7 +127,7 @@ export class Kernel {
 
   /**
    * Applies a `subsystems` section (from the configuration or a reload) through the
-   * registry, declaratively and all or nothing (see {@link LimitsTransaction}): the section's
+   * registry, declaratively and all or nothing (see `LimitsTransaction`): the section's
    * fields are set, fields the previous section set and this one drops go back to their value
    * from before the first section, everything is validated first, and a subsystem refusing
    * its part leaves every subsystem exactly as it was. Resolves to the limits now in force by name.

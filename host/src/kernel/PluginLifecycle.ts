@@ -11,7 +11,7 @@ import type { PluginScopes } from './PluginScopes.js';
 import { runWithTimeout } from './runWithTimeout.js';
 import { stopInReverseAsync } from './stopInReverseAsync.js';
 
-/** Options of {@link PluginLifecycle}. @since 6.0.0 */
+/** Options of `PluginLifecycle`. @since 6.0.0 */
 export interface PluginLifecycleOptions {
   /** The validated configuration: `plugins`, `nodeId`, `startupTimeoutMs`, `shutdownTimeoutMs`. */
   readonly config: HostConfig;

@@ -5,7 +5,7 @@ import type { PluginRecord } from './PluginRecord.js';
 /**
  * What the plugin lifecycle needs of the composition root: a scope per plugin (its service
  * registry and context), withdrawal of a plugin's registrations, and release of the host's
- * shared parts. {@link CompositionRoot} implements it; {@link PluginLifecycle} only calls it,
+ * shared parts. `CompositionRoot` implements it; `PluginLifecycle` only calls it,
  * so sequencing never depends on how the host is wired.
  * @since 6.0.0
  */

@@ -3,7 +3,7 @@ import type { BusConnectionState, Clock } from '@datawarehouse/sdk';
 import type { KernelHealth, KernelState } from './KernelHealth.js';
 import type { PluginInfo } from './PluginRecord.js';
 
-/** What {@link describeKernelHealth} reads. @since 6.0.0 */
+/** What `describeKernelHealth` reads. @since 6.0.0 */
 export interface KernelHealthSource {
   /** The lifecycle: its state, when it started, and the plugins in start order. */
   readonly lifecycle: { readonly state: KernelState; readonly startedAt: number; readonly plugins: readonly PluginInfo[] };

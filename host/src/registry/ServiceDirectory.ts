@@ -11,7 +11,7 @@ import { ServiceNotFoundError, tokenName } from './errors.js';
  * The host's service directory: one tsyringe root container (a child of tsyringe's global
  * container, so two hosts in one process never see each other's services) into which every
  * published service is registered, plus the record of who published what. Plugins reach it
- * through their own {@link ServiceRegistry}, whose child container resolves through the root.
+ * through their own `ServiceRegistry`, whose child container resolves through the root.
  * @since 6.0.0
  */
 @SdkCompatibility('6.0.0')

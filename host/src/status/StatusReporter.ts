@@ -18,7 +18,7 @@ export interface StatusReporterOptions {
 
 /**
  * Prints compact status lines of every subsystem every `intervalMs` (see
- * {@link formatStatusLines}). A subsystem whose metrics throw is reported and skipped; the
+ * `formatStatusLines`). A subsystem whose metrics throw is reported and skipped; the
  * timer never dies from it.
  * @since 6.0.0
  */

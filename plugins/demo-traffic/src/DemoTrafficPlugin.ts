@@ -37,7 +37,7 @@ export interface DemoTrafficStatistics {
 export const DEMO_TRAFFIC_SUBSYSTEM = 'demo-traffic';
 
 /**
- * A consumer plugin: drives a {@link SimulatedDownstream} at `requestsPerSecond` through
+ * A consumer plugin: drives a `SimulatedDownstream` at `requestsPerSecond` through
  * `executeWithResilience`, cycling over the configured strategy ids, and counts outcomes by
  * error code. Resolves the resilience service from the service registry, so it depends on
  * `ultimate-resilience`. Registers a `demo-traffic` subsystem whose `maxConcurrentOperations`

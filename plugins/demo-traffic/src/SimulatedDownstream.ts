@@ -11,7 +11,7 @@ interface PendingCall {
   readonly reject: (e: unknown) => void;
 }
 
-/** Counters of a {@link SimulatedDownstream}. @since 6.0.0 */
+/** Counters of a `SimulatedDownstream`. @since 6.0.0 */
 export interface DownstreamStatistics {
   readonly calls: number;
   readonly succeeded: number;

@@ -30,7 +30,7 @@ export interface RedisMessageBusOptions {
   readonly channelPrefix: string;
   /** Signs/verifies and bounds messages. */
   readonly codec: WireCodec;
-  /** First reconnect delay, ms (see {@link reconnectDelay}). */
+  /** First reconnect delay, ms (see `reconnectDelay`). */
   readonly reconnectMinDelayMs: number;
   /**
    * Reconnect backoff cap, ms: once the server is back, the bus reconnects within this long
@@ -57,7 +57,7 @@ interface Subscription extends Disposable {
  *
  * - Two connections (a subscriber cannot publish): the bus is `connected` while both are
  *   ready. Both reconnect forever with exponential backoff and jitter
- *   ({@link reconnectDelay}); the subscriber re-subscribes before it reports ready.
+ *   (`reconnectDelay`); the subscriber re-subscribes before it reports ready.
  * - `publishToAllNodes` delivers to this node at once (asynchronously, like every delivery)
  *   and publishes to Redis when connected; this node's own copy coming back is dropped.
  *   While disconnected, other nodes miss the message (at-most-once, as the contract says);

@@ -50,7 +50,7 @@ const validOrigin = (origin: unknown): CircuitTransitionOrigin => validateEnum('
 /**
  * A circuit breaker kept in process memory: the state machine. See {@link ICircuitBreaker}
  * for the protocol and {@link DEFAULT_CIRCUIT_BREAKER_OPTIONS} for the defaults; the mode's
- * tripping rule ({@link TripRule}), the call counters and the snapshot helpers are units of their own.
+ * tripping rule (`TripRule`), the call counters and the snapshot helpers are units of their own.
  *
  * - **No timers.** `open → half-open` happens lazily when `refresh`, `acquirePermission`,
  *   `retryAfterMs`, `getStatistics` or `snapshot` is called after the break elapsed (the event
@@ -71,7 +71,7 @@ const validOrigin = (origin: unknown): CircuitTransitionOrigin => validateEnum('
  * - **Events** are emitted once the new state is fully in place, only when someone listens,
  *   with their `origin` (`local` for calls and elapsed breaks; `operator` by default for the
  *   operator methods, which take another, e.g. `remote`). Listeners may call back into the
- *   breaker; a throwing one is reported as `listenerError` (see {@link emitStateChange}).
+ *   breaker; a throwing one is reported as `listenerError` (see `emitStateChange`).
  * - **`dispose()`** stops the events; the breaker keeps working, so permits in flight settle safely.
  *
  * @example
@@ -196,7 +196,7 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
     this.settle(permit, 0, RELEASE);
   }
 
-  /** Runs `operation` under the breaker (see {@link executeUnderBreaker}). @throws {@link CircuitOpenError} when not admitted. */
+  /** Runs `operation` under the breaker (see `executeUnderBreaker`). @throws {@link CircuitOpenError} when not admitted. */
   execute<T>(operation: () => Promise<T> | T, isFailure?: (error: unknown) => boolean): Promise<T> {
     return executeUnderBreaker(this, this.clock, operation, isFailure);
   }
@@ -233,7 +233,7 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
    * Applies a partial of the options in place: state, window counts, streak and probes in
    * flight are kept, and nothing transitions here (new thresholds apply from the next outcome).
    * - `mode`: the new mode's rule carries on with the same counts.
-   * - Window geometry: counts are re-bucketed by start time (see {@link FailureWindow.reconfigure}).
+   * - Window geometry: counts are re-bucketed by start time (see `FailureWindow.reconfigure`).
    * - `breakDurationMs` while open: a break not yet elapsed that came from the options is
    *   re-anchored to `openedAt + new duration` (it may become due at once, then the next call
    *   or `refresh` moves to half-open — never to closed); a `tripFor`/`restore` break keeps its end.

@@ -93,7 +93,7 @@ export abstract class TripRule {
 
   /**
    * Takes new thresholds and window geometry in place: window counts are re-bucketed (see
-   * {@link FailureWindow.reconfigure}); the streak is kept and expires by the new window length.
+   * `FailureWindow.reconfigure`); the streak is kept and expires by the new window length.
    */
   reconfigure(options: Readonly<CircuitBreakerOptions>, now: number): void {
     this.window.reconfigure(options.samplingWindowMs, options.windowBuckets, now);

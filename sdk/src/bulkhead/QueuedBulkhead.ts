@@ -119,7 +119,7 @@ export abstract class QueuedBulkhead implements IBulkheadIsolation {
    * @param options - overrides of {@link DEFAULT_BULKHEAD_OPTIONS}.
    * @param clock - source of the queue-timeout timers.
    * @param waiters - the empty wait queue, holding only the waiters this subclass makes.
-   * @param maxNameLength - longest name accepted; default that of {@link validateString} (256).
+   * @param maxNameLength - longest name accepted; default that of `validateString` (256).
    * @throws {@link InvalidConfigurationError} for a bad name (`bulkhead.name`) or option
    *   (`bulkhead.<option>`).
    */

@@ -1,7 +1,7 @@
 import type { BulkheadOptions, BulkheadStatistics, IBulkheadIsolation } from '@datawarehouse/sdk';
 
 /**
- * Aggregate statistics of a {@link PartitionedBulkhead}. `maxConcurrency` / `maxQueueSize` are
+ * Aggregate statistics of a `PartitionedBulkhead`. `maxConcurrency` / `maxQueueSize` are
  * the per-partition limits; `running` / `queued` sum the live partitions; the counters
  * (`admitted`, `rejected*`, `aborted`) also include partitions evicted since; the peaks are the
  * highest seen by any single partition.

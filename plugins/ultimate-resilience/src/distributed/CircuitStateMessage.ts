@@ -115,7 +115,7 @@ export function validateCircuitStatePayloadHeader(payload: unknown, maxEntries: 
  * Checks one received entry strictly: known keys only, a valid strategy id, an integer
  * Lamport clock in `1..Number.MAX_SAFE_INTEGER`, a bounded origin, a known state, a finite
  * remaining break in `[0, MAX_REMAINING_BREAK_MS]` (0 unless `open`) and a bounded reason.
- * Never throws: a bad entry comes back with its {@link CircuitStateEntryRejection} reason.
+ * Never throws: a bad entry comes back with its `CircuitStateEntryRejection` reason.
  * (How far a valid clock may move the receiver's clock is the receiver's check, see
  * `LwwRegisterMap.MAX_LAMPORT_STEP`.)
  * @param field - path used in the error, e.g. `payload.entries[3]`.

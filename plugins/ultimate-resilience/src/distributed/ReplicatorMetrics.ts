@@ -10,7 +10,7 @@ export type ReplicatorRejectionReason = 'malformed' | 'oversized' | 'unknownType
 
 /**
  * Why one entry of a received message was dropped while the rest of the message was kept:
- * the schema's reasons ({@link CircuitStateEntryRejection}) and `lamportTooFar` (more than
+ * the schema's reasons (`CircuitStateEntryRejection`) and `lamportTooFar` (more than
  * `MAX_LAMPORT_STEP` ahead of this node's clock of the strategy).
  * @since 6.0.0
  */
