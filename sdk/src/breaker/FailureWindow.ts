@@ -55,9 +55,9 @@ export class FailureWindow {
     const ring = this.ring;
     const bucket = ring.advance(ring.epochOf(now));
     if (bucket < 0) return;
-    ring.add(bucket, CALLS, 1);
-    if (failure) ring.add(bucket, FAILURES, 1);
-    if (slow) ring.add(bucket, SLOW, 1);
+    ring.addCounted(bucket, CALLS, 1);
+    if (failure) ring.addCounted(bucket, FAILURES, 1);
+    if (slow) ring.addCounted(bucket, SLOW, 1);
   }
 
   /** Calls counted in the window, as of the last `record`/`advance`. */
@@ -111,9 +111,9 @@ export class FailureWindow {
       const newAge = head - ring.epochOf(epoch * old.bucketMs);
       if (newAge >= buckets) continue; // older than the new window
       const bucket = ring.claim(head - Math.max(0, newAge));
-      ring.add(bucket, CALLS, calls);
-      ring.add(bucket, FAILURES, old.valueAt(epoch, FAILURES));
-      ring.add(bucket, SLOW, old.valueAt(epoch, SLOW));
+      ring.addCounted(bucket, CALLS, calls);
+      ring.addCounted(bucket, FAILURES, old.valueAt(epoch, FAILURES));
+      ring.addCounted(bucket, SLOW, old.valueAt(epoch, SLOW));
     }
   }
 }

@@ -55,11 +55,11 @@ describe('TimeBucketRing', () => {
   it('keeps running totals of the last `buckets` epochs up to the head', () => {
     const ring = new TimeBucketRing(100, 3, 2, { totals: true });
     expect([ring.head, ring.advance(NaN), ring.advance(Infinity)]).toEqual([-Infinity, -1, -1]); // no head yet
-    ring.add(ring.advance(10), 0, 2);
+    ring.addCounted(ring.advance(10), 0, 2);
     const head = ring.advance(11);
-    ring.add(head, 1, 1);
+    ring.addCounted(head, 1, 1);
     expect(ring.advance(9)).toBe(head); // earlier: the head stays at 11
-    ring.add(head, 0, 1);
+    ring.addCounted(head, 0, 1);
     expect([ring.head, ring.total(0), ring.total(1)]).toEqual([11, 3, 1]);
     expect([ring.valueAt(10, 0), ring.valueAt(11, 0), ring.valueAt(12, 0)]).toEqual([2, 1, 0]);
     ring.advance(13); // epoch 10 leaves
@@ -69,10 +69,10 @@ describe('TimeBucketRing', () => {
     ring.advance(Infinity);
     ring.advance(NaN);
     expect(ring.head).toBe(1_000_000);
-    ring.add(ring.advance(1_000_000), 0, 4);
+    ring.addCounted(ring.advance(1_000_000), 0, 4);
     ring.reset(); // the head stays, its bucket emptied
     expect([ring.head, ring.total(0), ring.valueAt(1_000_000, 0)]).toEqual([1_000_000, 0, 0]);
-    ring.add(ring.advance(1_000_000), 0, 1);
+    ring.addCounted(ring.advance(1_000_000), 0, 1);
     expect([ring.total(0), ring.sum(0, 1_000_000, 3)]).toEqual([1, 1]);
   });
 
@@ -168,7 +168,7 @@ describe('TimeBucketRing', () => {
             }
             now += s.back ? -s.gap : s.gap;
             head = Math.max(head, Math.floor(now / bucketMs)); // writes never go behind the head
-            ring.add(ring.advance(ring.epochOf(now)), s.field, s.n);
+            ring.addCounted(ring.advance(ring.epochOf(now)), s.field, s.n);
             log.push({ epoch: head, field: s.field, n: s.n });
             expect(ring.head).toBe(head);
             const live = log.filter((l) => l.epoch > head - buckets);
@@ -197,7 +197,7 @@ describe('TimeBucketRing', () => {
           let now = 0;
           for (const g of gaps) {
             now += g;
-            ring.add(ring.advance(ring.epochOf(now)), 0, 1);
+            ring.addCounted(ring.advance(ring.epochOf(now)), 0, 1);
           }
           const later = ring.epochOf(now) + buckets + extra;
           ring.advance(later);

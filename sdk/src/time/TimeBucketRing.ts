@@ -30,8 +30,9 @@ export interface TimeBucketRingOptions {
  *   read the window ending at any epoch with {@link TimeBucketRing.isLive} /
  *   {@link TimeBucketRing.sum}: O(buckets) per read.
  * - **Head** (with `totals`) — {@link TimeBucketRing.advance} the head to the current epoch and
- *   write only into the bucket it returns (the head's): {@link TimeBucketRing.total} then reads
- *   the last `buckets` epochs up to the head in O(1). An earlier time writes into the head.
+ *   write into the bucket it returns (the head's) with {@link TimeBucketRing.addCounted}:
+ *   {@link TimeBucketRing.total} then reads the last `buckets` epochs up to the head in O(1).
+ *   An earlier time writes into the head.
  *
  * A window of `buckets` epochs covers between `buckets - 1` and `buckets` intervals of history:
  * a value counts for at most `buckets * bucketMs` after it was written.
@@ -128,7 +129,12 @@ export class TimeBucketRing {
    * holds a newer epoch (the clock went back), that bucket is returned as it is.
    */
   claim(epoch: number): number {
-    const bucket = this.bucketAt(this.slotOf(epoch));
+    // slotOf and bucketAt written out: this is on the call path, where every byte of bytecode
+    // counts against what V8 inlines into the pipeline.
+    const n = this.buckets;
+    let slot = epoch % n;
+    if (slot < 0) slot += n;
+    const bucket = slot * (this.fields + 1) + 1;
     if (this.data[bucket - 1]! < epoch) this.resetBucket(bucket, epoch);
     return bucket;
   }
@@ -152,15 +158,19 @@ export class TimeBucketRing {
     this.data[bucket + field] = value;
   }
 
-  /**
-   * Adds `n` to field `field` of `bucket`, and to its running total when kept (so, with totals,
-   * add only to buckets within the window ending at the head).
-   */
+  /** Adds `n` to field `field` of `bucket`; a running total is not touched (see {@link TimeBucketRing.addCounted}). */
   add(bucket: number, field: number, n: number): void {
+    this.data[bucket + field]! += n;
+  }
+
+  /**
+   * Adds `n` to field `field` of `bucket` and to its running total: the write of a ring with
+   * totals, to a bucket within the window ending at the head (the head's, usually).
+   */
+  addCounted(bucket: number, field: number, n: number): void {
     const d = this.data;
-    d[bucket + field] = d[bucket + field]! + n;
-    const t = this.totalsAt;
-    if (t >= 0) d[t + field] = d[t + field]! + n;
+    d[bucket + field]! += n;
+    d[this.totalsAt + field]! += n;
   }
 
   /** Field `field` of the bucket of exactly `epoch`; 0 when its slot holds another epoch. */
