@@ -88,19 +88,9 @@ export class WindowedHistogram {
     const epoch = ring.epochOf(nowMs);
     const slot = ring.slotOf(epoch);
     const bucket = ring.bucketAt(slot);
-    const counts = this.counts ?? (this.counts = new Uint32Array(this.slices * LOG_BUCKET_COUNT));
-    const base = slot * LOG_BUCKET_COUNT;
-    const held = ring.epochAt(bucket);
-    if (held !== epoch) {
-      // A clock going backwards must not wipe newer data for an older sample.
-      if (held > epoch) {
-        this.invalidCount++;
-        return;
-      }
-      counts.fill(0, base, base + LOG_BUCKET_COUNT);
-      ring.resetBucket(bucket, epoch);
-    }
-    const i = base + logBucketIndex(msToMicros(valueMs));
+    if (ring.epochAt(bucket) !== epoch && !this.startSlice(slot, bucket, epoch)) return;
+    const counts = this.counts!; // allocated by the first startSlice
+    const i = slot * LOG_BUCKET_COUNT + logBucketIndex(msToMicros(valueMs));
     const c = counts[i]!;
     if (c === MAX_BUCKET_COUNT) return; // saturated: 4 billion samples in one bucket of one slice
     counts[i] = c + 1;
@@ -178,6 +168,22 @@ export class WindowedHistogram {
     this.counts?.fill(0);
     this.ring.reset();
     this.invalidCount = 0;
+  }
+
+  // The first record of `epoch` in its slot: allocates the counts on the very first record, and
+  // empties the slice when it held an older epoch. False (counted as invalid) when it holds a
+  // newer one: a clock going backwards must not wipe newer data for an older sample. Kept out
+  // of `record`, which V8 should inline into the call path.
+  private startSlice(slot: number, bucket: number, epoch: number): boolean {
+    const counts = this.counts ?? (this.counts = new Uint32Array(this.slices * LOG_BUCKET_COUNT));
+    if (this.ring.epochAt(bucket) > epoch) {
+      this.invalidCount++;
+      return false;
+    }
+    const base = slot * LOG_BUCKET_COUNT;
+    counts.fill(0, base, base + LOG_BUCKET_COUNT);
+    this.ring.resetBucket(bucket, epoch);
+    return true;
   }
 
   // Slots holding data of one of the last `slices` epochs (the current one included).
