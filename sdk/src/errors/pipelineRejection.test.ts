@@ -14,6 +14,15 @@ describe('pipelineRejection', () => {
     expect(markPipelineRejection('not an object')).toBe('not an object');
   });
 
+  it('marks a frozen error too, and a mark is not carried by JSON or by copying the code', () => {
+    const frozen = markPipelineRejection(Object.freeze(new Error('frozen')));
+    expect(isPipelineRejection(frozen)).toBe(true);
+    const genuine = markPipelineRejection(new CircuitOpenError('c', 'open', 10));
+    const decoded: unknown = JSON.parse(JSON.stringify({ ...genuine, code: genuine.code }));
+    expect(isPipelineRejection(decoded)).toBe(false);
+    expect(isPipelineRejection(Object.assign(new Error('mapped'), { code: genuine.code }))).toBe(false);
+  });
+
   it('is shared by a duplicate copy of the SDK module in the same process', async () => {
     // A second instance of the module, as a second copy of the package would load it.
     const copy = (await import(/* @vite-ignore */ `./pipelineRejection.js?copy=${Date.now()}`)) as typeof PipelineRejection;

@@ -4,17 +4,22 @@
  * `ERR_CIRCUIT_OPEN`, or even `new CircuitOpenError(...)` built by a client library); if the
  * pipeline trusted the code, such a downstream would never be counted as failing and could keep
  * its breaker closed for good. So the primitives mark the rejections they raise (an open
- * breaker, a full bulkhead, a rate limit, a refused argument) in a registry of identities, and
+ * breaker, a full bulkhead, a rate limit, a refused argument), and
  * the pipeline passes an error through uncounted only when it carries that mark — as it does
  * when a nested pipeline's rejection comes out of an operation.
  *
- * The registry is a `WeakSet` kept on `globalThis` under a `Symbol.for` key, so duplicate copies
- * of the SDK in one process share it (like the `code`-based guards, it works across copies) and
- * a marked error is collected with the error itself.
+ * The mark is an own property under a `Symbol.for` key, so duplicate copies of the SDK in one
+ * process agree on it (like the `code`-based guards, it works across copies); no JSON decoding or
+ * message mapping can produce it. Setting it costs a property store on an object the primitive
+ * has just built — an open circuit may reject millions of calls a second — where a `WeakSet`
+ * entry measured ~200 ns. An object that cannot take the property (frozen) goes into a
+ * `WeakSet` kept on `globalThis` under another `Symbol.for` key instead.
  */
 
+const MARK = Symbol.for('@datawarehouse/sdk/pipeline-rejection@6');
 const REGISTRY_KEY = Symbol.for('@datawarehouse/sdk/pipeline-rejections@6');
 
+type Marked = { [MARK]?: true };
 type RegistryHolder = { [REGISTRY_KEY]?: WeakSet<object> };
 
 const holder = globalThis as RegistryHolder;
@@ -27,7 +32,10 @@ const marked: WeakSet<object> = (holder[REGISTRY_KEY] ??= new WeakSet<object>())
  * @since 6.0.0
  */
 export function markPipelineRejection<E>(error: E): E {
-  if (typeof error === 'object' && error !== null) marked.add(error);
+  if (typeof error === 'object' && error !== null) {
+    if (Object.isExtensible(error)) (error as Marked)[MARK] = true;
+    else marked.add(error);
+  }
   return error;
 }
 
@@ -45,5 +53,5 @@ export function markPipelineRejection<E>(error: E): E {
  * @since 6.0.0
  */
 export function isPipelineRejection(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && marked.has(error);
+  return typeof error === 'object' && error !== null && ((error as Marked)[MARK] === true || marked.has(error));
 }
