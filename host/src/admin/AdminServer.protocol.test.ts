@@ -10,29 +10,48 @@ import type { AdminBackend } from './AdminServer.js';
 // failing backends, HEAD, status codes, the Host guard and path normalization.
 
 function fakeSubsystem(name: string): IScalableSubsystem {
-  let limits: ScalingLimits = { maxConcurrentOperations: 8, maxQueueDepth: 0, maxCacheEntries: 10, maxMemoryBytes: 1000 };
+  let limits: ScalingLimits = {
+    maxConcurrentOperations: 8,
+    maxQueueDepth: 0,
+    maxCacheEntries: 10,
+    maxMemoryBytes: 1000,
+  };
   return {
     name,
-    get currentLimits() { return limits; },
+    get currentLimits() {
+      return limits;
+    },
     currentBackpressureState: 'normal',
     getScalingMetrics: () => ({}),
     async reconfigureLimitsAsync(patch) {
-      if (patch.maxConcurrentOperations === 999) throw new InvalidConfigurationError('maxConcurrentOperations', 999, 'at most 100');
+      if (patch.maxConcurrentOperations === 999)
+        throw new InvalidConfigurationError('maxConcurrentOperations', 999, 'at most 100');
       limits = { ...limits, ...patch };
       return limits;
     },
   };
 }
 
-interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
 
-function call(url: string, method: string, path: string, o: { headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean } = {}): Promise<Reply> {
+function call(
+  url: string,
+  method: string,
+  path: string,
+  o: { headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const req = request({ host: u.hostname, port: u.port, method, path, headers: o.headers, timeout: 5_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -66,13 +85,26 @@ async function withServer(token: string | null, fn: (url: string) => Promise<voi
 }
 
 describe('AdminServer', () => {
-  it('lists the other subsystems when one subsystem\'s metrics throw, and hides internal messages in a 500', async () => {
+  it("lists the other subsystems when one subsystem's metrics throw, and hides internal messages in a 500", async () => {
     const subsystems = new SubsystemRegistry();
-    subsystems.register({ ...fakeSubsystem('broken'), getScalingMetrics: () => { throw new Error('secret /etc/path'); } });
+    subsystems.register({
+      ...fakeSubsystem('broken'),
+      getScalingMetrics: () => {
+        throw new Error('secret /etc/path');
+      },
+    });
     subsystems.register(fakeSubsystem('ok'));
     const server = new AdminServer({
-      host: '127.0.0.1', port: 0, token: null, maxBodyBytes: 1024,
-      backend: { subsystems, health: () => { throw new Error('secret /etc/path'); } },
+      host: '127.0.0.1',
+      port: 0,
+      token: null,
+      maxBodyBytes: 1024,
+      backend: {
+        subsystems,
+        health: () => {
+          throw new Error('secret /etc/path');
+        },
+      },
     });
     const url = await server.listenAsync();
     try {
@@ -101,13 +133,25 @@ describe('AdminServer', () => {
     const auth = { authorization: `Bearer ${'t'.repeat(20)}`, 'content-type': 'application/json' };
     await withServer('t'.repeat(20), async (url) => {
       expect((await call(url, 'GET', '/health')).status).toBe(401);
-      expect((await call(url, 'GET', '/health', { headers: { authorization: `Bearer ${'t'.repeat(19)}x` } })).status).toBe(401);
-      const bad = await call(url, 'PUT', '/subsystems/resilience/limits', { headers: auth, body: '{"maxQueueDepth":-1}' });
+      expect(
+        (await call(url, 'GET', '/health', { headers: { authorization: `Bearer ${'t'.repeat(19)}x` } })).status,
+      ).toBe(401);
+      const bad = await call(url, 'PUT', '/subsystems/resilience/limits', {
+        headers: auth,
+        body: '{"maxQueueDepth":-1}',
+      });
       expect(bad.status).toBe(400);
       expect(JSON.parse(bad.body)).toMatchObject({ error: { field: 'maxQueueDepth' } });
-      const big = await call(url, 'PUT', '/subsystems/resilience/limits', { headers: auth, body: `{"x":"${'y'.repeat(5_000)}"}` });
+      const big = await call(url, 'PUT', '/subsystems/resilience/limits', {
+        headers: auth,
+        body: `{"x":"${'y'.repeat(5_000)}"}`,
+      });
       expect(big.status).toBe(413);
-      const chunked = await call(url, 'PUT', '/subsystems/resilience/limits', { headers: auth, body: 'z'.repeat(5_000), chunked: true });
+      const chunked = await call(url, 'PUT', '/subsystems/resilience/limits', {
+        headers: auth,
+        body: 'z'.repeat(5_000),
+        chunked: true,
+      });
       expect(chunked.status).toBe(413);
       const wrong = await call(url, 'DELETE', '/subsystems/resilience/limits', { headers: auth });
       expect(wrong.status).toBe(405);

@@ -9,10 +9,17 @@ import { AdminServer } from './AdminServer.js';
 const body = async (res: Response): Promise<any> => res.json();
 
 function subsystem(): IScalableSubsystem {
-  let limits: ScalingLimits = { maxConcurrentOperations: 8, maxQueueDepth: 10, maxCacheEntries: 100, maxMemoryBytes: 1000 };
+  let limits: ScalingLimits = {
+    maxConcurrentOperations: 8,
+    maxQueueDepth: 10,
+    maxCacheEntries: 100,
+    maxMemoryBytes: 1000,
+  };
   return {
     name: 'resilience',
-    get currentLimits() { return limits; },
+    get currentLimits() {
+      return limits;
+    },
     currentBackpressureState: 'normal',
     getScalingMetrics: () => ({ strategies: { default: { state: 'closed', inFlight: 0 } } }),
     async reconfigureLimitsAsync(patch) {
@@ -27,11 +34,17 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.closeAsync()));
 });
 
-async function start(token: string | null = null, status = 'ok'): Promise<{ url: string; registry: SubsystemRegistry }> {
+async function start(
+  token: string | null = null,
+  status = 'ok',
+): Promise<{ url: string; registry: SubsystemRegistry }> {
   const registry = new SubsystemRegistry();
   registry.register(subsystem(), 'ultimate-resilience');
   const server = new AdminServer({
-    host: '127.0.0.1', port: 0, token, maxBodyBytes: 256,
+    host: '127.0.0.1',
+    port: 0,
+    token,
+    maxBodyBytes: 256,
     backend: { subsystems: registry, health: () => ({ status, nodeId: 'n1' }) },
   });
   servers.push(server);
@@ -48,9 +61,14 @@ describe('AdminServer', () => {
     expect(health.status).toBe(200);
     expect(await body(health)).toEqual({ status: 'ok', nodeId: 'n1' });
     const list = await body(await fetch(`${url}/subsystems`));
-    expect(list.subsystems).toEqual([expect.objectContaining({
-      name: 'resilience', owner: 'ultimate-resilience', backpressure: 'normal', limits: expect.objectContaining({ maxConcurrentOperations: 8 }),
-    })]);
+    expect(list.subsystems).toEqual([
+      expect.objectContaining({
+        name: 'resilience',
+        owner: 'ultimate-resilience',
+        backpressure: 'normal',
+        limits: expect.objectContaining({ maxConcurrentOperations: 8 }),
+      }),
+    ]);
     const one = await body(await fetch(`${url}/subsystems/resilience`));
     expect(one.metrics.strategies.default.state).toBe('closed');
     const limits = await body(await fetch(`${url}/subsystems/resilience/limits`));
@@ -64,22 +82,50 @@ describe('AdminServer', () => {
 
   it('changes limits with PUT and PATCH and reports the limits in force', async () => {
     const { url, registry } = await start();
-    const put = await fetch(`${url}/subsystems/resilience/limits`, { method: 'PUT', headers: json, body: '{"maxConcurrentOperations":3}' });
+    const put = await fetch(`${url}/subsystems/resilience/limits`, {
+      method: 'PUT',
+      headers: json,
+      body: '{"maxConcurrentOperations":3}',
+    });
     expect(put.status).toBe(200);
-    expect(await body(put)).toMatchObject({ name: 'resilience', limits: { maxConcurrentOperations: 3 }, backpressure: 'normal' });
-    const patch = await fetch(`${url}/subsystems/resilience/limits`, { method: 'PATCH', headers: json, body: '{"maxQueueDepth":0}' });
+    expect(await body(put)).toMatchObject({
+      name: 'resilience',
+      limits: { maxConcurrentOperations: 3 },
+      backpressure: 'normal',
+    });
+    const patch = await fetch(`${url}/subsystems/resilience/limits`, {
+      method: 'PATCH',
+      headers: json,
+      body: '{"maxQueueDepth":0}',
+    });
     expect(patch.status).toBe(200);
     expect(registry.describe('resilience').limits).toMatchObject({ maxConcurrentOperations: 3, maxQueueDepth: 0 });
   });
 
   it('answers 400 naming the field for bad limits and bad JSON', async () => {
     const { url, registry } = await start();
-    const bad = await fetch(`${url}/subsystems/resilience/limits`, { method: 'PUT', headers: json, body: '{"maxConcurrentOperations":0}' });
+    const bad = await fetch(`${url}/subsystems/resilience/limits`, {
+      method: 'PUT',
+      headers: json,
+      body: '{"maxConcurrentOperations":0}',
+    });
     expect(bad.status).toBe(400);
-    expect((await body(bad)).error).toMatchObject({ code: 'ERR_INVALID_CONFIGURATION', field: 'maxConcurrentOperations', value: 0 });
-    const unknown = await fetch(`${url}/subsystems/resilience/limits`, { method: 'PUT', headers: json, body: '{"maxConcurency":2}' });
+    expect((await body(bad)).error).toMatchObject({
+      code: 'ERR_INVALID_CONFIGURATION',
+      field: 'maxConcurrentOperations',
+      value: 0,
+    });
+    const unknown = await fetch(`${url}/subsystems/resilience/limits`, {
+      method: 'PUT',
+      headers: json,
+      body: '{"maxConcurency":2}',
+    });
     expect((await body(unknown)).error.field).toBe('maxConcurency');
-    const malformed = await fetch(`${url}/subsystems/resilience/limits`, { method: 'PUT', headers: json, body: '{"max' });
+    const malformed = await fetch(`${url}/subsystems/resilience/limits`, {
+      method: 'PUT',
+      headers: json,
+      body: '{"max',
+    });
     expect(malformed.status).toBe(400);
     expect((await body(malformed)).error).toMatchObject({ code: 'ERR_INVALID_CONFIGURATION', field: 'body' });
     const array = await fetch(`${url}/subsystems/resilience/limits`, { method: 'PUT', headers: json, body: '[1]' });
@@ -92,7 +138,11 @@ describe('AdminServer', () => {
     const missing = await fetch(`${url}/subsystems/nope`);
     expect(missing.status).toBe(404);
     expect((await body(missing)).error.code).toBe('ERR_SUBSYSTEM_NOT_FOUND');
-    const missingPut = await fetch(`${url}/subsystems/nope/limits`, { method: 'PUT', headers: json, body: '{"maxQueueDepth":1}' });
+    const missingPut = await fetch(`${url}/subsystems/nope/limits`, {
+      method: 'PUT',
+      headers: json,
+      body: '{"maxQueueDepth":1}',
+    });
     expect(missingPut.status).toBe(404);
     expect((await fetch(`${url}/nothing`)).status).toBe(404);
     const wrong = await fetch(`${url}/subsystems`, { method: 'DELETE' });
@@ -105,7 +155,9 @@ describe('AdminServer', () => {
     const text = await fetch(`${url}/subsystems/resilience/limits`, { method: 'PUT', body: '{"maxQueueDepth":1}' });
     expect(text.status).toBe(415);
     const big = await fetch(`${url}/subsystems/resilience/limits`, {
-      method: 'PUT', headers: json, body: JSON.stringify({ adaptation: { pad: 'x'.repeat(1000) } }),
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify({ adaptation: { pad: 'x'.repeat(1000) } }),
     });
     expect(big.status).toBe(413);
     expect((await body(big)).error.code).toBe('ERR_BODY_TOO_LARGE');
@@ -122,10 +174,16 @@ describe('AdminServer', () => {
   });
 
   it('refuses to start on a non-loopback address without a token', () => {
-    expect(() => new AdminServer({
-      host: '0.0.0.0', port: 0, token: null, maxBodyBytes: 100,
-      backend: { subsystems: new SubsystemRegistry(), health: () => ({ status: 'ok' }) },
-    })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONFIGURATION', field: 'admin.token' }));
+    expect(
+      () =>
+        new AdminServer({
+          host: '0.0.0.0',
+          port: 0,
+          token: null,
+          maxBodyBytes: 100,
+          backend: { subsystems: new SubsystemRegistry(), health: () => ({ status: 'ok' }) },
+        }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONFIGURATION', field: 'admin.token' }));
   });
 
   it('refuses requests naming a non-loopback Host when no token is configured (DNS rebinding)', async () => {
@@ -147,17 +205,24 @@ describe('AdminServer operator actions', () => {
   async function startOperable(): Promise<{ url: string; calls: unknown[] }> {
     const calls: unknown[] = [];
     const registry = new SubsystemRegistry();
-    registry.register({
-      ...subsystem(),
-      listActions: () => [{ name: 'trip', description: 'open a circuit', arguments: ['strategyId'] }],
-      async invokeActionAsync(action: string, args: Readonly<Record<string, unknown>>) {
-        calls.push({ action, args });
-        if (args.strategyId === 'ghost') throw Object.assign(new Error('Unknown resilience strategy'), { code: 'ERR_UNKNOWN_STRATEGY' });
-        return { strategyId: args.strategyId, state: 'open' };
-      },
-    } as IScalableSubsystem, 'ultimate-resilience');
+    registry.register(
+      {
+        ...subsystem(),
+        listActions: () => [{ name: 'trip', description: 'open a circuit', arguments: ['strategyId'] }],
+        async invokeActionAsync(action: string, args: Readonly<Record<string, unknown>>) {
+          calls.push({ action, args });
+          if (args.strategyId === 'ghost')
+            throw Object.assign(new Error('Unknown resilience strategy'), { code: 'ERR_UNKNOWN_STRATEGY' });
+          return { strategyId: args.strategyId, state: 'open' };
+        },
+      } as IScalableSubsystem,
+      'ultimate-resilience',
+    );
     const server = new AdminServer({
-      host: '127.0.0.1', port: 0, token: null, maxBodyBytes: 256,
+      host: '127.0.0.1',
+      port: 0,
+      token: null,
+      maxBodyBytes: 256,
       backend: { subsystems: registry, health: () => ({ status: 'ok' }) },
     });
     servers.push(server);
@@ -168,18 +233,38 @@ describe('AdminServer operator actions', () => {
     const { url, calls } = await startOperable();
     const list = await body(await fetch(`${url}/subsystems/resilience/actions`));
     expect(list.actions).toEqual([expect.objectContaining({ name: 'trip' })]);
-    const res = await fetch(`${url}/subsystems/resilience/actions/trip`, { method: 'POST', headers: json, body: JSON.stringify({ strategyId: 'db' }) });
+    const res = await fetch(`${url}/subsystems/resilience/actions/trip`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ strategyId: 'db' }),
+    });
     expect(res.status).toBe(200);
-    expect(await body(res)).toEqual({ name: 'resilience', action: 'trip', result: { strategyId: 'db', state: 'open' } });
+    expect(await body(res)).toEqual({
+      name: 'resilience',
+      action: 'trip',
+      result: { strategyId: 'db', state: 'open' },
+    });
     expect(calls).toEqual([{ action: 'trip', args: { strategyId: 'db' } }]);
   });
 
   it('answers 400 for an unknown action, 404 for an unknown strategy, 405 for GET', async () => {
     const { url, calls } = await startOperable();
-    const bad = await fetch(`${url}/subsystems/resilience/actions/explode`, { method: 'POST', headers: json, body: '{}' });
+    const bad = await fetch(`${url}/subsystems/resilience/actions/explode`, {
+      method: 'POST',
+      headers: json,
+      body: '{}',
+    });
     expect(bad.status).toBe(400);
-    expect((await body(bad)).error).toMatchObject({ code: 'ERR_INVALID_CONFIGURATION', field: 'action', value: 'explode' });
-    const ghost = await fetch(`${url}/subsystems/resilience/actions/trip`, { method: 'POST', headers: json, body: JSON.stringify({ strategyId: 'ghost' }) });
+    expect((await body(bad)).error).toMatchObject({
+      code: 'ERR_INVALID_CONFIGURATION',
+      field: 'action',
+      value: 'explode',
+    });
+    const ghost = await fetch(`${url}/subsystems/resilience/actions/trip`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ strategyId: 'ghost' }),
+    });
     expect(ghost.status).toBe(404);
     expect((await fetch(`${url}/subsystems/resilience/actions/trip`)).status).toBe(405);
     expect(calls).toHaveLength(1);

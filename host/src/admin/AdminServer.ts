@@ -13,7 +13,10 @@ import { tokensEqual } from './tokensEqual.js';
 
 /** What the admin API serves (the {@link Kernel} is one). @since 6.0.0 */
 export interface AdminBackend {
-  readonly subsystems: Pick<SubsystemRegistry, 'names' | 'describe' | 'reconfigureAsync' | 'actions' | 'invokeActionAsync'>;
+  readonly subsystems: Pick<
+    SubsystemRegistry,
+    'names' | 'describe' | 'reconfigureAsync' | 'actions' | 'invokeActionAsync'
+  >;
   /** Health report; `status: 'ok'` answers 200, anything else 503. */
   health(): { readonly status: string };
 }
@@ -77,15 +80,21 @@ export class AdminServer {
   /** @throws {@link InvalidConfigurationError} for a non-loopback `host` without a `token`. */
   constructor(private readonly options: AdminServerOptions) {
     if (options.token === null && !isLoopbackAddress(options.host)) {
-      throw new InvalidConfigurationError('admin.token', null,
-        `a bearer token, because admin.host '${options.host}' is not a loopback address`);
+      throw new InvalidConfigurationError(
+        'admin.token',
+        null,
+        `a bearer token, because admin.host '${options.host}' is not a loopback address`,
+      );
     }
     this.logger = options.logger ?? silentLogger;
-    this.server = createServer({ requestTimeout: 15_000, headersTimeout: 10_000, maxHeaderSize: 16_384 }, (req, res) => {
-      this.handle(req, res).catch((e: unknown) => {
-        sendError(res, e, this.logger);
-      });
-    });
+    this.server = createServer(
+      { requestTimeout: 15_000, headersTimeout: 10_000, maxHeaderSize: 16_384 },
+      (req, res) => {
+        this.handle(req, res).catch((e: unknown) => {
+          sendError(res, e, this.logger);
+        });
+      },
+    );
   }
 
   /** `http://host:port` once listening, else `undefined`. */
@@ -123,7 +132,10 @@ export class AdminServer {
     try {
       this.authorize(req);
       const url = new URL(req.url ?? '/', 'http://admin.invalid');
-      const parts = url.pathname.split('/').filter((p) => p.length > 0).map(decodeSegment);
+      const parts = url.pathname
+        .split('/')
+        .filter((p) => p.length > 0)
+        .map(decodeSegment);
       const requested = req.method ?? 'GET';
       // HEAD is answered as GET; Node's response then sends the headers without the body.
       const method = requested === 'HEAD' ? 'GET' : requested;
@@ -212,7 +224,9 @@ function decodeSegment(segment: string): string {
 
 function allow(method: string, requested: string, methods: readonly string[]): void {
   if (!methods.includes(method)) {
-    throw new HttpError(405, 'ERR_METHOD_NOT_ALLOWED', `Method ${requested} not allowed`, { allow: methods.join(', ') });
+    throw new HttpError(405, 'ERR_METHOD_NOT_ALLOWED', `Method ${requested} not allowed`, {
+      allow: methods.join(', '),
+    });
   }
 }
 

@@ -18,11 +18,19 @@ export interface ReadJsonBodyOptions {
  * large; {@link InvalidConfigurationError} (field `body`) when it is not valid JSON or nests
  * too deeply.
  */
-export async function readJsonBody(req: IncomingMessage, maxBytes: number, options: ReadJsonBodyOptions = {}): Promise<unknown> {
+export async function readJsonBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  options: ReadJsonBodyOptions = {},
+): Promise<unknown> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   // Requiring JSON keeps browsers from sending these requests cross-site without a preflight.
   if (type !== 'application/json') {
-    throw new HttpError(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json, got '${type || 'none'}'`);
+    throw new HttpError(
+      415,
+      'ERR_UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type must be application/json, got '${type || 'none'}'`,
+    );
   }
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
@@ -63,12 +71,22 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, optio
   try {
     // Checked before parsing: a reviver walks the tree recursively.
     if (nestingDepth(text) > MAX_BODY_DEPTH) {
-      throw new InvalidConfigurationError('body', excerpt(text), `JSON nested at most ${MAX_BODY_DEPTH} levels deep`, 'admin API');
+      throw new InvalidConfigurationError(
+        'body',
+        excerpt(text),
+        `JSON nested at most ${MAX_BODY_DEPTH} levels deep`,
+        'admin API',
+      );
     }
     value = JSON.parse(text, options.reviver);
   } catch (e) {
     if (e instanceof InvalidConfigurationError) throw e;
-    throw new InvalidConfigurationError('body', excerpt(text), `a JSON document (${(e as Error).message})`, 'admin API');
+    throw new InvalidConfigurationError(
+      'body',
+      excerpt(text),
+      `a JSON document (${(e as Error).message})`,
+      'admin API',
+    );
   }
   return value;
 }
@@ -81,7 +99,8 @@ function nestingDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) {
       inString = true;

@@ -20,7 +20,12 @@ const MAX_ECHO_DEPTH = 4;
  * Writes a JSON answer; `Infinity` is written as the string `"Infinity"` (JSON has no
  * spelling for it), which the limits routes read back as `Infinity`.
  */
-export function send(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   const text = JSON.stringify(body, encodeInfinity);
   res.writeHead(status, { ...JSON_HEADERS, ...headers, 'content-length': Buffer.byteLength(text) });
   res.end(text);
@@ -43,9 +48,14 @@ export function sendError(res: ServerResponse, e: unknown, logger: Logger): void
     return send(res, e.status, { error: { code: e.code, message: e.message } }, { ...e.headers, ...close });
   }
   if (isInvalidConfigurationError(e)) {
-    return send(res, 400, {
-      error: { code: e.code, field: e.field, value: echoValue(e.value), expected: e.expected, message: e.message },
-    }, close);
+    return send(
+      res,
+      400,
+      {
+        error: { code: e.code, field: e.field, value: echoValue(e.value), expected: e.expected, message: e.message },
+      },
+      close,
+    );
   }
   if (isSubsystemNotFoundError(e) || isUnknownStrategyError(e)) {
     return send(res, 404, { error: { code: e.code, message: e.message } }, close);
@@ -53,7 +63,12 @@ export function sendError(res: ServerResponse, e: unknown, logger: Logger): void
   const code = (e as { code?: unknown } | null)?.code;
   logger.error('admin request failed', { error: e });
   // The message may carry internals (paths, hosts, stack-like text): it goes to the log only.
-  send(res, 500, { error: { code: typeof code === 'string' ? code : 'ERR_INTERNAL', message: 'Internal error' } }, close);
+  send(
+    res,
+    500,
+    { error: { code: typeof code === 'string' ? code : 'ERR_INTERNAL', message: 'Internal error' } },
+    close,
+  );
 }
 
 /**
@@ -78,8 +93,10 @@ function excerpt(value: unknown, depth: number, out: string[], budget: { left: n
     return budget.left >= 0;
   };
   if (typeof value !== 'object' || value === null) {
-    const text = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null
-      ? JSON.stringify(value, encodeInfinity) : `"<${typeof value}>"`;
+    const text =
+      typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null
+        ? JSON.stringify(value, encodeInfinity)
+        : `"<${typeof value}>"`;
     return put(text);
   }
   if (depth >= MAX_ECHO_DEPTH) return put('…') && false;

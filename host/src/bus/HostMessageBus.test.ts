@@ -49,7 +49,9 @@ describe('HostMessageBus', () => {
     expect(() => bus.provide(other.createNode('n2'), 'x')).toThrow(expect.objectContaining({ field: 'bus.nodeId' }));
     bus.provide(other.createNode('n1'), 'x');
     const third = new InMemoryFederation();
-    expect(() => bus.provide(third.createNode('n1'), 'y')).toThrow(expect.objectContaining({ field: 'provideMessageBus' }));
+    expect(() => bus.provide(third.createNode('n1'), 'y')).toThrow(
+      expect.objectContaining({ field: 'provideMessageBus' }),
+    );
     expect(() => bus.provide({} as never, 'x')).toThrow(expect.objectContaining({ field: 'bus.nodeId' }));
   });
 
@@ -73,7 +75,9 @@ describe('HostMessageBus', () => {
     const a = new InMemoryFederation();
     const bus = new HostMessageBus(a.createNode('n1'));
     const states: string[] = [];
-    bus.onConnectionStateChange(() => { throw new Error('listener bug'); });
+    bus.onConnectionStateChange(() => {
+      throw new Error('listener bug');
+    });
     bus.onConnectionStateChange((s) => void states.push(s));
     a.disconnect('n1');
     expect(states).toEqual(['disconnected']);

@@ -1,7 +1,12 @@
 import { BusClosedError, InvalidConfigurationError, SdkCompatibility, silentLogger } from '@datawarehouse/sdk';
 import { validateString } from '@datawarehouse/sdk/internals';
 import type {
-  BusConnectionState, Disposable, IFederatedMessageBus, Logger, MessageHandler, PluginMessage,
+  BusConnectionState,
+  Disposable,
+  IFederatedMessageBus,
+  Logger,
+  MessageHandler,
+  PluginMessage,
 } from '@datawarehouse/sdk';
 
 interface MovableSubscription {
@@ -38,7 +43,10 @@ export class HostMessageBus implements IFederatedMessageBus {
    * @param initial - the embedded transport; its `nodeId` is the node's id.
    * @param logger - receives listener errors and transport changes.
    */
-  constructor(initial: IFederatedMessageBus, private readonly logger: Logger = silentLogger) {
+  constructor(
+    initial: IFederatedMessageBus,
+    private readonly logger: Logger = silentLogger,
+  ) {
     this.transport = initial;
     this.lastState = initial.connectionState;
     this.transportListener = initial.onConnectionStateChange((s) => this.onTransportState(s));
@@ -125,8 +133,11 @@ export class HostMessageBus implements IFederatedMessageBus {
       throw new InvalidConfigurationError('bus.nodeId', bus.nodeId, `this node's id '${this.nodeId}'`);
     }
     if (this.provider !== undefined && this.provider !== providerId) {
-      throw new InvalidConfigurationError('provideMessageBus', providerId,
-        `a single transport provider (already provided by '${this.provider}')`);
+      throw new InvalidConfigurationError(
+        'provideMessageBus',
+        providerId,
+        `a single transport provider (already provided by '${this.provider}')`,
+      );
     }
     // Subscribe on the new transport before leaving the old one, so no message window opens.
     const moved: [MovableSubscription, Disposable][] = [];
@@ -215,7 +226,8 @@ export class HostMessageBus implements IFederatedMessageBus {
 }
 
 function assertBus(bus: unknown): asserts bus is IFederatedMessageBus {
-  if (typeof bus !== 'object' || bus === null) throw new InvalidConfigurationError('bus', bus, 'an IFederatedMessageBus');
+  if (typeof bus !== 'object' || bus === null)
+    throw new InvalidConfigurationError('bus', bus, 'an IFederatedMessageBus');
   const b = bus as Record<string, unknown>;
   validateString('bus.nodeId', b.nodeId, 64);
   for (const fn of ['publish', 'publishToAllNodes', 'subscribe', 'onConnectionStateChange'] as const) {

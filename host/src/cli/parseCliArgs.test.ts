@@ -4,10 +4,16 @@ import { USAGE, isCliUsageError, parseCliArgs } from './parseCliArgs.js';
 describe('parseCliArgs', () => {
   it('parses start --config with defaults', () => {
     expect(parseCliArgs(['start', '--config', 'dw.config.json'])).toEqual({
-      kind: 'start', configPath: 'dw.config.json', logLevel: 'info', watchConfig: true,
+      kind: 'start',
+      configPath: 'dw.config.json',
+      logLevel: 'info',
+      watchConfig: true,
     });
     expect(parseCliArgs(['start', '-c', 'x.json', '--log-level', 'debug', '--no-watch'])).toEqual({
-      kind: 'start', configPath: 'x.json', logLevel: 'debug', watchConfig: false,
+      kind: 'start',
+      configPath: 'x.json',
+      logLevel: 'debug',
+      watchConfig: false,
     });
   });
 

@@ -89,5 +89,10 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (!(LEVELS as readonly string[]).includes(level)) {
     throw new CliUsageError(`--log-level must be one of ${LEVELS.join(', ')}, got '${level}'`);
   }
-  return { kind: 'start', configPath: values.config, logLevel: level as LogLevel, watchConfig: values['no-watch'] !== true };
+  return {
+    kind: 'start',
+    configPath: values.config,
+    logLevel: level as LogLevel,
+    watchConfig: values['no-watch'] !== true,
+  };
 }

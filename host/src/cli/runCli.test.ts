@@ -35,9 +35,16 @@ function config(obj: object): string {
 }
 
 const plugin = (journal: string[], fail = false): IPlugin => ({
-  id: 'p', version: '1.0.0', sdkVersion: '6.0.0',
-  async initializeAsync() { journal.push('init'); if (fail) throw new Error('cannot init'); },
-  async stopAsync() { journal.push('stop'); },
+  id: 'p',
+  version: '1.0.0',
+  sdkVersion: '6.0.0',
+  async initializeAsync() {
+    journal.push('init');
+    if (fail) throw new Error('cannot init');
+  },
+  async stopAsync() {
+    journal.push('stop');
+  },
 });
 
 describe('runCli', () => {
@@ -75,8 +82,13 @@ describe('runCli', () => {
     const { io, out, emit, listeners } = fakeIo({ p: { default: () => plugin(journal) } });
     const path = config({ admin: { port: 0 }, statusIntervalMs: 0, plugins: [{ module: 'p' }] });
     const exit = runCli(['start', '-c', path, '--no-watch', '--log-level', 'warn'], io);
-    await vi.waitFor(() => expect(out.some((l) => l.startsWith('admin API listening on http://127.0.0.1:'))).toBe(true));
-    const url = out.find((l) => l.startsWith('admin API'))!.split(' ').at(-1)!;
+    await vi.waitFor(() =>
+      expect(out.some((l) => l.startsWith('admin API listening on http://127.0.0.1:'))).toBe(true),
+    );
+    const url = out
+      .find((l) => l.startsWith('admin API'))!
+      .split(' ')
+      .at(-1)!;
     expect((await fetch(`${url}/health`)).status).toBe(200);
     emit('SIGTERM');
     expect(await exit).toBe(0);

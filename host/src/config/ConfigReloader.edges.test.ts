@@ -16,14 +16,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let fileNo = 0;
 
 function fakeSubsystem(name: string): IScalableSubsystem {
-  let limits: ScalingLimits = { maxConcurrentOperations: 8, maxQueueDepth: 0, maxCacheEntries: 10, maxMemoryBytes: 1000 };
+  let limits: ScalingLimits = {
+    maxConcurrentOperations: 8,
+    maxQueueDepth: 0,
+    maxCacheEntries: 10,
+    maxMemoryBytes: 1000,
+  };
   return {
     name,
-    get currentLimits() { return limits; },
+    get currentLimits() {
+      return limits;
+    },
     currentBackpressureState: 'normal',
     getScalingMetrics: () => ({}),
     async reconfigureLimitsAsync(patch) {
-      if (patch.maxConcurrentOperations === 999) throw new InvalidConfigurationError('maxConcurrentOperations', 999, 'at most 100');
+      if (patch.maxConcurrentOperations === 999)
+        throw new InvalidConfigurationError('maxConcurrentOperations', 999, 'at most 100');
       limits = { ...limits, ...patch };
       return limits;
     },
@@ -32,7 +40,12 @@ function fakeSubsystem(name: string): IScalableSubsystem {
 
 function kernelWith(plugins: Record<string, IPlugin>, extra: Partial<KernelOptions> = {}): Kernel {
   return new Kernel({
-    config: { nodeId: 'n1', shutdownTimeoutMs: 1000, startupTimeoutMs: 1000, plugins: Object.keys(plugins).map((module) => ({ module })) },
+    config: {
+      nodeId: 'n1',
+      shutdownTimeoutMs: 1000,
+      startupTimeoutMs: 1000,
+      plugins: Object.keys(plugins).map((module) => ({ module })),
+    },
     importModule: async (spec) => ({ createPlugin: () => plugins[spec] }),
     clock: new VirtualClock(),
     ...extra,
@@ -42,7 +55,9 @@ function kernelWith(plugins: Record<string, IPlugin>, extra: Partial<KernelOptio
 describe('ConfigReloader', () => {
   async function kernelWithTwoSubsystems() {
     const plugin: IPlugin = {
-      id: 'subs', version: '1.0.0', sdkVersion: '6.0.0',
+      id: 'subs',
+      version: '1.0.0',
+      sdkVersion: '6.0.0',
       async initializeAsync(ctx: PluginContext) {
         ctx.subsystems.register(fakeSubsystem('alpha'));
         ctx.subsystems.register(fakeSubsystem('beta'));
@@ -59,12 +74,19 @@ describe('ConfigReloader', () => {
     writeFileSync(path, JSON.stringify({ plugins: [] }));
     const loaded = await loadHostConfig(path);
     const reloader = new ConfigReloader({
-      path, initial: loaded.config, initialDigest: loaded.digest, clock: new VirtualClock(),
+      path,
+      initial: loaded.config,
+      initialDigest: loaded.digest,
+      clock: new VirtualClock(),
       apply: (section, source) => kernel.applySubsystemLimitsAsync(section, source),
     });
-    writeFileSync(path, JSON.stringify({
-      plugins: [], subsystems: { alpha: { maxConcurrentOperations: 50 }, beta: { maxConcurrentOperations: 999 } },
-    }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        plugins: [],
+        subsystems: { alpha: { maxConcurrentOperations: 50 }, beta: { maxConcurrentOperations: 999 } },
+      }),
+    );
     const outcome = await reloader.reloadAsync('signal');
     expect(outcome.status).toBe('rejected');
     expect(outcome.error).toMatchObject({ field: 'subsystems.beta.maxConcurrentOperations' });
@@ -80,7 +102,9 @@ describe('ConfigReloader', () => {
     const order: number[] = [];
     let active = 0;
     const reloader = new ConfigReloader({
-      path, initial: loaded.config, clock: new VirtualClock(),
+      path,
+      initial: loaded.config,
+      clock: new VirtualClock(),
       apply: async (section) => {
         active++;
         expect(active).toBe(1);
@@ -102,7 +126,10 @@ describe('ConfigReloader', () => {
     // an update writes ..2024_v2 and atomically renames a new ..data symlink over the old one.
     const root = join(dir, `k8s${fileNo++}`);
     mkdirSync(join(root, '..v1'), { recursive: true });
-    writeFileSync(join(root, '..v1', 'dw.config.json'), JSON.stringify({ plugins: [], subsystems: { r: { maxQueueDepth: 1 } } }));
+    writeFileSync(
+      join(root, '..v1', 'dw.config.json'),
+      JSON.stringify({ plugins: [], subsystems: { r: { maxQueueDepth: 1 } } }),
+    );
     symlinkSync('..v1', join(root, '..data'));
     symlinkSync(join('..data', 'dw.config.json'), join(root, 'dw.config.json'));
     const path = join(root, 'dw.config.json');
@@ -110,13 +137,22 @@ describe('ConfigReloader', () => {
     const clock = new VirtualClock();
     const applied: unknown[] = [];
     const reloader = new ConfigReloader({
-      path, initial: loaded.config, initialDigest: loaded.digest, clock,
-      apply: async (section) => { applied.push(section); return {}; },
+      path,
+      initial: loaded.config,
+      initialDigest: loaded.digest,
+      clock,
+      apply: async (section) => {
+        applied.push(section);
+        return {};
+      },
     });
     reloader.watch();
     try {
       mkdirSync(join(root, '..v2'));
-      writeFileSync(join(root, '..v2', 'dw.config.json'), JSON.stringify({ plugins: [], subsystems: { r: { maxQueueDepth: 2 } } }));
+      writeFileSync(
+        join(root, '..v2', 'dw.config.json'),
+        JSON.stringify({ plugins: [], subsystems: { r: { maxQueueDepth: 2 } } }),
+      );
       symlinkSync('..v2', join(root, '..data_tmp'));
       renameSync(join(root, '..data_tmp'), join(root, '..data'));
       // The fs event arrives in real time (bounded wait); the debounce runs on the virtual clock.

@@ -25,7 +25,8 @@ async function setup(initial: object) {
     initialDigest: loaded.digest,
     clock,
     apply: async (section) => {
-      if (section.resilience?.maxConcurrentOperations === 13) throw new InvalidConfigurationError('subsystems.resilience.maxConcurrentOperations', 13, 'unlucky');
+      if (section.resilience?.maxConcurrentOperations === 13)
+        throw new InvalidConfigurationError('subsystems.resilience.maxConcurrentOperations', 13, 'unlucky');
       applied.push(section);
       return Object.fromEntries(Object.entries(section).map(([k, v]) => [k, v as ScalingLimits]));
     },
@@ -36,7 +37,10 @@ async function setup(initial: object) {
 
 describe('ConfigReloader', () => {
   it('applies the subsystems section of the changed file', async () => {
-    const { reloader, applied, write } = await setup({ plugins: [], subsystems: { resilience: { maxConcurrentOperations: 4 } } });
+    const { reloader, applied, write } = await setup({
+      plugins: [],
+      subsystems: { resilience: { maxConcurrentOperations: 4 } },
+    });
     write({ plugins: [], subsystems: { resilience: { maxConcurrentOperations: 8 } } });
     const outcome = await reloader.reloadAsync('signal');
     expect(outcome.status).toBe('applied');
@@ -105,10 +109,15 @@ describe('ConfigReloader watching a busy folder', () => {
     const errors: string[] = [];
     const applied: unknown[] = [];
     const reloader = new ConfigReloader({
-      path, initial: loaded.config, initialDigest: loaded.digest, clock, watchFolder,
+      path,
+      initial: loaded.config,
+      initialDigest: loaded.digest,
+      clock,
+      watchFolder,
       logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m) => errors.push(m) },
       apply: async (section) => {
-        if (section.r?.maxQueueDepth === 13) throw new InvalidConfigurationError('subsystems.r.maxQueueDepth', 13, 'unlucky');
+        if (section.r?.maxQueueDepth === 13)
+          throw new InvalidConfigurationError('subsystems.r.maxQueueDepth', 13, 'unlucky');
         applied.push(section);
         return {};
       },
@@ -124,7 +133,10 @@ describe('ConfigReloader watching a busy folder', () => {
   }
 
   it('rejects an invalid file once, not again on every write elsewhere in the folder (its log file)', async () => {
-    const { path, reloader, errors, applied, event } = await watched({ plugins: [], subsystems: { r: { maxQueueDepth: 1 } } });
+    const { path, reloader, errors, applied, event } = await watched({
+      plugins: [],
+      subsystems: { r: { maxQueueDepth: 1 } },
+    });
     writeFileSync(path, '{ not json');
     await event('watched.json');
     expect(errors).toHaveLength(1);
@@ -150,7 +162,10 @@ describe('ConfigReloader watching a busy folder', () => {
   });
 
   it('does not loop on a config file that vanished (an editor replacing it): one rejection until it is back', async () => {
-    const { path, reloader, errors, applied, event } = await watched({ plugins: [], subsystems: { r: { maxQueueDepth: 1 } } });
+    const { path, reloader, errors, applied, event } = await watched({
+      plugins: [],
+      subsystems: { r: { maxQueueDepth: 1 } },
+    });
     rmSync(path);
     await event('watched.json');
     for (let i = 0; i < 10; i++) await event('host.log');

@@ -39,7 +39,9 @@ export type FolderWatcher = (
 
 /** {@link FolderWatcher} on `fs.watch` (not keeping the process alive). @since 6.0.0 */
 export const fsFolderWatcher: FolderWatcher = (folder, onEvent, onError) => {
-  const watcher: FSWatcher = watch(folder, { persistent: false }, (_event, filename) => onEvent(filename === null ? null : String(filename)));
+  const watcher: FSWatcher = watch(folder, { persistent: false }, (_event, filename) =>
+    onEvent(filename === null ? null : String(filename)),
+  );
   watcher.on('error', onError);
   return watcher;
 };
@@ -67,7 +69,14 @@ export interface ConfigReloaderOptions {
   readonly watchFolder?: FolderWatcher;
 }
 
-const RESTART_SECTIONS = ['nodeId', 'admin', 'statusIntervalMs', 'shutdownTimeoutMs', 'startupTimeoutMs', 'plugins'] as const;
+const RESTART_SECTIONS = [
+  'nodeId',
+  'admin',
+  'statusIntervalMs',
+  'shutdownTimeoutMs',
+  'startupTimeoutMs',
+  'plugins',
+] as const;
 
 /**
  * Re-reads the configuration file on demand (SIGHUP) or when it changes, and applies its
@@ -130,10 +139,14 @@ export class ConfigReloader {
     if (this.watcher !== undefined) return;
     try {
       const watchFolder = this.options.watchFolder ?? fsFolderWatcher;
-      this.watcher = watchFolder(dirname(this.options.path), () => this.schedule(), (e) => {
-        this.logger.warn('config file watcher failed; reload with SIGHUP', { error: e });
-        this.close();
-      });
+      this.watcher = watchFolder(
+        dirname(this.options.path),
+        () => this.schedule(),
+        (e) => {
+          this.logger.warn('config file watcher failed; reload with SIGHUP', { error: e });
+          this.close();
+        },
+      );
     } catch (e) {
       this.logger.warn('cannot watch the config file; reload with SIGHUP', { path: this.options.path, error: e });
     }
@@ -171,7 +184,9 @@ export class ConfigReloader {
     this.seen = file.digest;
     let next: HostConfig;
     try {
-      next = parseHostConfig(file.text, file.path, { ...(this.options.adminToken !== undefined && { adminToken: this.options.adminToken }) });
+      next = parseHostConfig(file.text, file.path, {
+        ...(this.options.adminToken !== undefined && { adminToken: this.options.adminToken }),
+      });
     } catch (error) {
       return this.rejected(trigger, [], error);
     }

@@ -37,23 +37,36 @@ function clone(field: string, value: unknown, path: Set<object>, infinity: boole
       return value;
     case 'number':
       if (infinity && value === Infinity) return value;
-      if (!Number.isFinite(value)) throw new InvalidConfigurationError(field, value, 'a finite number (JSON cannot carry it)');
+      if (!Number.isFinite(value))
+        throw new InvalidConfigurationError(field, value, 'a finite number (JSON cannot carry it)');
       return value;
     case 'object':
       break;
     default:
-      throw new InvalidConfigurationError(field, typeof value === 'function' ? '<function>' : String(value),
-        'a JSON value (string, number, boolean, null, array or plain object)');
+      throw new InvalidConfigurationError(
+        field,
+        typeof value === 'function' ? '<function>' : String(value),
+        'a JSON value (string, number, boolean, null, array or plain object)',
+      );
   }
   if (value === null) return null;
   if (path.has(value)) throw new InvalidConfigurationError(field, '<cycle>', 'a JSON value without cycles');
-  if (path.size >= MAX_JSON_DEPTH) throw new InvalidConfigurationError(field, '<nested too deeply>', `a JSON value nested at most ${MAX_JSON_DEPTH} levels deep`);
+  if (path.size >= MAX_JSON_DEPTH)
+    throw new InvalidConfigurationError(
+      field,
+      '<nested too deeply>',
+      `a JSON value nested at most ${MAX_JSON_DEPTH} levels deep`,
+    );
   path.add(value);
   try {
     if (Array.isArray(value)) return value.map((item: unknown, i) => clone(`${field}[${i}]`, item, path, infinity));
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
-      throw new InvalidConfigurationError(field, Object.prototype.toString.call(value), 'a plain object (JSON cannot carry class instances)');
+      throw new InvalidConfigurationError(
+        field,
+        Object.prototype.toString.call(value),
+        'a plain object (JSON cannot carry class instances)',
+      );
     }
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {

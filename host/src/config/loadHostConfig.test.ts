@@ -24,7 +24,11 @@ describe('loadHostConfig', () => {
 
   it('names the file for malformed JSON', async () => {
     const path = file('bad.json', '{ "plugins": [ ');
-    await expect(loadHostConfig(path)).rejects.toMatchObject({ code: 'ERR_INVALID_CONFIGURATION', field: '$', source: path });
+    await expect(loadHostConfig(path)).rejects.toMatchObject({
+      code: 'ERR_INVALID_CONFIGURATION',
+      field: '$',
+      source: path,
+    });
   });
 
   it('names the field and the file for an invalid value', async () => {
@@ -36,6 +40,10 @@ describe('loadHostConfig', () => {
 
   it('names the file when it cannot be read', async () => {
     const path = join(dir, 'missing.json');
-    await expect(loadHostConfig(path)).rejects.toMatchObject({ code: 'ERR_INVALID_CONFIGURATION', field: '$', source: path });
+    await expect(loadHostConfig(path)).rejects.toMatchObject({
+      code: 'ERR_INVALID_CONFIGURATION',
+      field: '$',
+      source: path,
+    });
   });
 });

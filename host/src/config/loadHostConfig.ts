@@ -52,7 +52,12 @@ export async function readHostConfigFile(path: string): Promise<HostConfigFile> 
     text = await readFile(absolute, 'utf8');
   } catch (e) {
     const code = (e as { code?: unknown }).code;
-    throw new InvalidConfigurationError('$', absolute, `a readable file (${typeof code === 'string' ? code : String(e)})`, absolute);
+    throw new InvalidConfigurationError(
+      '$',
+      absolute,
+      `a readable file (${typeof code === 'string' ? code : String(e)})`,
+      absolute,
+    );
   }
   return { path: absolute, baseDir: dirname(absolute), text, digest: createHash('sha256').update(text).digest('hex') };
 }
@@ -93,7 +98,12 @@ export function parseHostConfig(text: string, source: string, overrides: HostCon
     return validateHostConfig({ ...parsed, admin: { ...parsed.admin, token } }, source);
   } catch (e) {
     if (e instanceof InvalidConfigurationError && e.field === 'admin.token') {
-      throw new InvalidConfigurationError(e.field, e.value, e.expected, `${source} with the admin token from the environment`);
+      throw new InvalidConfigurationError(
+        e.field,
+        e.value,
+        e.expected,
+        `${source} with the admin token from the environment`,
+      );
     }
     throw e;
   }

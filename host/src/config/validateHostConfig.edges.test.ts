@@ -37,17 +37,26 @@ describe('validateHostConfig __proto__', () => {
 describe('validateHostConfig reserved keys', () => {
   it('refuses __proto__, constructor and prototype as keys of plugin options and strategy ids, naming the field', () => {
     const options: unknown = JSON.parse('{"plugins":[{"module":"x","options":{"a":{"__proto__":{"polluted":true}}}}]}');
-    expect(() => validateHostConfig(options, 'f.json')).toThrow(expect.objectContaining({ field: 'plugins[0].options.a.__proto__', source: 'f.json' }));
-    expect(() => validateHostConfig({ plugins: [], subsystems: { constructor: { maxQueueDepth: 1 } } }))
-      .toThrow(expect.objectContaining({ field: 'subsystems.constructor' }));
+    expect(() => validateHostConfig(options, 'f.json')).toThrow(
+      expect.objectContaining({ field: 'plugins[0].options.a.__proto__', source: 'f.json' }),
+    );
+    expect(() => validateHostConfig({ plugins: [], subsystems: { constructor: { maxQueueDepth: 1 } } })).toThrow(
+      expect.objectContaining({ field: 'subsystems.constructor' }),
+    );
     const strategies: unknown = JSON.parse('{"plugins":[],"subsystems":{"r":{"strategies":{"prototype":{}}}}}');
-    expect(() => validateHostConfig(strategies)).toThrow(expect.objectContaining({ field: 'subsystems.r.strategies.prototype' }));
+    expect(() => validateHostConfig(strategies)).toThrow(
+      expect.objectContaining({ field: 'subsystems.r.strategies.prototype' }),
+    );
   });
 
   it('names a cycle or a class instance in plugin options instead of failing to clone', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    expect(() => validateHostConfig({ plugins: [{ module: 'x', options: cyclic }] })).toThrow(expect.objectContaining({ field: 'plugins[0].options.self' }));
-    expect(() => validateHostConfig({ plugins: [{ module: 'x', options: { at: new Date(0) } }] })).toThrow(expect.objectContaining({ field: 'plugins[0].options.at' }));
+    expect(() => validateHostConfig({ plugins: [{ module: 'x', options: cyclic }] })).toThrow(
+      expect.objectContaining({ field: 'plugins[0].options.self' }),
+    );
+    expect(() => validateHostConfig({ plugins: [{ module: 'x', options: { at: new Date(0) } }] })).toThrow(
+      expect.objectContaining({ field: 'plugins[0].options.at' }),
+    );
   });
 });

@@ -5,7 +5,8 @@ import type { InvalidConfigurationError } from '@datawarehouse/sdk';
 import { requireConfigError } from '@datawarehouse/sdk/testing';
 import { validateHostConfig } from './validateHostConfig.js';
 
-const errorOf = (value: unknown): InvalidConfigurationError => requireConfigError(() => validateHostConfig(value, 'dw.config.json'));
+const errorOf = (value: unknown): InvalidConfigurationError =>
+  requireConfigError(() => validateHostConfig(value, 'dw.config.json'));
 
 describe('validateHostConfig', () => {
   it('fills the documented defaults and freezes the result', () => {
@@ -25,7 +26,9 @@ describe('validateHostConfig', () => {
 
   it('is idempotent on its own output', () => {
     const once = validateHostConfig({
-      nodeId: 'n', admin: { port: 0 }, plugins: [{ module: 'x', options: { a: [1] } }],
+      nodeId: 'n',
+      admin: { port: 0 },
+      plugins: [{ module: 'x', options: { a: [1] } }],
       subsystems: { resilience: { maxConcurrentOperations: 3 } },
     });
     expect(validateHostConfig(once)).toEqual(once);
@@ -43,10 +46,16 @@ describe('validateHostConfig', () => {
     [{ plugins: [], admin: { prot: 1 } }, 'admin.prot'],
     [{ plugins: [], statusIntervalMs: 50 }, 'statusIntervalMs'],
     [{ plugins: [], shutdownTimeoutMs: 0 }, 'shutdownTimeoutMs'],
-    [{ plugins: [], subsystems: { resilience: { maxConcurrentOperations: 0 } } }, 'subsystems.resilience.maxConcurrentOperations'],
+    [
+      { plugins: [], subsystems: { resilience: { maxConcurrentOperations: 0 } } },
+      'subsystems.resilience.maxConcurrentOperations',
+    ],
     [{ plugins: [], subsystems: { resilience: { maxConcurency: 2 } } }, 'subsystems.resilience.maxConcurency'],
     [{ plugins: [], subsystems: { resilience: {} } }, 'subsystems.resilience'],
-    [{ plugins: [], subsystems: { resilience: { strategies: { s: { bulkhead: 3 } } } } }, 'subsystems.resilience.strategies.s.bulkhead'],
+    [
+      { plugins: [], subsystems: { resilience: { strategies: { s: { bulkhead: 3 } } } } },
+      'subsystems.resilience.strategies.s.bulkhead',
+    ],
   ])('rejects %j naming %s and the file', (value, field) => {
     const e = errorOf(value);
     expect(e.field).toBe(field);
@@ -76,12 +85,22 @@ describe('validateHostConfig', () => {
   });
 
   it('reads "Infinity" in a subsystems section as Infinity (as the admin API writes it), and keeps Infinity given in code', () => {
-    const config = validateHostConfig({ plugins: [], subsystems: {
-      resilience: { strategies: { db: { timeout: { attemptTimeoutMs: 'Infinity' }, bulkhead: { queueTimeoutMs: Infinity } } } },
-    } });
-    expect(config.subsystems.resilience?.strategies?.db).toEqual({ timeout: { attemptTimeoutMs: Infinity }, bulkhead: { queueTimeoutMs: Infinity } });
+    const config = validateHostConfig({
+      plugins: [],
+      subsystems: {
+        resilience: {
+          strategies: { db: { timeout: { attemptTimeoutMs: 'Infinity' }, bulkhead: { queueTimeoutMs: Infinity } } },
+        },
+      },
+    });
+    expect(config.subsystems.resilience?.strategies?.db).toEqual({
+      timeout: { attemptTimeoutMs: Infinity },
+      bulkhead: { queueTimeoutMs: Infinity },
+    });
     // Elsewhere "Infinity" stays a string and Infinity cannot be carried by JSON.
-    expect(validateHostConfig({ plugins: [{ module: 'x', options: { a: 'Infinity' } }] }).plugins[0]!.options).toEqual({ a: 'Infinity' });
+    expect(validateHostConfig({ plugins: [{ module: 'x', options: { a: 'Infinity' } }] }).plugins[0]!.options).toEqual({
+      a: 'Infinity',
+    });
     expect(errorOf({ plugins: [{ module: 'x', options: { a: Infinity } }] }).field).toBe('plugins[0].options.a');
   });
 
@@ -89,17 +108,21 @@ describe('validateHostConfig', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(errorOf({ plugins: [{ module: 'x', options: { deep } }] }).expected).toContain('nested at most 64 levels');
-    expect(errorOf({ plugins: [], subsystems: { resilience: { adaptation: { deep } } } }).field).toMatch(/^subsystems\.resilience\.adaptation\.deep/);
+    expect(errorOf({ plugins: [], subsystems: { resilience: { adaptation: { deep } } } }).field).toMatch(
+      /^subsystems\.resilience\.adaptation\.deep/,
+    );
   });
 
   it('never throws anything but an InvalidConfigurationError for arbitrary JSON (property)', () => {
-    fc.assert(fc.property(fc.jsonValue(), (value) => {
-      try {
-        validateHostConfig(value, 'f.json');
-      } catch (e) {
-        expect(isInvalidConfigurationError(e)).toBe(true);
-        expect((e as { source?: string }).source).toBe('f.json');
-      }
-    }));
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        try {
+          validateHostConfig(value, 'f.json');
+        } catch (e) {
+          expect(isInvalidConfigurationError(e)).toBe(true);
+          expect((e as { source?: string }).source).toBe('f.json');
+        }
+      }),
+    );
   });
 });

@@ -14,7 +14,16 @@ import { cloneJsonValue } from './cloneJsonValue.js';
 import { HOST_CONFIG_DEFAULTS } from './HostConfig.js';
 import type { AdminConfig, HostConfig, PluginEntry } from './HostConfig.js';
 
-const TOP_KEYS = ['$schema', 'nodeId', 'admin', 'statusIntervalMs', 'shutdownTimeoutMs', 'startupTimeoutMs', 'plugins', 'subsystems'];
+const TOP_KEYS = [
+  '$schema',
+  'nodeId',
+  'admin',
+  'statusIntervalMs',
+  'shutdownTimeoutMs',
+  'startupTimeoutMs',
+  'plugins',
+  'subsystems',
+];
 const ADMIN_KEYS = ['enabled', 'host', 'port', 'token', 'maxBodyBytes'];
 const PLUGIN_KEYS = ['module', 'options', 'enabled'];
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -48,19 +57,23 @@ export function validateHostConfig(value: unknown, source?: string): HostConfig 
 function validate(value: unknown, source: string | undefined): HostConfig {
   const obj = validateObject('$', value);
   rejectUnknownKeys('', obj, TOP_KEYS);
-  const nodeId = obj.nodeId === undefined ? HOST_CONFIG_DEFAULTS.nodeId : validateString('nodeId', obj.nodeId, 64, NODE_ID);
-  const statusIntervalMs = obj.statusIntervalMs === undefined
-    ? HOST_CONFIG_DEFAULTS.statusIntervalMs
-    : validateInteger('statusIntervalMs', obj.statusIntervalMs, 0, 86_400_000);
+  const nodeId =
+    obj.nodeId === undefined ? HOST_CONFIG_DEFAULTS.nodeId : validateString('nodeId', obj.nodeId, 64, NODE_ID);
+  const statusIntervalMs =
+    obj.statusIntervalMs === undefined
+      ? HOST_CONFIG_DEFAULTS.statusIntervalMs
+      : validateInteger('statusIntervalMs', obj.statusIntervalMs, 0, 86_400_000);
   if (statusIntervalMs !== 0 && statusIntervalMs < 100) {
     throw new InvalidConfigurationError('statusIntervalMs', statusIntervalMs, '0 (off) or an integer >= 100');
   }
-  const shutdownTimeoutMs = obj.shutdownTimeoutMs === undefined
-    ? HOST_CONFIG_DEFAULTS.shutdownTimeoutMs
-    : validateInteger('shutdownTimeoutMs', obj.shutdownTimeoutMs, 1, 600_000);
-  const startupTimeoutMs = obj.startupTimeoutMs === undefined
-    ? HOST_CONFIG_DEFAULTS.startupTimeoutMs
-    : validateInteger('startupTimeoutMs', obj.startupTimeoutMs, 1, 600_000);
+  const shutdownTimeoutMs =
+    obj.shutdownTimeoutMs === undefined
+      ? HOST_CONFIG_DEFAULTS.shutdownTimeoutMs
+      : validateInteger('shutdownTimeoutMs', obj.shutdownTimeoutMs, 1, 600_000);
+  const startupTimeoutMs =
+    obj.startupTimeoutMs === undefined
+      ? HOST_CONFIG_DEFAULTS.startupTimeoutMs
+      : validateInteger('startupTimeoutMs', obj.startupTimeoutMs, 1, 600_000);
   return Object.freeze({
     nodeId,
     admin: validateAdmin(obj.admin),
@@ -83,18 +96,30 @@ function validateAdmin(value: unknown): AdminConfig {
   let token: string | null = d.token;
   if (a.token !== undefined && a.token !== null) {
     // Checked by hand so that the error never echoes the secret.
-    if (typeof a.token !== 'string' || a.token.length < MIN_TOKEN_LENGTH || a.token.length > 1024 || !TOKEN_CHARS.test(a.token)) {
-      throw new InvalidConfigurationError('admin.token', typeof a.token === 'string' ? '<redacted>' : a.token,
-        `null or a string of ${MIN_TOKEN_LENGTH} to 1024 printable ASCII characters without spaces`);
+    if (
+      typeof a.token !== 'string' ||
+      a.token.length < MIN_TOKEN_LENGTH ||
+      a.token.length > 1024 ||
+      !TOKEN_CHARS.test(a.token)
+    ) {
+      throw new InvalidConfigurationError(
+        'admin.token',
+        typeof a.token === 'string' ? '<redacted>' : a.token,
+        `null or a string of ${MIN_TOKEN_LENGTH} to 1024 printable ASCII characters without spaces`,
+      );
     }
     token = a.token;
   }
-  const maxBodyBytes = a.maxBodyBytes === undefined
-    ? d.maxBodyBytes
-    : validateInteger('admin.maxBodyBytes', a.maxBodyBytes, 16, 16 * 1024 * 1024);
+  const maxBodyBytes =
+    a.maxBodyBytes === undefined
+      ? d.maxBodyBytes
+      : validateInteger('admin.maxBodyBytes', a.maxBodyBytes, 16, 16 * 1024 * 1024);
   if (enabled && token === null && !isLoopbackAddress(host)) {
-    throw new InvalidConfigurationError('admin.token', null,
-      `a bearer token, because admin.host '${host}' is not a loopback address`);
+    throw new InvalidConfigurationError(
+      'admin.token',
+      null,
+      `a bearer token, because admin.host '${host}' is not a loopback address`,
+    );
   }
   return Object.freeze({ enabled, host, port, token, maxBodyBytes });
 }
@@ -104,18 +129,27 @@ function validatePlugins(value: unknown): readonly PluginEntry[] {
   if (value.length > MAX_PLUGINS) {
     throw new InvalidConfigurationError('plugins', `${value.length} entries`, `at most ${MAX_PLUGINS} entries`);
   }
-  return Object.freeze(value.map((raw: unknown, i): PluginEntry => {
-    const field = `plugins[${i}]`;
-    const entry = validateObject(field, raw);
-    rejectUnknownKeys(field, entry, PLUGIN_KEYS);
-    const module = validateString(`${field}.module`, entry.module, 1024);
-    const options = entry.options === undefined ? {} : validateObject(`${field}.options`, entry.options);
-    const enabled = entry.enabled === undefined ? true : validateBoolean(`${field}.enabled`, entry.enabled);
-    return Object.freeze({ module, options: deepFreeze(cloneJsonValue(`${field}.options`, options) as Record<string, unknown>), enabled });
-  }));
+  return Object.freeze(
+    value.map((raw: unknown, i): PluginEntry => {
+      const field = `plugins[${i}]`;
+      const entry = validateObject(field, raw);
+      rejectUnknownKeys(field, entry, PLUGIN_KEYS);
+      const module = validateString(`${field}.module`, entry.module, 1024);
+      const options = entry.options === undefined ? {} : validateObject(`${field}.options`, entry.options);
+      const enabled = entry.enabled === undefined ? true : validateBoolean(`${field}.enabled`, entry.enabled);
+      return Object.freeze({
+        module,
+        options: deepFreeze(cloneJsonValue(`${field}.options`, options) as Record<string, unknown>),
+        enabled,
+      });
+    }),
+  );
 }
 
-function validateSubsystems(value: unknown, source: string | undefined): Readonly<Record<string, Partial<ScalingLimits>>> {
+function validateSubsystems(
+  value: unknown,
+  source: string | undefined,
+): Readonly<Record<string, Partial<ScalingLimits>>> {
   if (value === undefined) return Object.freeze({});
   const obj = validateObject('subsystems', value);
   const out: Record<string, Partial<ScalingLimits>> = {};

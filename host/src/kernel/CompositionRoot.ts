@@ -1,5 +1,9 @@
 import {
-  ClockToken, FederatedMessageBusToken, InMemoryFederation, SdkCompatibility, SubsystemRegistryToken,
+  ClockToken,
+  FederatedMessageBusToken,
+  InMemoryFederation,
+  SdkCompatibility,
+  SubsystemRegistryToken,
 } from '@datawarehouse/sdk';
 import type { Clock, IFederatedMessageBus, Logger, PluginContext } from '@datawarehouse/sdk';
 import { HostMessageBus } from '../bus/HostMessageBus.js';

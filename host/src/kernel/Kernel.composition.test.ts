@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  InMemoryFederation, InvalidConfigurationError, ResilienceServiceToken, VirtualClock, createPluginMessage, isInvalidConfigurationError,
+  InMemoryFederation,
+  InvalidConfigurationError,
+  ResilienceServiceToken,
+  VirtualClock,
+  createPluginMessage,
+  isInvalidConfigurationError,
 } from '@datawarehouse/sdk';
 import type { IPlugin, IScalableSubsystem, PluginContext, ScalingLimits } from '@datawarehouse/sdk';
 import { isServiceNotFoundError, isSubsystemNotFoundError } from '../registry/errors.js';
@@ -41,7 +46,8 @@ function kernelFor(specs: FakeSpec[], journal: string[], extra: Partial<KernelOp
     config: { nodeId: 'n1', shutdownTimeoutMs: 1000, plugins: specs.map((s) => ({ module: s.id })) },
     importModule: async (spec) => {
       const m = modules.get(spec);
-      if (m === undefined) throw Object.assign(new Error(`Cannot find module '${spec}'`), { code: 'ERR_MODULE_NOT_FOUND' });
+      if (m === undefined)
+        throw Object.assign(new Error(`Cannot find module '${spec}'`), { code: 'ERR_MODULE_NOT_FOUND' });
       return m;
     },
     clock: new VirtualClock(),
@@ -50,16 +56,24 @@ function kernelFor(specs: FakeSpec[], journal: string[], extra: Partial<KernelOp
 }
 
 function fakeSubsystem(name: string): IScalableSubsystem & { applied: Partial<ScalingLimits>[] } {
-  let limits: ScalingLimits = { maxConcurrentOperations: 8, maxQueueDepth: 0, maxCacheEntries: 10, maxMemoryBytes: 1000 };
+  let limits: ScalingLimits = {
+    maxConcurrentOperations: 8,
+    maxQueueDepth: 0,
+    maxCacheEntries: 10,
+    maxMemoryBytes: 1000,
+  };
   const applied: Partial<ScalingLimits>[] = [];
   return {
     name,
     applied,
-    get currentLimits() { return limits; },
+    get currentLimits() {
+      return limits;
+    },
     currentBackpressureState: 'normal',
     getScalingMetrics: () => ({}),
     async reconfigureLimitsAsync(patch) {
-      if (patch.maxConcurrentOperations === 999) throw new InvalidConfigurationError('maxConcurrentOperations', 999, 'at most 100');
+      if (patch.maxConcurrentOperations === 999)
+        throw new InvalidConfigurationError('maxConcurrentOperations', 999, 'at most 100');
       applied.push(patch);
       limits = { ...limits, ...patch };
       return limits;
@@ -72,35 +86,69 @@ describe('Kernel', () => {
     const journal: string[] = [];
     const service = { executeWithResilience: async <T>(_id: string, op: () => T) => op() };
     let resolved: unknown;
-    const kernel = kernelFor([
-      { id: 'consumer', dependencies: ['provider'], onInit: (ctx) => { resolved = ctx.services.resolve(ResilienceServiceToken); } },
-      { id: 'provider', onInit: (ctx) => { ctx.services.register(ResilienceServiceToken, service as never); } },
-    ], journal);
+    const kernel = kernelFor(
+      [
+        {
+          id: 'consumer',
+          dependencies: ['provider'],
+          onInit: (ctx) => {
+            resolved = ctx.services.resolve(ResilienceServiceToken);
+          },
+        },
+        {
+          id: 'provider',
+          onInit: (ctx) => {
+            ctx.services.register(ResilienceServiceToken, service as never);
+          },
+        },
+      ],
+      journal,
+    );
     await kernel.startAsync();
     expect(resolved).toBe(service);
     expect(kernel.resolve(ResilienceServiceToken)).toBe(service);
     await kernel.stopAsync();
   });
 
-  it('withdraws a stopped plugin\'s services and subsystems', async () => {
-    const kernel = kernelFor([{
-      id: 'p',
-      onInit: (ctx) => {
-        ctx.services.register(ResilienceServiceToken, {} as never);
-        ctx.subsystems.register(fakeSubsystem('sub'));
-      },
-    }], []);
+  it("withdraws a stopped plugin's services and subsystems", async () => {
+    const kernel = kernelFor(
+      [
+        {
+          id: 'p',
+          onInit: (ctx) => {
+            ctx.services.register(ResilienceServiceToken, {} as never);
+            ctx.subsystems.register(fakeSubsystem('sub'));
+          },
+        },
+      ],
+      [],
+    );
     await kernel.startAsync();
     expect(kernel.subsystems.names()).toEqual(['sub']);
     await kernel.stopAsync();
     expect(kernel.subsystems.names()).toEqual([]);
-    expect(() => kernel.resolve(ResilienceServiceToken)).toThrow(expect.objectContaining({ code: 'ERR_SERVICE_NOT_FOUND' }));
+    expect(() => kernel.resolve(ResilienceServiceToken)).toThrow(
+      expect.objectContaining({ code: 'ERR_SERVICE_NOT_FOUND' }),
+    );
   });
 
   it('applies the configured subsystems section after initialization and before start', async () => {
     const sub = fakeSubsystem('resilience');
     const journal: string[] = [];
-    const modules = { p: { default: () => fakePlugin({ id: 'p', onInit: (ctx) => { ctx.subsystems.register(sub); } }, journal) } };
+    const modules = {
+      p: {
+        default: () =>
+          fakePlugin(
+            {
+              id: 'p',
+              onInit: (ctx) => {
+                ctx.subsystems.register(sub);
+              },
+            },
+            journal,
+          ),
+      },
+    };
     const kernel = new Kernel({
       config: { plugins: [{ module: 'p' }], subsystems: { resilience: { maxConcurrentOperations: 4 } } },
       importModule: async (s) => modules[s as 'p'],
@@ -121,23 +169,39 @@ describe('Kernel', () => {
     const bad = new Kernel({
       config: { plugins: [{ module: 'p' }], subsystems: { resilience: { maxConcurrentOperations: 999 } } },
       source: '/etc/dw.json',
-      importModule: async () => ({ default: () => fakePlugin({ id: 'p', onInit: (ctx) => { ctx.subsystems.register(sub); } }, []) }),
+      importModule: async () => ({
+        default: () =>
+          fakePlugin(
+            {
+              id: 'p',
+              onInit: (ctx) => {
+                ctx.subsystems.register(sub);
+              },
+            },
+            [],
+          ),
+      }),
     });
     const error = await bad.startAsync().catch((e: unknown) => e);
     expect(isInvalidConfigurationError(error)).toBe(true);
     expect(error).toMatchObject({ field: 'subsystems.resilience.maxConcurrentOperations', source: '/etc/dw.json' });
   });
 
-  it('gives every plugin the node\'s bus, the in-memory node by default', async () => {
+  it("gives every plugin the node's bus, the in-memory node by default", async () => {
     const received: unknown[] = [];
     let ctxBus: PluginContext['bus'] | undefined;
-    const kernel = kernelFor([{
-      id: 'listener',
-      onInit: (ctx) => {
-        ctxBus = ctx.bus;
-        ctx.bus.subscribe('t', (m) => void received.push(m.payload));
-      },
-    }], []);
+    const kernel = kernelFor(
+      [
+        {
+          id: 'listener',
+          onInit: (ctx) => {
+            ctxBus = ctx.bus;
+            ctx.bus.subscribe('t', (m) => void received.push(m.payload));
+          },
+        },
+      ],
+      [],
+    );
     await kernel.startAsync();
     expect(ctxBus).toBe(kernel.bus);
     expect(kernel.bus.nodeId).toBe('n1');
@@ -149,14 +213,22 @@ describe('Kernel', () => {
     await kernel.stopAsync();
   });
 
-  it('lets a transport plugin provide the node\'s bus; earlier subscriptions move to it', async () => {
+  it("lets a transport plugin provide the node's bus; earlier subscriptions move to it", async () => {
     const federation = new InMemoryFederation();
     const transport = federation.createNode('n1');
     const received: unknown[] = [];
-    const kernel = kernelFor([
-      { id: 'early', onInit: (ctx) => { ctx.bus.subscribe('t', (m) => void received.push(m.payload)); } },
-      { id: 'transport', dependencies: ['early'], onInit: (ctx) => ctx.provideMessageBus(transport) },
-    ], []);
+    const kernel = kernelFor(
+      [
+        {
+          id: 'early',
+          onInit: (ctx) => {
+            ctx.bus.subscribe('t', (m) => void received.push(m.payload));
+          },
+        },
+        { id: 'transport', dependencies: ['early'], onInit: (ctx) => ctx.provideMessageBus(transport) },
+      ],
+      [],
+    );
     await kernel.startAsync();
     expect(kernel.health().bus.transport).toBe('transport');
     await transport.publish('t', createPluginMessage('x', 'via transport', { nodeId: 'n1', pluginId: 'test' }));

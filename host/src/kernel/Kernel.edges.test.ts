@@ -8,7 +8,12 @@ import type { KernelOptions } from './Kernel.js';
 
 function kernelWith(plugins: Record<string, IPlugin>, extra: Partial<KernelOptions> = {}): Kernel {
   return new Kernel({
-    config: { nodeId: 'n1', shutdownTimeoutMs: 1000, startupTimeoutMs: 1000, plugins: Object.keys(plugins).map((module) => ({ module })) },
+    config: {
+      nodeId: 'n1',
+      shutdownTimeoutMs: 1000,
+      startupTimeoutMs: 1000,
+      plugins: Object.keys(plugins).map((module) => ({ module })),
+    },
     importModule: async (spec) => ({ createPlugin: () => plugins[spec] }),
     clock: new VirtualClock(),
     ...extra,
@@ -18,7 +23,9 @@ function kernelWith(plugins: Record<string, IPlugin>, extra: Partial<KernelOptio
 /** A plugin that arms a timer in initializeAsync and clears it in stopAsync (as the resilience plugin's manager does). */
 function timerPlugin(id: string, clock: VirtualClock, start: () => Promise<void>): IPlugin & { timer?: TimerHandle } {
   const plugin: IPlugin & { timer?: TimerHandle } = {
-    id, version: '1.0.0', sdkVersion: '6.0.0',
+    id,
+    version: '1.0.0',
+    sdkVersion: '6.0.0',
     async initializeAsync() {
       plugin.timer = clock.setTimeout(() => undefined, 3_600_000);
     },
@@ -46,12 +53,22 @@ describe('Kernel', () => {
   it('a plugin whose startAsync times out is stopped once that start settles (never left running)', async () => {
     const clock = new VirtualClock();
     let finishStart!: () => void;
-    const plugin = timerPlugin('slow', clock, () => new Promise<void>((r) => { finishStart = r; }));
+    const plugin = timerPlugin(
+      'slow',
+      clock,
+      () =>
+        new Promise<void>((r) => {
+          finishStart = r;
+        }),
+    );
     const kernel = kernelWith({ slow: plugin }, { clock });
     const starting = kernel.startAsync().catch((e: unknown) => e);
     await vi.waitFor(() => expect(finishStart).toBeDefined());
     await clock.advanceAsync(1_000);
-    expect(await starting).toMatchObject({ code: 'ERR_PLUGIN_START_FAILED', cause: { code: 'ERR_PLUGIN_STARTUP_TIMEOUT' } });
+    expect(await starting).toMatchObject({
+      code: 'ERR_PLUGIN_START_FAILED',
+      cause: { code: 'ERR_PLUGIN_STARTUP_TIMEOUT' },
+    });
     finishStart(); // the late start completes: the plugin now runs, and nothing will ever stop it
     await clock.advanceAsync(0);
     expect(clock.pendingTimers).toBe(0);
@@ -59,7 +76,9 @@ describe('Kernel', () => {
 
   it('a host stopped on request during startup ends `stopped`, not `failed`', async () => {
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
     const plugin: IPlugin = { id: 'a', version: '1.0.0', sdkVersion: '6.0.0', initializeAsync: () => gate };
     const kernel = kernelWith({ a: plugin });
     const starting = kernel.startAsync().catch(() => undefined);
@@ -76,9 +95,17 @@ describe('Kernel', () => {
     const clock = new VirtualClock();
     const journal: string[] = [];
     const mk = (id: string, dependencies: string[] = [], hang = false): IPlugin => ({
-      id, version: '1.0.0', sdkVersion: '6.0.0', dependencies,
-      async initializeAsync() { journal.push(`init:${id}`); },
-      async stopAsync() { journal.push(`stop:${id}`); if (hang) await new Promise(() => undefined); },
+      id,
+      version: '1.0.0',
+      sdkVersion: '6.0.0',
+      dependencies,
+      async initializeAsync() {
+        journal.push(`init:${id}`);
+      },
+      async stopAsync() {
+        journal.push(`stop:${id}`);
+        if (hang) await new Promise(() => undefined);
+      },
     });
     const kernel = kernelWith({ c: mk('c', ['b']), a: mk('a', [], true), b: mk('b', ['a']) }, { clock });
     await kernel.startAsync();

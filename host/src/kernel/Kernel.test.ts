@@ -43,7 +43,8 @@ function kernelFor(specs: FakeSpec[], journal: string[], extra: Partial<KernelOp
     config: { nodeId: 'n1', shutdownTimeoutMs: 1000, plugins: specs.map((s) => ({ module: s.id })) },
     importModule: async (spec) => {
       const m = modules.get(spec);
-      if (m === undefined) throw Object.assign(new Error(`Cannot find module '${spec}'`), { code: 'ERR_MODULE_NOT_FOUND' });
+      if (m === undefined)
+        throw Object.assign(new Error(`Cannot find module '${spec}'`), { code: 'ERR_MODULE_NOT_FOUND' });
       return m;
     },
     clock: new VirtualClock(),
@@ -55,10 +56,19 @@ describe('Kernel startup timeout', () => {
   it('fails a plugin whose initializeAsync hangs past startupTimeoutMs, naming it, and stops cleanly', async () => {
     const journal: string[] = [];
     const clock = new VirtualClock();
-    const kernel = kernelFor([{ id: 'a' }, { id: 'slow', dependencies: ['a'], onInit: () => new Promise(() => undefined) }], journal, {
-      clock,
-      config: { nodeId: 'n1', shutdownTimeoutMs: 1000, startupTimeoutMs: 5000, plugins: [{ module: 'a' }, { module: 'slow' }] },
-    });
+    const kernel = kernelFor(
+      [{ id: 'a' }, { id: 'slow', dependencies: ['a'], onInit: () => new Promise(() => undefined) }],
+      journal,
+      {
+        clock,
+        config: {
+          nodeId: 'n1',
+          shutdownTimeoutMs: 1000,
+          startupTimeoutMs: 5000,
+          plugins: [{ module: 'a' }, { module: 'slow' }],
+        },
+      },
+    );
     const started = kernel.startAsync().catch((e: unknown) => e);
     await clock.advanceAsync(4999);
     expect(journal).toEqual(['init:a', 'init:slow']);
@@ -77,11 +87,18 @@ describe('Kernel startup timeout', () => {
 describe('Kernel', () => {
   it('initializes all plugins in dependency order, then starts them, and stops in reverse', async () => {
     const journal: string[] = [];
-    const kernel = kernelFor([{ id: 'c', dependencies: ['b'] }, { id: 'a' }, { id: 'b', dependencies: ['a'] }], journal);
+    const kernel = kernelFor(
+      [{ id: 'c', dependencies: ['b'] }, { id: 'a' }, { id: 'b', dependencies: ['a'] }],
+      journal,
+    );
     await kernel.startAsync();
     expect(kernel.state).toBe('running');
     expect(journal).toEqual(['init:a', 'init:b', 'init:c', 'start:a', 'start:b', 'start:c']);
-    expect(kernel.plugins.map((p) => [p.id, p.state])).toEqual([['a', 'running'], ['b', 'running'], ['c', 'running']]);
+    expect(kernel.plugins.map((p) => [p.id, p.state])).toEqual([
+      ['a', 'running'],
+      ['b', 'running'],
+      ['c', 'running'],
+    ]);
     const report = await kernel.stopAsync();
     expect(journal.slice(6)).toEqual(['stop:c', 'stop:b', 'stop:a']);
     expect(report).toEqual({ stopped: ['c', 'b', 'a'], errors: [] });
@@ -113,7 +130,10 @@ describe('Kernel', () => {
     const journal: string[] = [];
     const kernel = kernelFor([{ id: 'a' }, { id: 'old', sdkVersion: '5.0.0' }], journal);
     await expect(kernel.startAsync()).rejects.toMatchObject({
-      code: 'ERR_PLUGIN_INCOMPATIBLE_SDK', pluginId: 'old', pluginSdkVersion: '5.0.0', hostSdkVersion: '6.0.0',
+      code: 'ERR_PLUGIN_INCOMPATIBLE_SDK',
+      pluginId: 'old',
+      pluginSdkVersion: '5.0.0',
+      hostSdkVersion: '6.0.0',
     });
     expect(journal).toEqual([]);
   });
@@ -130,19 +150,33 @@ describe('Kernel', () => {
       config: { plugins: [{ module: 'future' }] },
       importModule: async () => ({ default: Future }),
     });
-    await expect(kernel.startAsync()).rejects.toMatchObject({ code: 'ERR_PLUGIN_INCOMPATIBLE_SDK', pluginSdkVersion: '7.0.0' });
+    await expect(kernel.startAsync()).rejects.toMatchObject({
+      code: 'ERR_PLUGIN_INCOMPATIBLE_SDK',
+      pluginSdkVersion: '7.0.0',
+    });
   });
 
   it('names both plugins when a dependency is missing', async () => {
     const kernel = kernelFor([{ id: 'a', dependencies: ['ghost'] }], []);
     await expect(kernel.startAsync()).rejects.toMatchObject({
-      code: 'ERR_PLUGIN_MISSING_DEPENDENCY', pluginId: 'a', dependencyId: 'ghost',
+      code: 'ERR_PLUGIN_MISSING_DEPENDENCY',
+      pluginId: 'a',
+      dependencyId: 'ghost',
     });
   });
 
   it('lists the cycle when dependencies form one', async () => {
-    const kernel = kernelFor([{ id: 'a', dependencies: ['b'] }, { id: 'b', dependencies: ['a'] }], []);
-    await expect(kernel.startAsync()).rejects.toMatchObject({ code: 'ERR_PLUGIN_DEPENDENCY_CYCLE', cycle: ['a', 'b', 'a'] });
+    const kernel = kernelFor(
+      [
+        { id: 'a', dependencies: ['b'] },
+        { id: 'b', dependencies: ['a'] },
+      ],
+      [],
+    );
+    await expect(kernel.startAsync()).rejects.toMatchObject({
+      code: 'ERR_PLUGIN_DEPENDENCY_CYCLE',
+      cycle: ['a', 'b', 'a'],
+    });
   });
 
   it('refuses two plugins with the same id', async () => {
@@ -152,7 +186,12 @@ describe('Kernel', () => {
       config: { plugins: [{ module: 'x' }, { module: 'x' }] },
       importModule: async (s) => modules[s as 'x'],
     });
-    await expect(kernel.startAsync()).rejects.toMatchObject({ code: 'ERR_DUPLICATE_PLUGIN', pluginId: 'dup', firstIndex: 0, secondIndex: 1 });
+    await expect(kernel.startAsync()).rejects.toMatchObject({
+      code: 'ERR_DUPLICATE_PLUGIN',
+      pluginId: 'dup',
+      firstIndex: 0,
+      secondIndex: 1,
+    });
   });
 
   it('skips disabled entries', async () => {
@@ -196,24 +235,46 @@ describe('Kernel', () => {
     const kernel = kernelFor([{ id: 'a' }], []);
     expect(kernel.health().status).toBe('created');
     await kernel.startAsync();
-    expect(kernel.health()).toMatchObject({ status: 'ok', nodeId: 'n1', sdkVersion: '6.0.0', plugins: [{ id: 'a', state: 'running' }] });
+    expect(kernel.health()).toMatchObject({
+      status: 'ok',
+      nodeId: 'n1',
+      sdkVersion: '6.0.0',
+      plugins: [{ id: 'a', state: 'running' }],
+    });
     await expect(kernel.startAsync()).rejects.toMatchObject({ code: 'ERR_KERNEL_STATE' });
     await kernel.stopAsync();
     expect(kernel.health().status).toBe('stopped');
   });
 
   it('validates its configuration object', () => {
-    expect(() => new Kernel({ config: { plugins: 'x' } as never, source: 'inline' }))
-      .toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONFIGURATION', field: 'plugins', source: 'inline' }));
+    expect(() => new Kernel({ config: { plugins: 'x' } as never, source: 'inline' })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_CONFIGURATION', field: 'plugins', source: 'inline' }),
+    );
   });
 
   it('stops cleanly when asked to stop during startup', async () => {
     const journal: string[] = [];
     let release!: () => void;
     let entered!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    const inInit = new Promise<void>((r) => { entered = r; });
-    const kernel = kernelFor([{ id: 'a', onInit: () => { entered(); return gate; } }, { id: 'b' }], journal);
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const inInit = new Promise<void>((r) => {
+      entered = r;
+    });
+    const kernel = kernelFor(
+      [
+        {
+          id: 'a',
+          onInit: () => {
+            entered();
+            return gate;
+          },
+        },
+        { id: 'b' },
+      ],
+      journal,
+    );
     const starting = kernel.startAsync();
     await inInit;
     const stopping = kernel.stopAsync();

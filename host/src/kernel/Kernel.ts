@@ -76,7 +76,9 @@ export class Kernel {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.root = new CompositionRoot({
-      config: this.config, clock: this.clock, logger: this.logger,
+      config: this.config,
+      clock: this.clock,
+      logger: this.logger,
       ...(options.messageBus !== undefined && { messageBus: options.messageBus }),
     });
     this.subsystems = this.root.subsystems;
@@ -84,7 +86,11 @@ export class Kernel {
     this.bus = this.root.bus;
     this.lifecycle = new PluginLifecycle({
       config: this.config,
-      loader: new PluginLoader({ baseDir: options.baseDir, importModule: options.importModule, source: options.source }),
+      loader: new PluginLoader({
+        baseDir: options.baseDir,
+        importModule: options.importModule,
+        source: options.source,
+      }),
       scopes: this.root,
       clock: this.clock,
       logger: this.logger,
@@ -153,7 +159,11 @@ export class Kernel {
   /** The kernel's state for health checks. */
   health(): KernelHealth {
     return describeKernelHealth({
-      lifecycle: this.lifecycle, nodeId: this.config.nodeId, clock: this.clock, subsystems: this.subsystems, bus: this.bus,
+      lifecycle: this.lifecycle,
+      nodeId: this.config.nodeId,
+      clock: this.clock,
+      subsystems: this.subsystems,
+      bus: this.bus,
     });
   }
 }

@@ -9,17 +9,26 @@ import type { PluginScopes } from './PluginScopes.js';
 
 /** A lifecycle over `plugins` (in configuration order) whose scopes and hook record their calls in `journal`. */
 function lifecycleFor(
-  plugins: IPlugin[], journal: string[], afterInitializeAsync = async (): Promise<void> => void journal.push('afterInitialize'),
+  plugins: IPlugin[],
+  journal: string[],
+  afterInitializeAsync = async (): Promise<void> => void journal.push('afterInitialize'),
 ): PluginLifecycle {
   const byModule = new Map(plugins.map((p) => [p.id, { createPlugin: () => p }]));
   const scopes: PluginScopes = {
     createServices: (id) => ({ pluginId: id }) as unknown as ServiceRegistry,
-    createContext: (r) => { journal.push(`context:${r.plugin.id}`); return {} as PluginContext; },
+    createContext: (r) => {
+      journal.push(`context:${r.plugin.id}`);
+      return {} as PluginContext;
+    },
     withdraw: (id) => void journal.push(`withdraw:${id}`),
     releaseAll: () => void journal.push('release'),
   };
   return new PluginLifecycle({
-    config: validateHostConfig({ nodeId: 'n1', shutdownTimeoutMs: 1000, plugins: plugins.map((p) => ({ module: p.id })) }),
+    config: validateHostConfig({
+      nodeId: 'n1',
+      shutdownTimeoutMs: 1000,
+      plugins: plugins.map((p) => ({ module: p.id })),
+    }),
     loader: new PluginLoader({ importModule: async (s) => byModule.get(s) }),
     scopes,
     clock: new VirtualClock(),
@@ -30,10 +39,19 @@ function lifecycleFor(
 
 function plugin(id: string, journal: string[], dependencies: string[] = []): IPlugin {
   return {
-    id, version: '1.0.0', sdkVersion: '6.0.0', dependencies,
-    async initializeAsync() { journal.push(`init:${id}`); },
-    async startAsync() { journal.push(`start:${id}`); },
-    async stopAsync() { journal.push(`stop:${id}`); },
+    id,
+    version: '1.0.0',
+    sdkVersion: '6.0.0',
+    dependencies,
+    async initializeAsync() {
+      journal.push(`init:${id}`);
+    },
+    async startAsync() {
+      journal.push(`start:${id}`);
+    },
+    async stopAsync() {
+      journal.push(`stop:${id}`);
+    },
   };
 }
 

@@ -1,7 +1,14 @@
 import { SdkCompatibility } from '@datawarehouse/sdk';
 import type { Clock, Logger } from '@datawarehouse/sdk';
 import type { HostConfig } from '../config/HostConfig.js';
-import { DuplicatePluginError, KernelStateError, PluginInitFailedError, PluginStartFailedError, PluginStartupTimeoutError, describeCause } from './errors.js';
+import {
+  DuplicatePluginError,
+  KernelStateError,
+  PluginInitFailedError,
+  PluginStartFailedError,
+  PluginStartupTimeoutError,
+  describeCause,
+} from './errors.js';
 import type { KernelState, ShutdownReport } from './KernelHealth.js';
 import { orderPlugins } from './orderPlugins.js';
 import type { LoadedPlugin, PluginLoader } from './PluginLoader.js';
@@ -103,7 +110,11 @@ export class PluginLifecycle {
       const loaded = await this.loadAsync();
       const ordered = orderPlugins(loaded.map((l) => ({ ...l, id: l.plugin.id, dependencies: l.plugin.dependencies })));
       this.records = ordered.map((l) => ({
-        plugin: l.plugin, entry: l.entry, index: l.index, services: this.options.scopes.createServices(l.plugin.id), state: 'loaded',
+        plugin: l.plugin,
+        entry: l.entry,
+        index: l.index,
+        services: this.options.scopes.createServices(l.plugin.id),
+        state: 'loaded',
       }));
       for (const r of this.records) await this.initializeAsync(r);
       await this.options.afterInitializeAsync();
@@ -132,7 +143,11 @@ export class PluginLifecycle {
       if (first !== undefined) throw new DuplicatePluginError(l.plugin.id, first, index);
       seen.set(l.plugin.id, index);
       loaded.push(l);
-      this.options.logger.debug('plugin loaded', { plugin: l.plugin.id, version: l.plugin.version, module: entry.module });
+      this.options.logger.debug('plugin loaded', {
+        plugin: l.plugin.id,
+        version: l.plugin.version,
+        module: entry.module,
+      });
     }
     return loaded;
   }
@@ -143,8 +158,12 @@ export class PluginLifecycle {
     r.state = 'initializing';
     try {
       const ctx = scopes.createContext(r);
-      await runWithTimeout(() => r.plugin.initializeAsync(ctx), clock, config.startupTimeoutMs,
-        () => new PluginStartupTimeoutError(r.plugin.id, 'initializeAsync', config.startupTimeoutMs));
+      await runWithTimeout(
+        () => r.plugin.initializeAsync(ctx),
+        clock,
+        config.startupTimeoutMs,
+        () => new PluginStartupTimeoutError(r.plugin.id, 'initializeAsync', config.startupTimeoutMs),
+      );
     } catch (e) {
       r.state = 'failed';
       throw new PluginInitFailedError(r.plugin.id, e);
@@ -161,11 +180,17 @@ export class PluginLifecycle {
     // Tracked before the race subscribes, so `settled` is already true when a throwing start
     // is caught below; a timed-out start is still running and is stopped once it settles.
     const tracker = { settled: false, done: Promise.resolve() };
-    const settle = (): void => { tracker.settled = true; };
+    const settle = (): void => {
+      tracker.settled = true;
+    };
     tracker.done = start.then(settle, settle);
     try {
-      await runWithTimeout(() => start, clock, config.startupTimeoutMs,
-        () => new PluginStartupTimeoutError(r.plugin.id, 'startAsync', config.startupTimeoutMs));
+      await runWithTimeout(
+        () => start,
+        clock,
+        config.startupTimeoutMs,
+        () => new PluginStartupTimeoutError(r.plugin.id, 'startAsync', config.startupTimeoutMs),
+      );
     } catch (e) {
       r.state = 'failed';
       r.failedStart = tracker;
@@ -198,7 +223,10 @@ export class PluginLifecycle {
   private stopPlugins(): Promise<ShutdownReport> {
     const { clock, config, logger, scopes } = this.options;
     return stopInReverseAsync(this.records, {
-      clock, shutdownTimeoutMs: config.shutdownTimeoutMs, logger, withdraw: (id) => scopes.withdraw(id),
+      clock,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+      logger,
+      withdraw: (id) => scopes.withdraw(id),
     });
   }
 }

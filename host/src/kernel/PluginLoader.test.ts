@@ -7,7 +7,11 @@ import { SdkCompatibility } from '@datawarehouse/sdk';
 import type { PluginEntry } from '../config/HostConfig.js';
 import { PluginLoader } from './PluginLoader.js';
 
-const entry = (module: string, options: Record<string, unknown> = {}): PluginEntry => ({ module, options, enabled: true });
+const entry = (module: string, options: Record<string, unknown> = {}): PluginEntry => ({
+  module,
+  options,
+  enabled: true,
+});
 const valid = (id = 'p') => ({ id, version: '1.0.0', sdkVersion: '6.0.0', async initializeAsync() {} });
 
 describe('PluginLoader', () => {
@@ -16,7 +20,14 @@ describe('PluginLoader', () => {
 
   it('calls the default factory with the entry options', async () => {
     let seen: unknown;
-    const loader = new PluginLoader({ importModule: async () => ({ default: (o: unknown) => { seen = o; return valid(); } }) });
+    const loader = new PluginLoader({
+      importModule: async () => ({
+        default: (o: unknown) => {
+          seen = o;
+          return valid();
+        },
+      }),
+    });
     const loaded = await loader.loadAsync(entry('m', { a: 1 }), 0);
     expect(loaded.plugin.id).toBe('p');
     expect(seen).toEqual({ a: 1 });
@@ -40,7 +51,13 @@ describe('PluginLoader', () => {
 
   it('resolves relative specifiers against baseDir', async () => {
     const seen: string[] = [];
-    const loader = new PluginLoader({ baseDir: dir, importModule: async (s) => { seen.push(s); return { default: () => valid() }; } });
+    const loader = new PluginLoader({
+      baseDir: dir,
+      importModule: async (s) => {
+        seen.push(s);
+        return { default: () => valid() };
+      },
+    });
     await loader.loadAsync(entry('./plugins/mine.js'), 0);
     expect(seen).toEqual([pathToFileURL(join(dir, 'plugins/mine.js')).href]);
   });
@@ -56,7 +73,8 @@ describe('PluginLoader', () => {
       baseDir: dir,
       importModule: async (s) => {
         seen.push(s);
-        if (s === 'dw-fallback-plugin') throw Object.assign(new Error('Cannot find package'), { code: 'ERR_MODULE_NOT_FOUND' });
+        if (s === 'dw-fallback-plugin')
+          throw Object.assign(new Error('Cannot find package'), { code: 'ERR_MODULE_NOT_FOUND' });
         return { default: () => valid() };
       },
     });
@@ -67,12 +85,20 @@ describe('PluginLoader', () => {
   it('reports an unresolvable module as ERR_PLUGIN_LOAD_FAILED with the specifier and index', async () => {
     const loader = new PluginLoader({ baseDir: dir });
     await expect(loader.loadAsync(entry('@datawarehouse/no-such-plugin'), 3)).rejects.toMatchObject({
-      code: 'ERR_PLUGIN_LOAD_FAILED', specifier: '@datawarehouse/no-such-plugin', index: 3,
+      code: 'ERR_PLUGIN_LOAD_FAILED',
+      specifier: '@datawarehouse/no-such-plugin',
+      index: 3,
     });
   });
 
   it('reports a factory that throws as ERR_PLUGIN_LOAD_FAILED with the cause', async () => {
-    const loader = new PluginLoader({ importModule: async () => ({ default: () => { throw new Error('no db'); } }) });
+    const loader = new PluginLoader({
+      importModule: async () => ({
+        default: () => {
+          throw new Error('no db');
+        },
+      }),
+    });
     const e = await loader.loadAsync(entry('m'), 0).catch((err: unknown) => err);
     expect(e).toMatchObject({ code: 'ERR_PLUGIN_LOAD_FAILED' });
     expect((e as Error).message).toContain('no db');
@@ -82,10 +108,17 @@ describe('PluginLoader', () => {
     const { InvalidConfigurationError } = await import('@datawarehouse/sdk');
     const loader = new PluginLoader({
       source: '/etc/dw.json',
-      importModule: async () => ({ default: () => { throw new InvalidConfigurationError('rate', -1, 'a number >= 0'); } }),
+      importModule: async () => ({
+        default: () => {
+          throw new InvalidConfigurationError('rate', -1, 'a number >= 0');
+        },
+      }),
     });
     await expect(loader.loadAsync(entry('m'), 1)).rejects.toMatchObject({
-      code: 'ERR_INVALID_CONFIGURATION', field: 'plugins[1].options.rate', value: -1, source: '/etc/dw.json',
+      code: 'ERR_INVALID_CONFIGURATION',
+      field: 'plugins[1].options.rate',
+      value: -1,
+      source: '/etc/dw.json',
     });
   });
 
@@ -94,7 +127,11 @@ describe('PluginLoader', () => {
     ['null plugin', { default: () => null }, 'returned null'],
     ['bad id', { default: () => ({ ...valid(), id: 'has space' }) }, "'id' must be"],
     ['bad version', { default: () => ({ ...valid(), version: 'one' }) }, "'version' must be a semver"],
-    ['no initializeAsync', { default: () => ({ id: 'p', version: '1.0.0', sdkVersion: '6.0.0' }) }, "'initializeAsync' must be a function"],
+    [
+      'no initializeAsync',
+      { default: () => ({ id: 'p', version: '1.0.0', sdkVersion: '6.0.0' }) },
+      "'initializeAsync' must be a function",
+    ],
     ['bad dependencies', { default: () => ({ ...valid(), dependencies: 'x' }) }, "'dependencies' must be an array"],
   ])('reports %s as ERR_PLUGIN_INVALID', async (_name, mod, text) => {
     const loader = new PluginLoader({ importModule: async () => mod });
@@ -105,8 +142,14 @@ describe('PluginLoader', () => {
 
   it('refuses an SDK of another major or a newer minor, and accepts an older minor of the same major', async () => {
     const load = (sdkVersion: string) =>
-      new PluginLoader({ importModule: async () => ({ default: () => ({ ...valid(), sdkVersion }) }) }).loadAsync(entry('m'), 0);
-    await expect(load('5.9.0')).rejects.toMatchObject({ code: 'ERR_PLUGIN_INCOMPATIBLE_SDK', pluginSdkVersion: '5.9.0' });
+      new PluginLoader({ importModule: async () => ({ default: () => ({ ...valid(), sdkVersion }) }) }).loadAsync(
+        entry('m'),
+        0,
+      );
+    await expect(load('5.9.0')).rejects.toMatchObject({
+      code: 'ERR_PLUGIN_INCOMPATIBLE_SDK',
+      pluginSdkVersion: '5.9.0',
+    });
     await expect(load('6.1.0')).rejects.toMatchObject({ code: 'ERR_PLUGIN_INCOMPATIBLE_SDK' });
     await expect(load('6.0.0')).resolves.toBeDefined();
   });

@@ -2,7 +2,11 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  InvalidConfigurationError, SDK_VERSION, SdkCompatibility, getSdkCompatibility, isSdkVersionCompatible,
+  InvalidConfigurationError,
+  SDK_VERSION,
+  SdkCompatibility,
+  getSdkCompatibility,
+  isSdkVersionCompatible,
 } from '@datawarehouse/sdk';
 import type { IPlugin } from '@datawarehouse/sdk';
 import type { PluginEntry } from '../config/HostConfig.js';
@@ -61,14 +65,23 @@ export class PluginLoader {
     const mod = await this.importEntry(entry.module, index);
     const factory = pickFactory(mod);
     if (factory === undefined) {
-      throw new PluginInvalidError(entry.module, index, "the module exports neither a default factory nor 'createPlugin'");
+      throw new PluginInvalidError(
+        entry.module,
+        index,
+        "the module exports neither a default factory nor 'createPlugin'",
+      );
     }
     let plugin: unknown;
     try {
       plugin = await factory(entry.options);
     } catch (e) {
       if (e instanceof InvalidConfigurationError) {
-        throw new InvalidConfigurationError(`plugins[${index}].options.${e.field}`, e.value, e.expected, this.source ?? e.source);
+        throw new InvalidConfigurationError(
+          `plugins[${index}].options.${e.field}`,
+          e.value,
+          e.expected,
+          this.source ?? e.source,
+        );
       }
       throw new PluginLoadFailedError(entry.module, index, e);
     }
@@ -115,8 +128,11 @@ function isPathSpecifier(s: string): boolean {
 
 function isModuleNotFound(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' ||
-    (e instanceof Error && /Cannot find (module|package)|Failed to load url/i.test(e.message));
+  return (
+    code === 'ERR_MODULE_NOT_FOUND' ||
+    code === 'MODULE_NOT_FOUND' ||
+    (e instanceof Error && /Cannot find (module|package)|Failed to load url/i.test(e.message))
+  );
 }
 
 type Factory = (options: Readonly<Record<string, unknown>>) => unknown;

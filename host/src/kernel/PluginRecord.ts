@@ -8,7 +8,7 @@ import type { ServiceRegistry } from '../registry/ServiceRegistry.js';
  * @since 6.0.0
  */
 export type PluginState =
-  | 'loaded' | 'initializing' | 'initialized' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+  'loaded' | 'initializing' | 'initialized' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
 /** What the kernel reports about one plugin. @since 6.0.0 */
 export interface PluginInfo {

@@ -6,7 +6,11 @@ import type { PluginInfo } from './PluginRecord.js';
 /** What `describeKernelHealth` reads. @since 6.0.0 */
 export interface KernelHealthSource {
   /** The lifecycle: its state, when it started, and the plugins in start order. */
-  readonly lifecycle: { readonly state: KernelState; readonly startedAt: number; readonly plugins: readonly PluginInfo[] };
+  readonly lifecycle: {
+    readonly state: KernelState;
+    readonly startedAt: number;
+    readonly plugins: readonly PluginInfo[];
+  };
   /** This node's id. */
   readonly nodeId: string;
   /** The clock `startedAt` was read on. */

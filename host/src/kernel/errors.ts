@@ -85,7 +85,11 @@ export function isPluginIncompatibleSdkError(e: unknown): e is PluginIncompatibl
 @SdkCompatibility('6.0.0')
 export class DuplicatePluginError extends DataWarehouseError {
   readonly code = 'ERR_DUPLICATE_PLUGIN' as const;
-  constructor(readonly pluginId: string, readonly firstIndex: number, readonly secondIndex: number) {
+  constructor(
+    readonly pluginId: string,
+    readonly firstIndex: number,
+    readonly secondIndex: number,
+  ) {
     super(`Plugin id '${pluginId}' is configured twice (plugins[${firstIndex}] and plugins[${secondIndex}])`);
     this.name = 'DuplicatePluginError';
   }
@@ -99,7 +103,10 @@ export function isDuplicatePluginError(e: unknown): e is DuplicatePluginError {
 @SdkCompatibility('6.0.0')
 export class PluginMissingDependencyError extends DataWarehouseError {
   readonly code = 'ERR_PLUGIN_MISSING_DEPENDENCY' as const;
-  constructor(readonly pluginId: string, readonly dependencyId: string) {
+  constructor(
+    readonly pluginId: string,
+    readonly dependencyId: string,
+  ) {
     super(`Plugin '${pluginId}' depends on '${dependencyId}', which is not configured`);
     this.name = 'PluginMissingDependencyError';
   }
@@ -127,7 +134,10 @@ export function isPluginDependencyCycleError(e: unknown): e is PluginDependencyC
 @SdkCompatibility('6.0.0')
 export class PluginInitFailedError extends DataWarehouseError {
   readonly code = 'ERR_PLUGIN_INIT_FAILED' as const;
-  constructor(readonly pluginId: string, cause: unknown) {
+  constructor(
+    readonly pluginId: string,
+    cause: unknown,
+  ) {
     super(`Plugin '${pluginId}' failed to initialize: ${describeCause(cause)}`, { cause });
     this.name = 'PluginInitFailedError';
   }
@@ -141,7 +151,10 @@ export function isPluginInitFailedError(e: unknown): e is PluginInitFailedError 
 @SdkCompatibility('6.0.0')
 export class PluginStartFailedError extends DataWarehouseError {
   readonly code = 'ERR_PLUGIN_START_FAILED' as const;
-  constructor(readonly pluginId: string, cause: unknown) {
+  constructor(
+    readonly pluginId: string,
+    cause: unknown,
+  ) {
     super(`Plugin '${pluginId}' failed to start: ${describeCause(cause)}`, { cause });
     this.name = 'PluginStartFailedError';
   }
@@ -155,7 +168,10 @@ export function isPluginStartFailedError(e: unknown): e is PluginStartFailedErro
 @SdkCompatibility('6.0.0')
 export class PluginStopTimeoutError extends DataWarehouseError {
   readonly code = 'ERR_PLUGIN_STOP_TIMEOUT' as const;
-  constructor(readonly pluginId: string, readonly timeoutMs: number) {
+  constructor(
+    readonly pluginId: string,
+    readonly timeoutMs: number,
+  ) {
     super(`Plugin '${pluginId}' did not stop within ${timeoutMs} ms; shutdown continued without it`);
     this.name = 'PluginStopTimeoutError';
   }
@@ -173,7 +189,11 @@ export function isPluginStopTimeoutError(e: unknown): e is PluginStopTimeoutErro
 @SdkCompatibility('6.0.0')
 export class PluginStartupTimeoutError extends DataWarehouseError {
   readonly code = 'ERR_PLUGIN_STARTUP_TIMEOUT' as const;
-  constructor(readonly pluginId: string, readonly phase: 'initializeAsync' | 'startAsync', readonly timeoutMs: number) {
+  constructor(
+    readonly pluginId: string,
+    readonly phase: 'initializeAsync' | 'startAsync',
+    readonly timeoutMs: number,
+  ) {
     super(`Plugin '${pluginId}' did not finish ${phase} within ${timeoutMs} ms`);
     this.name = 'PluginStartupTimeoutError';
   }
@@ -187,7 +207,10 @@ export function isPluginStartupTimeoutError(e: unknown): e is PluginStartupTimeo
 @SdkCompatibility('6.0.0')
 export class PluginStopFailedError extends DataWarehouseError {
   readonly code = 'ERR_PLUGIN_STOP_FAILED' as const;
-  constructor(readonly pluginId: string, cause: unknown) {
+  constructor(
+    readonly pluginId: string,
+    cause: unknown,
+  ) {
     super(`Plugin '${pluginId}' failed to stop: ${describeCause(cause)}`, { cause });
     this.name = 'PluginStopFailedError';
   }
@@ -201,7 +224,10 @@ export function isPluginStopFailedError(e: unknown): e is PluginStopFailedError 
 @SdkCompatibility('6.0.0')
 export class KernelStateError extends DataWarehouseError {
   readonly code = 'ERR_KERNEL_STATE' as const;
-  constructor(readonly operation: string, readonly state: string) {
+  constructor(
+    readonly operation: string,
+    readonly state: string,
+  ) {
     super(`Cannot ${operation}: the kernel is ${state}`);
     this.name = 'KernelStateError';
   }

@@ -6,7 +6,12 @@ import type { Clock, TimerHandle } from '@datawarehouse/sdk';
  * left to finish on its own.
  * @internal
  */
-export async function runWithTimeout<T>(work: () => Promise<T> | T, clock: Clock, timeoutMs: number, onTimeout: () => Error): Promise<T> {
+export async function runWithTimeout<T>(
+  work: () => Promise<T> | T,
+  clock: Clock,
+  timeoutMs: number,
+  onTimeout: () => Error,
+): Promise<T> {
   let timer: TimerHandle | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = clock.setTimeout(() => reject(onTimeout()), timeoutMs);

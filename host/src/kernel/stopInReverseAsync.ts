@@ -24,7 +24,10 @@ export interface ReverseStopOptions {
  * without holding up the report.
  * @since 6.0.0
  */
-export async function stopInReverseAsync(records: readonly PluginRecord[], options: ReverseStopOptions): Promise<ShutdownReport> {
+export async function stopInReverseAsync(
+  records: readonly PluginRecord[],
+  options: ReverseStopOptions,
+): Promise<ShutdownReport> {
   const stopped: string[] = [];
   const errors: DataWarehouseError[] = [];
   for (const r of [...records].reverse()) {
@@ -63,7 +66,11 @@ export async function stopInReverseAsync(records: readonly PluginRecord[], optio
  * Stops a plugin whose `startAsync` timed out once that start settles; waits for it at most
  * `shutdownTimeoutMs` (then stops it anyway), and bounds the stop by `shutdownTimeoutMs` too.
  */
-async function stopAfterStartSettlesAsync(r: PluginRecord, settled: Promise<void>, options: ReverseStopOptions): Promise<void> {
+async function stopAfterStartSettlesAsync(
+  r: PluginRecord,
+  settled: Promise<void>,
+  options: ReverseStopOptions,
+): Promise<void> {
   const { clock, shutdownTimeoutMs, logger } = options;
   r.failedStart = undefined;
   let timer: TimerHandle | undefined;

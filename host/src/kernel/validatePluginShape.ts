@@ -7,7 +7,8 @@ const PLUGIN_ID = /^[a-z0-9][a-z0-9._-]{0,127}$/i;
  * The SDK version's compatibility is checked separately.
  */
 export function validatePluginShape(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null) return `the factory returned ${value === null ? 'null' : typeof value}, not a plugin object`;
+  if (typeof value !== 'object' || value === null)
+    return `the factory returned ${value === null ? 'null' : typeof value}, not a plugin object`;
   const p = value as Record<string, unknown>;
   if (typeof p.id !== 'string' || !PLUGIN_ID.test(p.id)) {
     return `'id' must be a string matching ${PLUGIN_ID}, got ${JSON.stringify(p.id)}`;
@@ -19,7 +20,8 @@ export function validatePluginShape(value: unknown): string | undefined {
   }
   if (typeof p.initializeAsync !== 'function') return `plugin '${p.id}': 'initializeAsync' must be a function`;
   for (const key of ['startAsync', 'stopAsync'] as const) {
-    if (p[key] !== undefined && typeof p[key] !== 'function') return `plugin '${p.id}': '${key}' must be a function when present`;
+    if (p[key] !== undefined && typeof p[key] !== 'function')
+      return `plugin '${p.id}': '${key}' must be a function when present`;
   }
   const deps = p.dependencies;
   if (deps !== undefined && (!Array.isArray(deps) || !deps.every((d) => typeof d === 'string' && PLUGIN_ID.test(d)))) {

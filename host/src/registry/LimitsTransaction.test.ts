@@ -10,14 +10,17 @@ function narrowSubsystem(name: string, calls: unknown[] = []): IScalableSubsyste
   let max = 8;
   return {
     name,
-    get currentLimits() { return { ...DEFAULT_SCALING_LIMITS, maxConcurrentOperations: max }; },
+    get currentLimits() {
+      return { ...DEFAULT_SCALING_LIMITS, maxConcurrentOperations: max };
+    },
     currentBackpressureState: 'normal',
     getScalingMetrics: () => ({}),
     async reconfigureLimitsAsync(patch) {
       calls.push(patch);
       const l = validateObject('limits', patch);
       rejectUnknownKeys('', l, ['maxConcurrentOperations']);
-      if (l.maxConcurrentOperations === 999) throw new InvalidConfigurationError('maxConcurrentOperations', 999, 'at most 100');
+      if (l.maxConcurrentOperations === 999)
+        throw new InvalidConfigurationError('maxConcurrentOperations', 999, 'at most 100');
       if (typeof l.maxConcurrentOperations === 'number') max = l.maxConcurrentOperations;
       return this.currentLimits;
     },
@@ -25,7 +28,10 @@ function narrowSubsystem(name: string, calls: unknown[] = []): IScalableSubsyste
 }
 
 /** A subsystem whose `maxQueueDepth` is inherited from `maxConcurrentOperations` unless set. */
-function configurableSubsystem(name: string, failReplaceOnce = false): IScalableSubsystem & IConfigurableSubsystem & { replaced: unknown[] } {
+function configurableSubsystem(
+  name: string,
+  failReplaceOnce = false,
+): IScalableSubsystem & IConfigurableSubsystem & { replaced: unknown[] } {
   let configured: Partial<ScalingLimits> = { maxConcurrentOperations: 4 };
   let failNext = failReplaceOnce;
   const check = (l: Partial<ScalingLimits>): void => {
@@ -36,10 +42,16 @@ function configurableSubsystem(name: string, failReplaceOnce = false): IScalable
   const s = {
     name,
     replaced: [] as unknown[],
-    get configuredLimits() { return configured; },
+    get configuredLimits() {
+      return configured;
+    },
     get currentLimits(): ScalingLimits {
       const max = configured.maxConcurrentOperations ?? 64;
-      return { ...DEFAULT_SCALING_LIMITS, maxConcurrentOperations: max, maxQueueDepth: configured.maxQueueDepth ?? max };
+      return {
+        ...DEFAULT_SCALING_LIMITS,
+        maxConcurrentOperations: max,
+        maxQueueDepth: configured.maxQueueDepth ?? max,
+      };
     },
     currentBackpressureState: 'normal' as const,
     getScalingMetrics: () => ({}),
@@ -54,7 +66,11 @@ function configurableSubsystem(name: string, failReplaceOnce = false): IScalable
       s.replaced.push(limits);
       if (failNext) {
         failNext = false;
-        throw new InvalidConfigurationError('maxConcurrentOperations', limits.maxConcurrentOperations, 'a value that does not race');
+        throw new InvalidConfigurationError(
+          'maxConcurrentOperations',
+          limits.maxConcurrentOperations,
+          'a value that does not race',
+        );
       }
       configured = { ...limits };
       return s.currentLimits;
@@ -73,8 +89,9 @@ describe('LimitsTransaction', () => {
   it('restores a patched subsystem with only the fields it changed, so one that refuses other fields is restored too', async () => {
     const calls: unknown[] = [];
     const { registry, tx } = setup(narrowSubsystem('narrow', calls), narrowSubsystem('picky'));
-    await expect(tx.applyAsync({ narrow: { maxConcurrentOperations: 5 }, picky: { maxConcurrentOperations: 999 } }))
-      .rejects.toMatchObject({ field: 'subsystems.picky.maxConcurrentOperations' });
+    await expect(
+      tx.applyAsync({ narrow: { maxConcurrentOperations: 5 }, picky: { maxConcurrentOperations: 999 } }),
+    ).rejects.toMatchObject({ field: 'subsystems.picky.maxConcurrentOperations' });
     expect(registry.describe('narrow').limits.maxConcurrentOperations).toBe(8);
     expect(calls).toEqual([{ maxConcurrentOperations: 5 }, { maxConcurrentOperations: 8 }]);
   });
@@ -83,8 +100,9 @@ describe('LimitsTransaction', () => {
     const first = configurableSubsystem('first');
     const second = configurableSubsystem('second', true);
     const { registry, tx } = setup(first, second);
-    await expect(tx.applyAsync({ first: { maxQueueDepth: 2 }, second: { maxConcurrentOperations: 9 } }))
-      .rejects.toMatchObject({ field: 'subsystems.second.maxConcurrentOperations' });
+    await expect(
+      tx.applyAsync({ first: { maxQueueDepth: 2 }, second: { maxConcurrentOperations: 9 } }),
+    ).rejects.toMatchObject({ field: 'subsystems.second.maxConcurrentOperations' });
     expect(first.configuredLimits).toEqual({ maxConcurrentOperations: 4 });
     expect(first.replaced).toEqual([{ maxConcurrentOperations: 4, maxQueueDepth: 2 }, { maxConcurrentOperations: 4 }]);
     // Still inherited: a new maxConcurrentOperations carries maxQueueDepth along.
@@ -92,12 +110,13 @@ describe('LimitsTransaction', () => {
     expect(registry.describe('first').limits.maxQueueDepth).toBe(7);
   });
 
-  it('applies nothing when a configurable subsystem\'s dry run refuses its part', async () => {
+  it("applies nothing when a configurable subsystem's dry run refuses its part", async () => {
     const calls: unknown[] = [];
     const wide = configurableSubsystem('wide');
     const { tx } = setup(narrowSubsystem('narrow', calls), wide);
-    await expect(tx.applyAsync({ narrow: { maxConcurrentOperations: 5 }, wide: { maxConcurrentOperations: 101 } }))
-      .rejects.toMatchObject({ field: 'subsystems.wide.maxConcurrentOperations', value: 101 });
+    await expect(
+      tx.applyAsync({ narrow: { maxConcurrentOperations: 5 }, wide: { maxConcurrentOperations: 101 } }),
+    ).rejects.toMatchObject({ field: 'subsystems.wide.maxConcurrentOperations', value: 101 });
     expect(calls).toEqual([]);
     expect(wide.replaced).toEqual([]);
   });
@@ -105,8 +124,9 @@ describe('LimitsTransaction', () => {
   it('refuses an unknown subsystem before applying anything', async () => {
     const calls: unknown[] = [];
     const { tx } = setup(narrowSubsystem('narrow', calls));
-    await expect(tx.applyAsync({ narrow: { maxConcurrentOperations: 5 }, ghost: { maxQueueDepth: 1 } }))
-      .rejects.toMatchObject({ code: 'ERR_SUBSYSTEM_NOT_FOUND', subsystemName: 'ghost' });
+    await expect(
+      tx.applyAsync({ narrow: { maxConcurrentOperations: 5 }, ghost: { maxQueueDepth: 1 } }),
+    ).rejects.toMatchObject({ code: 'ERR_SUBSYSTEM_NOT_FOUND', subsystemName: 'ghost' });
     expect(calls).toEqual([]);
   });
 
@@ -124,7 +144,10 @@ describe('LimitsTransaction', () => {
   it('unsets on a configurable subsystem a field the new section dropped, and restores it on a patched one', async () => {
     const wide = configurableSubsystem('wide');
     const { registry, tx } = setup(narrowSubsystem('narrow'), wide);
-    await tx.applyAsync({ narrow: { maxConcurrentOperations: 5 }, wide: { maxQueueDepth: 3, maxConcurrentOperations: 10 } });
+    await tx.applyAsync({
+      narrow: { maxConcurrentOperations: 5 },
+      wide: { maxQueueDepth: 3, maxConcurrentOperations: 10 },
+    });
     const result = await tx.applyAsync({});
     expect(wide.configuredLimits).toEqual({ maxConcurrentOperations: 4 });
     expect(registry.describe('narrow').limits.maxConcurrentOperations).toBe(8);

@@ -1,4 +1,10 @@
-import { InvalidConfigurationError, SdkCompatibility, isConfigurableSubsystem, isInvalidConfigurationError, silentLogger } from '@datawarehouse/sdk';
+import {
+  InvalidConfigurationError,
+  SdkCompatibility,
+  isConfigurableSubsystem,
+  isInvalidConfigurationError,
+  silentLogger,
+} from '@datawarehouse/sdk';
 import type { IScalableSubsystem, Logger, ScalingLimits } from '@datawarehouse/sdk';
 import { SubsystemNotFoundError } from './errors.js';
 import { leafPaths, mergeTrees, treesEqual, valueAt, withValue, withoutValue } from './limitsTree.js';
@@ -43,7 +49,10 @@ export class LimitsTransaction {
   private applied: Section = {};
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly registry: SubsystemRegistry, private readonly logger: Logger = silentLogger) {}
+  constructor(
+    private readonly registry: SubsystemRegistry,
+    private readonly logger: Logger = silentLogger,
+  ) {}
 
   /**
    * Applies `section` (see the class); transactions run one at a time. Resolves to the
@@ -66,7 +75,10 @@ export class LimitsTransaction {
       if (this.registry.get(name) === undefined) throw new SubsystemNotFoundError(name, this.registry.names());
       validateLimitsPatch(`subsystems.${name}`, section[name], source, { allowEmpty: true });
     }
-    const involved = [...names, ...Object.keys(this.applied).filter((n) => !Object.hasOwn(section, n) && this.registry.get(n) !== undefined)];
+    const involved = [
+      ...names,
+      ...Object.keys(this.applied).filter((n) => !Object.hasOwn(section, n) && this.registry.get(n) !== undefined),
+    ];
     const steps: Step[] = [];
     for (const name of involved) {
       const step = this.plan(name, section[name] ?? {}, source);
@@ -117,7 +129,10 @@ export class LimitsTransaction {
     for (const path of dropped) {
       const original = valueAt(baseline, path);
       if (original === undefined) {
-        this.logger.warn('a limit removed from the configuration cannot be unset on this subsystem; it keeps its value', { subsystem: name, field: key(path) });
+        this.logger.warn(
+          'a limit removed from the configuration cannot be unset on this subsystem; it keeps its value',
+          { subsystem: name, field: key(path) },
+        );
       } else {
         patch = withValue(patch, path, original);
       }
@@ -149,7 +164,10 @@ export class LimitsTransaction {
       try {
         await this.apply(step, step.undo, source);
       } catch (error) {
-        this.logger.error('could not restore subsystem limits after a rejected section', { subsystem: step.name, error: String(error) });
+        this.logger.error('could not restore subsystem limits after a rejected section', {
+          subsystem: step.name,
+          error: String(error),
+        });
       }
     }
   }

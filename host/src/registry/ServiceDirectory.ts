@@ -30,13 +30,18 @@ export class ServiceDirectory {
    * `null`/`undefined`, or the token is taken.
    */
   publish<T>(owner: string, token: ServiceToken<T>, service: T): Disposable {
-    if (typeof token !== 'symbol') throw new InvalidConfigurationError('token', token, 'a symbol (see createServiceToken)');
+    if (typeof token !== 'symbol')
+      throw new InvalidConfigurationError('token', token, 'a symbol (see createServiceToken)');
     if (service === undefined || service === null) {
       throw new InvalidConfigurationError('service', service, `a service object for '${tokenName(token)}'`);
     }
     const taken = this.owners.get(token);
     if (taken !== undefined) {
-      throw new InvalidConfigurationError('token', tokenName(token), `a token not yet registered (already published by '${taken}')`);
+      throw new InvalidConfigurationError(
+        'token',
+        tokenName(token),
+        `a token not yet registered (already published by '${taken}')`,
+      );
     }
     this.owners.set(token, owner);
     // tsyringe keeps a list per token and resolves the last entry, so a token withdrawn and

@@ -3,7 +3,9 @@ import { createServiceToken } from '@datawarehouse/sdk';
 import { ServiceDirectory } from './ServiceDirectory.js';
 import { ServiceRegistry } from './ServiceRegistry.js';
 
-interface Greeter { greet(): string }
+interface Greeter {
+  greet(): string;
+}
 const GreeterToken = createServiceToken<Greeter>('test.Greeter');
 
 describe('ServiceRegistry', () => {
@@ -21,15 +23,22 @@ describe('ServiceRegistry', () => {
 
   it('throws ERR_SERVICE_NOT_FOUND for an absent token and tryResolve returns undefined', () => {
     const registry = new ServiceRegistry(new ServiceDirectory(), 'p');
-    expect(() => registry.resolve(GreeterToken)).toThrow(expect.objectContaining({ code: 'ERR_SERVICE_NOT_FOUND', token: 'test.Greeter' }));
+    expect(() => registry.resolve(GreeterToken)).toThrow(
+      expect.objectContaining({ code: 'ERR_SERVICE_NOT_FOUND', token: 'test.Greeter' }),
+    );
     expect(registry.tryResolve(GreeterToken)).toBeUndefined();
   });
 
   it('refuses a taken token, naming its publisher', () => {
     const directory = new ServiceDirectory();
     new ServiceRegistry(directory, 'first').register(GreeterToken, { greet: () => '1' });
-    expect(() => new ServiceRegistry(directory, 'second').register(GreeterToken, { greet: () => '2' }))
-      .toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONFIGURATION', field: 'token', expected: expect.stringContaining("'first'") }));
+    expect(() => new ServiceRegistry(directory, 'second').register(GreeterToken, { greet: () => '2' })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_CONFIGURATION',
+        field: 'token',
+        expected: expect.stringContaining("'first'"),
+      }),
+    );
   });
 
   it('withdraws a service when its handle is disposed, and allows publishing it again', () => {
@@ -55,7 +64,9 @@ describe('ServiceRegistry', () => {
   it('rejects non-symbol tokens and empty services', () => {
     const registry = new ServiceRegistry(new ServiceDirectory(), 'p');
     expect(() => registry.register('x' as never, {})).toThrow(expect.objectContaining({ field: 'token' }));
-    expect(() => registry.register(GreeterToken, undefined as never)).toThrow(expect.objectContaining({ field: 'service' }));
+    expect(() => registry.register(GreeterToken, undefined as never)).toThrow(
+      expect.objectContaining({ field: 'service' }),
+    );
   });
 
   it('withdraws everything a plugin published', () => {

@@ -20,7 +20,10 @@ export class ServiceRegistry implements IServiceRegistry {
   /** This plugin's child container. */
   readonly container: DependencyContainer;
 
-  constructor(private readonly directory: ServiceDirectory, readonly pluginId: string) {
+  constructor(
+    private readonly directory: ServiceDirectory,
+    readonly pluginId: string,
+  ) {
     this.container = directory.root.createChildContainer();
   }
 

@@ -3,13 +3,23 @@ import { InvalidConfigurationError } from '@datawarehouse/sdk';
 import type { IScalableSubsystem, ScalingLimits } from '@datawarehouse/sdk';
 import { SubsystemRegistry } from './SubsystemRegistry.js';
 
-function subsystem(name: string, apply?: (p: Partial<ScalingLimits>) => Promise<void>): IScalableSubsystem & { calls: Partial<ScalingLimits>[] } {
-  let limits: ScalingLimits = { maxConcurrentOperations: 8, maxQueueDepth: 10, maxCacheEntries: 100, maxMemoryBytes: 1000 };
+function subsystem(
+  name: string,
+  apply?: (p: Partial<ScalingLimits>) => Promise<void>,
+): IScalableSubsystem & { calls: Partial<ScalingLimits>[] } {
+  let limits: ScalingLimits = {
+    maxConcurrentOperations: 8,
+    maxQueueDepth: 10,
+    maxCacheEntries: 100,
+    maxMemoryBytes: 1000,
+  };
   const calls: Partial<ScalingLimits>[] = [];
   return {
     name,
     calls,
-    get currentLimits() { return limits; },
+    get currentLimits() {
+      return limits;
+    },
     currentBackpressureState: 'warning',
     getScalingMetrics: () => ({ strategies: {} }),
     async reconfigureLimitsAsync(patch) {
@@ -28,7 +38,10 @@ describe('SubsystemRegistry', () => {
     expect(registry.names()).toEqual(['resilience']);
     expect(registry.list()).toHaveLength(1);
     expect(registry.describe('resilience')).toMatchObject({
-      name: 'resilience', owner: 'ultimate-resilience', backpressure: 'warning', limits: { maxConcurrentOperations: 8 },
+      name: 'resilience',
+      owner: 'ultimate-resilience',
+      backpressure: 'warning',
+      limits: { maxConcurrentOperations: 8 },
     });
     handle.dispose();
     handle.dispose();
@@ -39,8 +52,12 @@ describe('SubsystemRegistry', () => {
     const registry = new SubsystemRegistry();
     registry.register(subsystem('a'), 'p1');
     expect(() => registry.register(subsystem('a'), 'p2')).toThrow(expect.objectContaining({ field: 'subsystem.name' }));
-    expect(() => registry.register({ name: 'b' } as never)).toThrow(expect.objectContaining({ field: 'subsystem.getScalingMetrics' }));
-    expect(() => registry.register(subsystem('bad name'))).toThrow(expect.objectContaining({ field: 'subsystem.name' }));
+    expect(() => registry.register({ name: 'b' } as never)).toThrow(
+      expect.objectContaining({ field: 'subsystem.getScalingMetrics' }),
+    );
+    expect(() => registry.register(subsystem('bad name'))).toThrow(
+      expect.objectContaining({ field: 'subsystem.name' }),
+    );
   });
 
   it('applies a valid partial and resolves to the limits in force', async () => {
@@ -56,31 +73,46 @@ describe('SubsystemRegistry', () => {
     const registry = new SubsystemRegistry();
     const s = subsystem('resilience');
     registry.register(s);
-    await expect(registry.reconfigureAsync('resilience', { maxConcurrentOperations: -1 }))
-      .rejects.toMatchObject({ code: 'ERR_INVALID_CONFIGURATION', field: 'maxConcurrentOperations', value: -1 });
-    await expect(registry.reconfigureAsync('resilience', { maxQueueDepth: 1.5 }))
-      .rejects.toMatchObject({ field: 'maxQueueDepth' });
-    await expect(registry.reconfigureAsync('resilience', { bogus: 1 } as never))
-      .rejects.toMatchObject({ field: 'bogus' });
-    await expect(registry.reconfigureAsync('resilience', {}, 'admin API'))
-      .rejects.toMatchObject({ field: 'limits', source: 'admin API' });
-    await expect(registry.reconfigureAsync('resilience', { strategies: { s: { retry: 'no' } } } as never))
-      .rejects.toMatchObject({ field: 'strategies.s.retry' });
+    await expect(registry.reconfigureAsync('resilience', { maxConcurrentOperations: -1 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_CONFIGURATION',
+      field: 'maxConcurrentOperations',
+      value: -1,
+    });
+    await expect(registry.reconfigureAsync('resilience', { maxQueueDepth: 1.5 })).rejects.toMatchObject({
+      field: 'maxQueueDepth',
+    });
+    await expect(registry.reconfigureAsync('resilience', { bogus: 1 } as never)).rejects.toMatchObject({
+      field: 'bogus',
+    });
+    await expect(registry.reconfigureAsync('resilience', {}, 'admin API')).rejects.toMatchObject({
+      field: 'limits',
+      source: 'admin API',
+    });
+    await expect(
+      registry.reconfigureAsync('resilience', { strategies: { s: { retry: 'no' } } } as never),
+    ).rejects.toMatchObject({ field: 'strategies.s.retry' });
     expect(s.calls).toEqual([]);
   });
 
-  it('passes the subsystem\'s own validation error through', async () => {
+  it("passes the subsystem's own validation error through", async () => {
     const registry = new SubsystemRegistry();
-    registry.register(subsystem('r', async () => { throw new InvalidConfigurationError('strategies.x.bulkhead.maxConcurrency', 0, '>= 1'); }));
-    await expect(registry.reconfigureAsync('r', { strategies: { x: { bulkhead: { maxConcurrency: 0 } } } }))
-      .rejects.toMatchObject({ field: 'strategies.x.bulkhead.maxConcurrency' });
+    registry.register(
+      subsystem('r', async () => {
+        throw new InvalidConfigurationError('strategies.x.bulkhead.maxConcurrency', 0, '>= 1');
+      }),
+    );
+    await expect(
+      registry.reconfigureAsync('r', { strategies: { x: { bulkhead: { maxConcurrency: 0 } } } }),
+    ).rejects.toMatchObject({ field: 'strategies.x.bulkhead.maxConcurrency' });
   });
 
   it('reports an unknown subsystem with ERR_SUBSYSTEM_NOT_FOUND', async () => {
     const registry = new SubsystemRegistry();
     registry.register(subsystem('a'));
     await expect(registry.reconfigureAsync('b', { maxQueueDepth: 1 })).rejects.toMatchObject({
-      code: 'ERR_SUBSYSTEM_NOT_FOUND', subsystemName: 'b', known: ['a'],
+      code: 'ERR_SUBSYSTEM_NOT_FOUND',
+      subsystemName: 'b',
+      known: ['a'],
     });
     expect(() => registry.describe('b')).toThrow("No subsystem named 'b' (registered: a)");
   });
@@ -89,12 +121,16 @@ describe('SubsystemRegistry', () => {
     const registry = new SubsystemRegistry();
     const order: string[] = [];
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    registry.register(subsystem('r', async (p) => {
-      order.push(`begin ${p.maxQueueDepth}`);
-      if (p.maxQueueDepth === 1) await gate;
-      order.push(`end ${p.maxQueueDepth}`);
-    }));
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    registry.register(
+      subsystem('r', async (p) => {
+        order.push(`begin ${p.maxQueueDepth}`);
+        if (p.maxQueueDepth === 1) await gate;
+        order.push(`end ${p.maxQueueDepth}`);
+      }),
+    );
     const first = registry.reconfigureAsync('r', { maxQueueDepth: 1 });
     const second = registry.reconfigureAsync('r', { maxQueueDepth: 2 });
     await Promise.resolve();

@@ -8,7 +8,13 @@ import {
 import { validateObject, validateString } from '@datawarehouse/sdk/internals';
 import type {
   SubsystemActionInfo,
-  BackpressureState, Disposable, IScalableSubsystem, ISubsystemRegistry, Logger, ScalingLimits, ScalingMetrics,
+  BackpressureState,
+  Disposable,
+  IScalableSubsystem,
+  ISubsystemRegistry,
+  Logger,
+  ScalingLimits,
+  ScalingMetrics,
 } from '@datawarehouse/sdk';
 import { SubsystemNotFoundError } from './errors.js';
 import { validateLimitsPatch } from './validateLimitsPatch.js';
@@ -70,7 +76,11 @@ export class SubsystemRegistry implements ISubsystemRegistry {
     const name = subsystem.name;
     const existing = this.entries.get(name);
     if (existing !== undefined) {
-      throw new InvalidConfigurationError('subsystem.name', name, `a name not yet registered (taken by '${existing.owner}')`);
+      throw new InvalidConfigurationError(
+        'subsystem.name',
+        name,
+        `a name not yet registered (taken by '${existing.owner}')`,
+      );
     }
     if (this.entries.size >= MAX_SUBSYSTEMS) {
       throw new InvalidConfigurationError('subsystem', name, `at most ${MAX_SUBSYSTEMS} registered subsystems`);
@@ -137,14 +147,24 @@ export class SubsystemRegistry implements ISubsystemRegistry {
     return this.enqueue(name, limits, source, true);
   }
 
-  private enqueue(name: string, limits: Partial<ScalingLimits>, source: string | undefined, replace: boolean): Promise<ScalingLimits> {
+  private enqueue(
+    name: string,
+    limits: Partial<ScalingLimits>,
+    source: string | undefined,
+    replace: boolean,
+  ): Promise<ScalingLimits> {
     let entry: Entry;
     let patch: Partial<ScalingLimits>;
     try {
       entry = this.require(name);
       patch = validateLimitsPatch('', limits, source, { allowEmpty: replace });
       if (replace && !isConfigurableSubsystem(entry.subsystem)) {
-        throw new InvalidConfigurationError('subsystem', name, 'a subsystem that can replace its limits (IConfigurableSubsystem)', source);
+        throw new InvalidConfigurationError(
+          'subsystem',
+          name,
+          'a subsystem that can replace its limits (IConfigurableSubsystem)',
+          source,
+        );
       }
     } catch (e) {
       return Promise.reject(e);
@@ -152,8 +172,15 @@ export class SubsystemRegistry implements ISubsystemRegistry {
     const run = async (): Promise<ScalingLimits> => {
       const s = entry.subsystem;
       if (this.entries.get(name) !== entry) throw new SubsystemNotFoundError(name, this.names());
-      const result = replace && isConfigurableSubsystem(s) ? await s.replaceLimitsAsync(patch) : await s.reconfigureLimitsAsync(patch);
-      this.logger.info(replace ? 'subsystem limits replaced' : 'subsystem reconfigured', { subsystem: name, source: source ?? 'code', patch });
+      const result =
+        replace && isConfigurableSubsystem(s)
+          ? await s.replaceLimitsAsync(patch)
+          : await s.reconfigureLimitsAsync(patch);
+      this.logger.info(replace ? 'subsystem limits replaced' : 'subsystem reconfigured', {
+        subsystem: name,
+        source: source ?? 'code',
+        patch,
+      });
       return result;
     };
     const next = entry.tail.then(run, run);
@@ -211,7 +238,8 @@ export class SubsystemRegistry implements ISubsystemRegistry {
 function noop(): void {}
 
 function assertSubsystem(s: unknown): asserts s is IScalableSubsystem {
-  if (typeof s !== 'object' || s === null) throw new InvalidConfigurationError('subsystem', s, 'an IScalableSubsystem object');
+  if (typeof s !== 'object' || s === null)
+    throw new InvalidConfigurationError('subsystem', s, 'an IScalableSubsystem object');
   const o = s as Record<string, unknown>;
   validateString('subsystem.name', o.name, 128, NAME);
   for (const fn of ['getScalingMetrics', 'reconfigureLimitsAsync'] as const) {

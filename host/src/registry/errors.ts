@@ -4,9 +4,14 @@ import { DataWarehouseError, SdkCompatibility, hasErrorCode } from '@datawarehou
 @SdkCompatibility('6.0.0')
 export class SubsystemNotFoundError extends DataWarehouseError {
   readonly code = 'ERR_SUBSYSTEM_NOT_FOUND' as const;
-  constructor(readonly subsystemName: string, readonly known: readonly string[]) {
-    super(`No subsystem named '${subsystemName}'` +
-      (known.length ? ` (registered: ${known.slice(0, 20).join(', ')})` : ' (none registered)'));
+  constructor(
+    readonly subsystemName: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      `No subsystem named '${subsystemName}'` +
+        (known.length ? ` (registered: ${known.slice(0, 20).join(', ')})` : ' (none registered)'),
+    );
     this.name = 'SubsystemNotFoundError';
   }
 }
@@ -20,7 +25,9 @@ export function isSubsystemNotFoundError(e: unknown): e is SubsystemNotFoundErro
 export class ServiceNotFoundError extends DataWarehouseError {
   readonly code = 'ERR_SERVICE_NOT_FOUND' as const;
   constructor(readonly token: string) {
-    super(`No service is registered under '${token}'; is the plugin that provides it configured and listed in 'dependencies'?`);
+    super(
+      `No service is registered under '${token}'; is the plugin that provides it configured and listed in 'dependencies'?`,
+    );
     this.name = 'ServiceNotFoundError';
   }
 }

@@ -13,6 +13,10 @@ export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constru
  */
 export function rejectReservedKey(field: string, key: string): void {
   if (RESERVED_KEYS.has(key)) {
-    throw new InvalidConfigurationError(`${field}.${key}`, key, 'a name other than __proto__, constructor or prototype');
+    throw new InvalidConfigurationError(
+      `${field}.${key}`,
+      key,
+      'a name other than __proto__, constructor or prototype',
+    );
   }
 }

@@ -11,14 +11,27 @@ import type { ScalingLimits, StrategyLimits } from '@datawarehouse/sdk';
 import { rejectReservedKey } from './rejectReservedKey.js';
 
 const LIMIT_KEYS: readonly (keyof ScalingLimits)[] = [
-  'maxConcurrentOperations', 'maxQueueDepth', 'maxCacheEntries', 'maxMemoryBytes', 'strategies', 'adaptation',
+  'maxConcurrentOperations',
+  'maxQueueDepth',
+  'maxCacheEntries',
+  'maxMemoryBytes',
+  'strategies',
+  'adaptation',
 ];
 const STRATEGY_KEYS: readonly (keyof StrategyLimits)[] = [
-  'circuitBreaker', 'bulkhead', 'retry', 'timeout', 'adaptive', 'shareState',
+  'circuitBreaker',
+  'bulkhead',
+  'retry',
+  'timeout',
+  'adaptive',
+  'shareState',
 ];
 // Lower bounds of the common numeric limits; a queue of 0 means "reject when busy".
 const NUMERIC_MIN: Readonly<Record<string, number>> = {
-  maxConcurrentOperations: 1, maxQueueDepth: 0, maxCacheEntries: 1, maxMemoryBytes: 1,
+  maxConcurrentOperations: 1,
+  maxQueueDepth: 0,
+  maxCacheEntries: 1,
+  maxMemoryBytes: 1,
 };
 
 /** Options of {@link validateLimitsPatch}. @since 6.0.0 */
@@ -40,7 +53,12 @@ export interface ValidateLimitsPatchOptions {
  * @param source - where the value came from (file path, `admin API`), carried by the error.
  * @throws {@link InvalidConfigurationError} naming the first bad field.
  */
-export function validateLimitsPatch(field: string, value: unknown, source?: string, options: ValidateLimitsPatchOptions = {}): Partial<ScalingLimits> {
+export function validateLimitsPatch(
+  field: string,
+  value: unknown,
+  source?: string,
+  options: ValidateLimitsPatchOptions = {},
+): Partial<ScalingLimits> {
   try {
     return validateShape(field, value, options.allowEmpty === true);
   } catch (e) {
@@ -54,7 +72,11 @@ export function validateLimitsPatch(field: string, value: unknown, source?: stri
 function validateShape(field: string, value: unknown, allowEmpty: boolean): Partial<ScalingLimits> {
   const obj = validateObject(field || 'limits', value);
   if (Object.keys(obj).length === 0 && !allowEmpty) {
-    throw new InvalidConfigurationError(field || 'limits', obj, `an object with at least one of ${LIMIT_KEYS.join(', ')}`);
+    throw new InvalidConfigurationError(
+      field || 'limits',
+      obj,
+      `an object with at least one of ${LIMIT_KEYS.join(', ')}`,
+    );
   }
   rejectUnknownKeys(field, obj, LIMIT_KEYS);
   for (const [key, min] of Object.entries(NUMERIC_MIN)) {

@@ -15,7 +15,12 @@ describe('HostRuntime', () => {
   it('with the admin token from the environment, a reload does not report `admin` as changed-needs-restart', async () => {
     const path = join(dir, `c${fileNo++}.json`);
     writeFileSync(path, JSON.stringify({ plugins: [], statusIntervalMs: 0, admin: { enabled: false } }));
-    const host = await HostRuntime.startAsync({ configPath: path, adminToken: 'a'.repeat(32), watchConfig: false, clock: new VirtualClock() });
+    const host = await HostRuntime.startAsync({
+      configPath: path,
+      adminToken: 'a'.repeat(32),
+      watchConfig: false,
+      clock: new VirtualClock(),
+    });
     try {
       const outcome = await host.reloadAsync('signal');
       expect(outcome.status).toBe('applied');

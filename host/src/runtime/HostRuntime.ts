@@ -72,7 +72,12 @@ export class HostRuntime {
     const loaded = await loadHostConfig(options.configPath, { ...(adminToken !== undefined && { adminToken }) });
     const config = loaded.config;
     const kernel = new Kernel({
-      config, source: loaded.path, baseDir: loaded.baseDir, clock, logger, importModule: options.importModule,
+      config,
+      source: loaded.path,
+      baseDir: loaded.baseDir,
+      clock,
+      logger,
+      importModule: options.importModule,
     });
     await kernel.startAsync();
     let admin: AdminServer | undefined;
@@ -87,9 +92,16 @@ export class HostRuntime {
       await kernel.stopAsync();
       throw e;
     }
-    const status = config.statusIntervalMs > 0 && options.statusWrite !== undefined
-      ? new StatusReporter({ registry: kernel.subsystems, clock, intervalMs: config.statusIntervalMs, write: options.statusWrite, logger })
-      : undefined;
+    const status =
+      config.statusIntervalMs > 0 && options.statusWrite !== undefined
+        ? new StatusReporter({
+            registry: kernel.subsystems,
+            clock,
+            intervalMs: config.statusIntervalMs,
+            write: options.statusWrite,
+            logger,
+          })
+        : undefined;
     status?.start();
     const reloader = new ConfigReloader({
       path: loaded.path,

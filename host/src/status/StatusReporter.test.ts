@@ -10,7 +10,9 @@ function subsystem(name: string, metrics: () => Record<string, unknown>): IScala
     currentLimits: { maxConcurrentOperations: 1, maxQueueDepth: 0, maxCacheEntries: 1, maxMemoryBytes: 1 },
     currentBackpressureState: 'normal',
     getScalingMetrics: metrics,
-    reconfigureLimitsAsync: async () => { throw new Error('unused'); },
+    reconfigureLimitsAsync: async () => {
+      throw new Error('unused');
+    },
   };
 }
 
@@ -37,21 +39,37 @@ describe('StatusReporter', () => {
     expect(lines).toHaveLength(2);
   });
 
-  it('keeps reporting when one subsystem\'s metrics throw', () => {
+  it("keeps reporting when one subsystem's metrics throw", () => {
     const clock = new VirtualClock();
     const registry = new SubsystemRegistry();
-    registry.register(subsystem('broken', () => { throw new Error('metrics bug'); }));
+    registry.register(
+      subsystem('broken', () => {
+        throw new Error('metrics bug');
+      }),
+    );
     registry.register(subsystem('ok', () => ({})));
     const lines: string[] = [];
     const reporter = new StatusReporter({ registry, clock, intervalMs: 100, write: (l) => void lines.push(l) });
     reporter.start();
     clock.advance(200);
-    expect(lines).toEqual(['[status] broken [metrics unavailable]', '[status] ok [normal]', '[status] broken [metrics unavailable]', '[status] ok [normal]']);
+    expect(lines).toEqual([
+      '[status] broken [metrics unavailable]',
+      '[status] ok [normal]',
+      '[status] broken [metrics unavailable]',
+      '[status] ok [normal]',
+    ]);
     reporter.stop();
   });
 
   it('rejects a bad interval', () => {
-    expect(() => new StatusReporter({ registry: new SubsystemRegistry(), clock: new VirtualClock(), intervalMs: 0, write: () => {} }))
-      .toThrow(expect.objectContaining({ field: 'statusIntervalMs' }));
+    expect(
+      () =>
+        new StatusReporter({
+          registry: new SubsystemRegistry(),
+          clock: new VirtualClock(),
+          intervalMs: 0,
+          write: () => {},
+        }),
+    ).toThrow(expect.objectContaining({ field: 'statusIntervalMs' }));
   });
 });

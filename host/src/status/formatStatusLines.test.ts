@@ -8,8 +8,27 @@ describe('formatStatusLines', () => {
       backpressure: 'warning',
       metrics: {
         strategies: {
-          default: { state: 'closed', inFlight: 3, maxConcurrency: 32, queued: 1, maxQueueSize: 100, errorRate: 0.012, calls: 1200, latencyMs: { p99: 45.4 } },
-          'breaker-consecutive': { backpressure: 'shedding', state: 'open', inFlight: 0, maxConcurrency: 8, queued: 0, maxQueueSize: 0, errorRate: 0.5, calls: 10, latencyMs: { p99: 2.25 } },
+          default: {
+            state: 'closed',
+            inFlight: 3,
+            maxConcurrency: 32,
+            queued: 1,
+            maxQueueSize: 100,
+            errorRate: 0.012,
+            calls: 1200,
+            latencyMs: { p99: 45.4 },
+          },
+          'breaker-consecutive': {
+            backpressure: 'shedding',
+            state: 'open',
+            inFlight: 0,
+            maxConcurrency: 8,
+            queued: 0,
+            maxQueueSize: 0,
+            errorRate: 0.5,
+            calls: 10,
+            latencyMs: { p99: 2.25 },
+          },
         },
       },
     });
@@ -20,13 +39,22 @@ describe('formatStatusLines', () => {
   });
 
   it('prints - for missing or malformed fields', () => {
-    const [line] = formatStatusLines({ name: 'r', backpressure: 'normal', metrics: { strategies: { s: { inFlight: 'x', latencyMs: null } } } });
+    const [line] = formatStatusLines({
+      name: 'r',
+      backpressure: 'normal',
+      metrics: { strategies: { s: { inFlight: 'x', latencyMs: null } } },
+    });
     expect(line).toBe('r/s - in-flight -/- queued -/- err - p99 - calls - [normal]');
   });
 
   it('prints the backpressure and top-level numbers for a subsystem without strategies', () => {
-    expect(formatStatusLines({ name: 'cache', backpressure: 'shedding', metrics: { hits: 1, ratio: 0.256, name: 'x', nested: { a: 1 } } }))
-      .toEqual(['cache [shedding] hits=1 ratio=0.26']);
+    expect(
+      formatStatusLines({
+        name: 'cache',
+        backpressure: 'shedding',
+        metrics: { hits: 1, ratio: 0.256, name: 'x', nested: { a: 1 } },
+      }),
+    ).toEqual(['cache [shedding] hits=1 ratio=0.26']);
     expect(formatStatusLines({ name: 'empty', backpressure: 'normal', metrics: {} })).toEqual(['empty [normal]']);
   });
 

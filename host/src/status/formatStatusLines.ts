@@ -16,9 +16,11 @@ export function formatStatusLines(snapshot: Pick<SubsystemSnapshot, 'name' | 'ba
   const strategies = asRecord(snapshot.metrics.strategies);
   const ids = strategies === undefined ? [] : Object.keys(strategies);
   if (ids.length === 0) return [`${snapshot.name} [${snapshot.backpressure}]${numericSummary(snapshot.metrics)}`];
-  const lines = ids.slice(0, MAX_STATUS_LINES).map((id) =>
-    formatStrategyLine(`${snapshot.name}/${id}`, strategies![id], snapshot.backpressure));
-  if (ids.length > MAX_STATUS_LINES) lines.push(`${snapshot.name}: … and ${ids.length - MAX_STATUS_LINES} more strategies`);
+  const lines = ids
+    .slice(0, MAX_STATUS_LINES)
+    .map((id) => formatStrategyLine(`${snapshot.name}/${id}`, strategies![id], snapshot.backpressure));
+  if (ids.length > MAX_STATUS_LINES)
+    lines.push(`${snapshot.name}: … and ${ids.length - MAX_STATUS_LINES} more strategies`);
   return lines;
 }
 
@@ -30,13 +32,15 @@ export function formatStrategyLine(label: string, metrics: unknown, backpressure
   const m = asRecord(metrics) ?? {};
   const latency = asRecord(m.latencyMs) ?? {};
   const state = typeof m.state === 'string' ? m.state : '-';
-  return `${label} ${state}` +
+  return (
+    `${label} ${state}` +
     ` in-flight ${num(m.inFlight)}/${num(m.maxConcurrency)}` +
     ` queued ${num(m.queued)}/${num(m.maxQueueSize)}` +
     ` err ${percent(m.errorRate)}` +
     ` p99 ${ms(latency.p99)}` +
     ` calls ${num(m.calls)}` +
-    ` [${typeof m.backpressure === 'string' ? m.backpressure : backpressure}]`;
+    ` [${typeof m.backpressure === 'string' ? m.backpressure : backpressure}]`
+  );
 }
 
 /** Up to six top-level finite numbers of a metrics tree, as ` key=value` pairs. */

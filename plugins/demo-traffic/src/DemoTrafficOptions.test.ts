@@ -15,7 +15,9 @@ describe('resolveDemoTrafficOptions', () => {
 
   it('keeps given values and outages', () => {
     const o = resolveDemoTrafficOptions({
-      strategies: ['a', 'b'], requestsPerSecond: 0, downstream: { outages: [{ atMs: 5, durationMs: 10, everyMs: 100, mode: 'stall' }] },
+      strategies: ['a', 'b'],
+      requestsPerSecond: 0,
+      downstream: { outages: [{ atMs: 5, durationMs: 10, everyMs: 100, mode: 'stall' }] },
     });
     expect(o.strategies).toEqual(['a', 'b']);
     expect(o.requestsPerSecond).toBe(0);
@@ -38,6 +40,8 @@ describe('resolveDemoTrafficOptions', () => {
     [{ downstream: { outages: [{ atMs: 1, durationMs: 5, everyMs: 5 }] } }, 'downstream.outages[0].everyMs'],
     [{ downstream: { outages: [{ atMs: 1, durationMs: 5, mode: 'down' }] } }, 'downstream.outages[0].mode'],
   ])('rejects %j naming %s', (options, field) => {
-    expect(() => resolveDemoTrafficOptions(options)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONFIGURATION', field }));
+    expect(() => resolveDemoTrafficOptions(options)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_CONFIGURATION', field }),
+    );
   });
 });

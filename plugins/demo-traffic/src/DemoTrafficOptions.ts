@@ -105,13 +105,18 @@ export function resolveDemoTrafficOptions(options: unknown = {}): ResolvedDemoTr
   let strategies: readonly string[] = ['default'];
   if (o.strategies !== undefined) {
     if (!Array.isArray(o.strategies) || o.strategies.length === 0 || o.strategies.length > MAX_STRATEGIES) {
-      throw new InvalidConfigurationError('strategies', o.strategies, `an array of 1 to ${MAX_STRATEGIES} strategy ids`);
+      throw new InvalidConfigurationError(
+        'strategies',
+        o.strategies,
+        `an array of 1 to ${MAX_STRATEGIES} strategy ids`,
+      );
     }
     strategies = o.strategies.map((s: unknown, i) => validateString(`strategies[${i}]`, s, 128));
   }
   return Object.freeze({
     strategies: Object.freeze([...strategies]),
-    requestsPerSecond: o.requestsPerSecond === undefined ? 50 : validateNumber('requestsPerSecond', o.requestsPerSecond, 0, 100_000),
+    requestsPerSecond:
+      o.requestsPerSecond === undefined ? 50 : validateNumber('requestsPerSecond', o.requestsPerSecond, 0, 100_000),
     tickMs: o.tickMs === undefined ? 100 : validateInteger('tickMs', o.tickMs, 1, 60_000),
     maxInFlight: o.maxInFlight === undefined ? 1000 : validateInteger('maxInFlight', o.maxInFlight, 1, 1_000_000),
     seed: o.seed === undefined ? 42 : validateInteger('seed', o.seed, 0, 4294967295),
@@ -125,13 +130,18 @@ function resolveDownstream(value: unknown): ResolvedDownstreamOptions {
   let outages: readonly ResolvedOutage[] = [];
   if (d.outages !== undefined) {
     if (!Array.isArray(d.outages) || d.outages.length > MAX_OUTAGES) {
-      throw new InvalidConfigurationError('downstream.outages', d.outages, `an array of at most ${MAX_OUTAGES} outages`);
+      throw new InvalidConfigurationError(
+        'downstream.outages',
+        d.outages,
+        `an array of at most ${MAX_OUTAGES} outages`,
+      );
     }
     outages = d.outages.map((raw: unknown, i) => resolveOutage(`downstream.outages[${i}]`, raw));
   }
   return Object.freeze({
     latencyMs: d.latencyMs === undefined ? 20 : validateDuration('downstream.latencyMs', d.latencyMs),
-    latencyJitterMs: d.latencyJitterMs === undefined ? 10 : validateDuration('downstream.latencyJitterMs', d.latencyJitterMs),
+    latencyJitterMs:
+      d.latencyJitterMs === undefined ? 10 : validateDuration('downstream.latencyJitterMs', d.latencyJitterMs),
     errorRate: d.errorRate === undefined ? 0.02 : validateNumber('downstream.errorRate', d.errorRate, 0, 1),
     capacity: d.capacity === undefined ? 16 : validateInteger('downstream.capacity', d.capacity, 1, 1_000_000),
     outages: Object.freeze(outages),

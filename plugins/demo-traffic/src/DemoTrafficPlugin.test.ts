@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CircuitOpenError, ResilienceServiceToken, VirtualClock, getSdkCompatibility, silentLogger,
+  CircuitOpenError,
+  ResilienceServiceToken,
+  VirtualClock,
+  getSdkCompatibility,
+  silentLogger,
 } from '@datawarehouse/sdk';
 import type {
-  IResilienceService, IScalableSubsystem, PluginContext, ResilientOperation, ServiceToken,
+  IResilienceService,
+  IScalableSubsystem,
+  PluginContext,
+  ResilientOperation,
+  ServiceToken,
 } from '@datawarehouse/sdk';
 import { DEMO_TRAFFIC_SUBSYSTEM, DemoTrafficPlugin } from './DemoTrafficPlugin.js';
 import { createPlugin } from './createPlugin.js';
@@ -13,7 +21,11 @@ function fakeResilience(): IResilienceService & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
-    async executeWithResilience<T>(id: string, op: ResilientOperation<T>, options?: { signal?: AbortSignal }): Promise<T> {
+    async executeWithResilience<T>(
+      id: string,
+      op: ResilientOperation<T>,
+      options?: { signal?: AbortSignal },
+    ): Promise<T> {
       calls.push(id);
       if (id === 'closed-circuit') throw new CircuitOpenError(id, 'open', 1000);
       const controller = new AbortController();
@@ -38,7 +50,8 @@ function context(clock: VirtualClock, service: IResilienceService | undefined) {
     config: {},
     services: {
       resolve: <T>(token: ServiceToken<T>): T => {
-        if (token !== ResilienceServiceToken || service === undefined) throw Object.assign(new Error('absent'), { code: 'ERR_SERVICE_NOT_FOUND' });
+        if (token !== ResilienceServiceToken || service === undefined)
+          throw Object.assign(new Error('absent'), { code: 'ERR_SERVICE_NOT_FOUND' });
         return service as T;
       },
     },
@@ -61,7 +74,9 @@ describe('DemoTrafficPlugin', () => {
   });
 
   it('rejects bad options naming the field', () => {
-    expect(() => createPlugin({ requestsPerSecond: 'fast' })).toThrow(expect.objectContaining({ field: 'requestsPerSecond' }));
+    expect(() => createPlugin({ requestsPerSecond: 'fast' })).toThrow(
+      expect.objectContaining({ field: 'requestsPerSecond' }),
+    );
   });
 
   it('fails to initialize without a resilience service', async () => {
@@ -78,7 +93,9 @@ describe('DemoTrafficPlugin', () => {
     const service = fakeResilience();
     const { ctx } = context(clock, service);
     const plugin = createPlugin({
-      strategies: ['default', 'closed-circuit'], requestsPerSecond: 20, tickMs: 100,
+      strategies: ['default', 'closed-circuit'],
+      requestsPerSecond: 20,
+      tickMs: 100,
       downstream: { latencyMs: 10, latencyJitterMs: 0, errorRate: 0 },
     });
     await plugin.initializeAsync(ctx);
@@ -124,7 +141,12 @@ describe('DemoTrafficPlugin', () => {
   it('caps calls in flight and lets the cap be changed through its subsystem', async () => {
     const clock = new VirtualClock();
     const { ctx, subsystems } = context(clock, fakeResilience());
-    const plugin = createPlugin({ requestsPerSecond: 100, tickMs: 10, maxInFlight: 5, downstream: { latencyMs: 10_000 } });
+    const plugin = createPlugin({
+      requestsPerSecond: 100,
+      tickMs: 10,
+      maxInFlight: 5,
+      downstream: { latencyMs: 10_000 },
+    });
     await plugin.initializeAsync(ctx);
     const subsystem = subsystems[0]!;
     expect(subsystem.name).toBe(DEMO_TRAFFIC_SUBSYSTEM);
@@ -132,7 +154,9 @@ describe('DemoTrafficPlugin', () => {
     await clock.advanceAsync(100);
     expect(plugin.getStatistics()).toMatchObject({ inFlight: 5, skipped: 5 });
     expect(subsystem.currentBackpressureState).toBe('shedding');
-    await expect(subsystem.reconfigureLimitsAsync({ maxQueueDepth: 1 })).rejects.toMatchObject({ field: 'maxQueueDepth' });
+    await expect(subsystem.reconfigureLimitsAsync({ maxQueueDepth: 1 })).rejects.toMatchObject({
+      field: 'maxQueueDepth',
+    });
     const limits = await subsystem.reconfigureLimitsAsync({ maxConcurrentOperations: 8 });
     expect(limits.maxConcurrentOperations).toBe(8);
     await clock.advanceAsync(100);

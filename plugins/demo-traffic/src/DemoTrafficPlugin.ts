@@ -7,8 +7,15 @@ import {
 } from '@datawarehouse/sdk';
 import { rejectUnknownKeys, validateInteger, validateObject } from '@datawarehouse/sdk/internals';
 import type {
-  BackpressureState, Disposable, IPlugin, IResilienceService, IScalableSubsystem, OperationContext, PluginContext,
-  ScalingLimits, TimerHandle,
+  BackpressureState,
+  Disposable,
+  IPlugin,
+  IResilienceService,
+  IScalableSubsystem,
+  OperationContext,
+  PluginContext,
+  ScalingLimits,
+  TimerHandle,
 } from '@datawarehouse/sdk';
 import { resolveDemoTrafficOptions } from './DemoTrafficOptions.js';
 import type { ResolvedDemoTrafficOptions } from './DemoTrafficOptions.js';
@@ -103,7 +110,8 @@ export class DemoTrafficPlugin implements IPlugin {
     this.stopController = new AbortController();
     this.downstream!.restartClock();
     this.ctx.logger.info('demo traffic started', {
-      strategies: this.options.strategies, requestsPerSecond: this.options.requestsPerSecond,
+      strategies: this.options.strategies,
+      requestsPerSecond: this.options.requestsPerSecond,
     });
     this.schedule();
   }
@@ -115,7 +123,10 @@ export class DemoTrafficPlugin implements IPlugin {
     this.timer = undefined;
     this.stopController?.abort();
     this.downstream?.dispose();
-    if (this.inFlight > 0) await new Promise<void>((resolve) => { this.onIdle = resolve; });
+    if (this.inFlight > 0)
+      await new Promise<void>((resolve) => {
+        this.onIdle = resolve;
+      });
     this.registration?.dispose();
     this.registration = undefined;
     this.ctx?.logger.info('demo traffic stopped', { issued: this.issued, outcomes: this.outcomes.toJSON() });

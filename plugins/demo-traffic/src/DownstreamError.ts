@@ -11,7 +11,11 @@ export type DownstreamFailureReason = 'error' | 'overload' | 'outage' | 'shutdow
 @SdkCompatibility('6.0.0')
 export class DownstreamError extends DataWarehouseError {
   readonly code = 'ERR_DOWNSTREAM_FAILURE' as const;
-  constructor(readonly reason: DownstreamFailureReason, readonly inFlight: number, readonly capacity: number) {
+  constructor(
+    readonly reason: DownstreamFailureReason,
+    readonly inFlight: number,
+    readonly capacity: number,
+  ) {
     super(`Simulated downstream failed (${reason}); in flight ${inFlight}, capacity ${capacity}`);
     this.name = 'DownstreamError';
   }

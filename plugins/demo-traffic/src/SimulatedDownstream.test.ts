@@ -8,13 +8,22 @@ import { SimulatedDownstream } from './SimulatedDownstream.js';
 
 function make(downstream: DownstreamOptions, seed = 1) {
   const clock = new VirtualClock();
-  const ds = new SimulatedDownstream(resolveDemoTrafficOptions({ downstream }).downstream, clock, new SeededRandom(seed));
+  const ds = new SimulatedDownstream(
+    resolveDemoTrafficOptions({ downstream }).downstream,
+    clock,
+    new SeededRandom(seed),
+  );
   return { clock, ds };
 }
 
 /** Settles every call in virtual time; returns `ok` or the failure reason per call. */
 async function outcomes(clock: VirtualClock, calls: Promise<number>[]): Promise<string[]> {
-  const results = calls.map((p) => p.then(() => 'ok', (e: unknown) => (isDownstreamError(e) ? e.reason : 'other')));
+  const results = calls.map((p) =>
+    p.then(
+      () => 'ok',
+      (e: unknown) => (isDownstreamError(e) ? e.reason : 'other'),
+    ),
+  );
   await clock.runAllAsync();
   return Promise.all(results);
 }
@@ -23,7 +32,10 @@ describe('SimulatedDownstream', () => {
   it('answers after its latency in virtual time', async () => {
     const { clock, ds } = make({ latencyMs: 20, latencyJitterMs: 0, errorRate: 0 });
     let done = false;
-    const call = ds.call().then((latency) => { done = true; return latency; });
+    const call = ds.call().then((latency) => {
+      done = true;
+      return latency;
+    });
     await clock.advanceAsync(19);
     expect(done).toBe(false);
     expect(ds.inFlight).toBe(1);
@@ -40,7 +52,10 @@ describe('SimulatedDownstream', () => {
 
   it('slows down and fails the excess share beyond its capacity', async () => {
     const { clock, ds } = make({ latencyMs: 10, latencyJitterMs: 0, errorRate: 0, capacity: 2 });
-    const results = await outcomes(clock, Array.from({ length: 20 }, () => ds.call()));
+    const results = await outcomes(
+      clock,
+      Array.from({ length: 20 }, () => ds.call()),
+    );
     const overloaded = results.filter((r) => r === 'overload').length;
     expect(results.slice(0, 2)).toEqual(['ok', 'ok']);
     expect(overloaded).toBeGreaterThan(5);
@@ -51,7 +66,12 @@ describe('SimulatedDownstream', () => {
   });
 
   it('fails calls during an error outage and recovers after it', async () => {
-    const { clock, ds } = make({ latencyMs: 1, latencyJitterMs: 0, errorRate: 0, outages: [{ atMs: 100, durationMs: 50 }] });
+    const { clock, ds } = make({
+      latencyMs: 1,
+      latencyJitterMs: 0,
+      errorRate: 0,
+      outages: [{ atMs: 100, durationMs: 50 }],
+    });
     expect(await outcomes(clock, [ds.call()])).toEqual(['ok']);
     await clock.advanceAsync(99);
     expect(ds.currentOutage()).toMatchObject({ atMs: 100 });
@@ -63,7 +83,12 @@ describe('SimulatedDownstream', () => {
   });
 
   it('holds answers until a stall outage ends, and repeats outages', async () => {
-    const { clock, ds } = make({ latencyMs: 5, latencyJitterMs: 0, errorRate: 0, outages: [{ atMs: 0, durationMs: 100, everyMs: 1000, mode: 'stall' }] });
+    const { clock, ds } = make({
+      latencyMs: 5,
+      latencyJitterMs: 0,
+      errorRate: 0,
+      outages: [{ atMs: 0, durationMs: 100, everyMs: 1000, mode: 'stall' }],
+    });
     const call = ds.call();
     await clock.advanceAsync(104);
     expect(ds.inFlight).toBe(1);
@@ -98,12 +123,18 @@ describe('SimulatedDownstream', () => {
   });
 
   it('is reproducible from its seed (property)', async () => {
-    await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: 2 ** 32 - 1 }), async (seed) => {
-      const run = async () => {
-        const { clock, ds } = make({ latencyMs: 5, latencyJitterMs: 5, errorRate: 0.3, capacity: 3 }, seed);
-        return outcomes(clock, Array.from({ length: 10 }, () => ds.call()));
-      };
-      expect(await run()).toEqual(await run());
-    }), { numRuns: 25 });
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 2 ** 32 - 1 }), async (seed) => {
+        const run = async () => {
+          const { clock, ds } = make({ latencyMs: 5, latencyJitterMs: 5, errorRate: 0.3, capacity: 3 }, seed);
+          return outcomes(
+            clock,
+            Array.from({ length: 10 }, () => ds.call()),
+          );
+        };
+        expect(await run()).toEqual(await run());
+      }),
+      { numRuns: 25 },
+    );
   });
 });

@@ -79,7 +79,8 @@ export class SimulatedDownstream {
    * `dispose()`; the signal's reason when `signal` aborts (the call then leaves at once).
    */
   call(signal?: AbortSignal): Promise<number> {
-    if (this.disposed) return Promise.reject(new DownstreamError('shutdown', this.inFlightCount, this.options.capacity));
+    if (this.disposed)
+      return Promise.reject(new DownstreamError('shutdown', this.inFlightCount, this.options.capacity));
     if (signal?.aborted === true) return Promise.reject(signal.reason);
     const { capacity, latencyMs, latencyJitterMs, errorRate } = this.options;
     this.calls++;
@@ -157,7 +158,8 @@ export class SimulatedDownstream {
   private outageAt(elapsed: number): { outage: ResolvedOutage; remainingMs: number } | undefined {
     for (const outage of this.options.outages) {
       if (elapsed < outage.atMs) continue;
-      const intoWindow = outage.everyMs === undefined ? elapsed - outage.atMs : (elapsed - outage.atMs) % outage.everyMs;
+      const intoWindow =
+        outage.everyMs === undefined ? elapsed - outage.atMs : (elapsed - outage.atMs) % outage.everyMs;
       if (intoWindow < outage.durationMs) return { outage, remainingMs: outage.durationMs - intoWindow };
     }
     return undefined;

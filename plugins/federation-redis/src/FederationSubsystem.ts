@@ -1,7 +1,12 @@
 import { DEFAULT_SCALING_LIMITS, InvalidConfigurationError, SdkCompatibility } from '@datawarehouse/sdk';
 import { validateInteger, validateObject } from '@datawarehouse/sdk/internals';
 import type {
-  BackpressureState, IScalableSubsystem, MessageAuthenticator, MessageAuthenticatorStatistics, ScalingLimits, ScalingMetrics,
+  BackpressureState,
+  IScalableSubsystem,
+  MessageAuthenticator,
+  MessageAuthenticatorStatistics,
+  ScalingLimits,
+  ScalingMetrics,
 } from '@datawarehouse/sdk';
 import type { RedisMessageBus } from './RedisMessageBus.js';
 
@@ -37,7 +42,11 @@ export class FederationSubsystem implements IScalableSubsystem {
         authentication: {
           signed: auth.signed,
           accepted: auth.accepted,
-          replayCache: { size: auth.replayCacheSize, capacity: auth.replayCacheCapacity, evictions: auth.replayCacheEvictions },
+          replayCache: {
+            size: auth.replayCacheSize,
+            capacity: auth.replayCacheCapacity,
+            evictions: auth.replayCacheEvictions,
+          },
         },
       }),
     };
@@ -52,13 +61,21 @@ export class FederationSubsystem implements IScalableSubsystem {
     const l = validateObject('limits', limits);
     for (const [key, value] of Object.entries(l)) {
       if (key !== 'maxCacheEntries' && value !== undefined) {
-        throw new InvalidConfigurationError(key, value, `absent: the ${this.name} subsystem only has maxCacheEntries (replay cache size)`);
+        throw new InvalidConfigurationError(
+          key,
+          value,
+          `absent: the ${this.name} subsystem only has maxCacheEntries (replay cache size)`,
+        );
       }
     }
     if (l.maxCacheEntries !== undefined) {
       const size = validateInteger('maxCacheEntries', l.maxCacheEntries, 1, 10_000_000);
       if (this.authenticator === undefined) {
-        throw new InvalidConfigurationError('maxCacheEntries', size, 'absent: messages are unsigned (allowUnsigned), there is no replay cache');
+        throw new InvalidConfigurationError(
+          'maxCacheEntries',
+          size,
+          'absent: messages are unsigned (allowUnsigned), there is no replay cache',
+        );
       }
       this.authenticator.setReplayCacheSize(size);
     }

@@ -96,8 +96,20 @@ export const MAX_RECONNECT_DELAY_MS = 60_000;
 export const DEFAULT_SECRET_ENV = 'DW_FEDERATION_SECRET';
 
 const KEYS: readonly (keyof RedisFederationOptions)[] = [
-  'url', 'secret', 'secretEnv', 'allowUnsigned', 'channelPrefix', 'maxMessageBytes', 'messageTtlMs', 'maxClockSkewMs',
-  'replayCacheSize', 'reconnectMinDelayMs', 'reconnectMaxDelayMs', 'connectTimeoutMs', 'startupConnectTimeoutMs', 'subsystemName',
+  'url',
+  'secret',
+  'secretEnv',
+  'allowUnsigned',
+  'channelPrefix',
+  'maxMessageBytes',
+  'messageTtlMs',
+  'maxClockSkewMs',
+  'replayCacheSize',
+  'reconnectMinDelayMs',
+  'reconnectMaxDelayMs',
+  'connectTimeoutMs',
+  'startupConnectTimeoutMs',
+  'subsystemName',
 ];
 const REDACTED = '[redacted]';
 
@@ -116,35 +128,59 @@ export function resolveRedisFederationOptions(
   const o = validateObject('options', input);
   rejectUnknownKeys('', o, KEYS);
   const url = o.url === undefined ? 'redis://127.0.0.1:6379' : validateUrl(o.url);
-  const secretEnv = o.secretEnv === undefined ? DEFAULT_SECRET_ENV : validateString('secretEnv', o.secretEnv, 128, /^[A-Za-z_][A-Za-z0-9_]*$/);
+  const secretEnv =
+    o.secretEnv === undefined
+      ? DEFAULT_SECRET_ENV
+      : validateString('secretEnv', o.secretEnv, 128, /^[A-Za-z_][A-Za-z0-9_]*$/);
   const allowUnsigned = o.allowUnsigned === undefined ? false : validateBoolean('allowUnsigned', o.allowUnsigned);
   let secret: string | undefined;
   if (o.secret !== undefined) secret = validateSecret('secret', o.secret);
-  else if (env[secretEnv] !== undefined && env[secretEnv] !== '') secret = validateSecret(`env ${secretEnv}`, env[secretEnv]);
+  else if (env[secretEnv] !== undefined && env[secretEnv] !== '')
+    secret = validateSecret(`env ${secretEnv}`, env[secretEnv]);
   if (secret === undefined && !allowUnsigned) {
-    throw new InvalidConfigurationError('secret', undefined,
+    throw new InvalidConfigurationError(
+      'secret',
+      undefined,
       `a shared secret of at least ${MIN_SECRET_BYTES} bytes (option 'secret' or environment variable ${secretEnv}), ` +
-      "or 'allowUnsigned: true' to run without message authentication");
+        "or 'allowUnsigned: true' to run without message authentication",
+    );
   }
-  const reconnectMinDelayMs = o.reconnectMinDelayMs === undefined ? 100 : validateReconnectDelay('reconnectMinDelayMs', o.reconnectMinDelayMs);
-  const reconnectMaxDelayMs = o.reconnectMaxDelayMs === undefined
-    ? Math.max(DEFAULT_RECONNECT_MAX_DELAY_MS, reconnectMinDelayMs)
-    : validateReconnectDelay('reconnectMaxDelayMs', o.reconnectMaxDelayMs);
+  const reconnectMinDelayMs =
+    o.reconnectMinDelayMs === undefined ? 100 : validateReconnectDelay('reconnectMinDelayMs', o.reconnectMinDelayMs);
+  const reconnectMaxDelayMs =
+    o.reconnectMaxDelayMs === undefined
+      ? Math.max(DEFAULT_RECONNECT_MAX_DELAY_MS, reconnectMinDelayMs)
+      : validateReconnectDelay('reconnectMaxDelayMs', o.reconnectMaxDelayMs);
   if (reconnectMaxDelayMs < reconnectMinDelayMs) {
-    throw new InvalidConfigurationError('reconnectMaxDelayMs', reconnectMaxDelayMs, `a duration in ms >= reconnectMinDelayMs (${reconnectMinDelayMs})`);
+    throw new InvalidConfigurationError(
+      'reconnectMaxDelayMs',
+      reconnectMaxDelayMs,
+      `a duration in ms >= reconnectMinDelayMs (${reconnectMinDelayMs})`,
+    );
   }
   const resolved = {
     url,
     channelPrefix: o.channelPrefix === undefined ? 'dw:bus:' : validateString('channelPrefix', o.channelPrefix, 128),
-    maxMessageBytes: o.maxMessageBytes === undefined ? 65_536 : validateInteger('maxMessageBytes', o.maxMessageBytes, 1024, 16 * 1024 * 1024),
+    maxMessageBytes:
+      o.maxMessageBytes === undefined
+        ? 65_536
+        : validateInteger('maxMessageBytes', o.maxMessageBytes, 1024, 16 * 1024 * 1024),
     messageTtlMs: o.messageTtlMs === undefined ? 30_000 : validateDuration('messageTtlMs', o.messageTtlMs, 1),
     maxClockSkewMs: o.maxClockSkewMs === undefined ? 5_000 : validateDuration('maxClockSkewMs', o.maxClockSkewMs, 0),
-    replayCacheSize: o.replayCacheSize === undefined ? 20_000 : validateInteger('replayCacheSize', o.replayCacheSize, 1, 10_000_000),
+    replayCacheSize:
+      o.replayCacheSize === undefined ? 20_000 : validateInteger('replayCacheSize', o.replayCacheSize, 1, 10_000_000),
     reconnectMinDelayMs,
     reconnectMaxDelayMs,
-    connectTimeoutMs: o.connectTimeoutMs === undefined ? 2_000 : validateDuration('connectTimeoutMs', o.connectTimeoutMs, 1),
-    startupConnectTimeoutMs: o.startupConnectTimeoutMs === undefined ? 5_000 : validateDuration('startupConnectTimeoutMs', o.startupConnectTimeoutMs, 0),
-    subsystemName: o.subsystemName === undefined ? 'federation' : validateString('subsystemName', o.subsystemName, 128, /^[A-Za-z0-9][A-Za-z0-9._-]*$/),
+    connectTimeoutMs:
+      o.connectTimeoutMs === undefined ? 2_000 : validateDuration('connectTimeoutMs', o.connectTimeoutMs, 1),
+    startupConnectTimeoutMs:
+      o.startupConnectTimeoutMs === undefined
+        ? 5_000
+        : validateDuration('startupConnectTimeoutMs', o.startupConnectTimeoutMs, 0),
+    subsystemName:
+      o.subsystemName === undefined
+        ? 'federation'
+        : validateString('subsystemName', o.subsystemName, 128, /^[A-Za-z0-9][A-Za-z0-9._-]*$/),
   };
   // Non-enumerable: logging or serializing the resolved options never carries the secret.
   Object.defineProperty(resolved, 'secret', { value: secret, enumerable: false });
@@ -166,7 +202,8 @@ export function redactUrl(url: string): string {
 }
 
 function validateUrl(value: unknown): string {
-  if (typeof value !== 'string' || value.length > 2048) throw new InvalidConfigurationError('url', REDACTED, 'a redis:// or rediss:// URL');
+  if (typeof value !== 'string' || value.length > 2048)
+    throw new InvalidConfigurationError('url', REDACTED, 'a redis:// or rediss:// URL');
   let u: URL;
   try {
     u = new URL(value);
@@ -187,10 +224,15 @@ function validateReconnectDelay(field: string, value: unknown): number {
 }
 
 function validateSecret(field: string, value: unknown): string {
-  if (typeof value !== 'string') throw new InvalidConfigurationError(field, typeof value, `a string of at least ${MIN_SECRET_BYTES} bytes`);
+  if (typeof value !== 'string')
+    throw new InvalidConfigurationError(field, typeof value, `a string of at least ${MIN_SECRET_BYTES} bytes`);
   const bytes = Buffer.byteLength(value, 'utf8');
   if (bytes < MIN_SECRET_BYTES) {
-    throw new InvalidConfigurationError(field, `[redacted, ${bytes} bytes]`, `a shared secret of at least ${MIN_SECRET_BYTES} bytes`);
+    throw new InvalidConfigurationError(
+      field,
+      `[redacted, ${bytes} bytes]`,
+      `a shared secret of at least ${MIN_SECRET_BYTES} bytes`,
+    );
   }
   return value;
 }

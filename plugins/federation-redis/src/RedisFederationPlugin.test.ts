@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getSdkCompatibility, isInvalidConfigurationError, systemClock } from '@datawarehouse/sdk';
 import type {
-  IFederatedMessageBus, IScalableSubsystem, IServiceRegistry, ISubsystemRegistry, Logger, PluginContext,
+  IFederatedMessageBus,
+  IScalableSubsystem,
+  IServiceRegistry,
+  ISubsystemRegistry,
+  Logger,
+  PluginContext,
 } from '@datawarehouse/sdk';
 import createPluginDefault, { RedisFederationPlugin, createPlugin } from './index.js';
 import { PrivateRedisServer, REDIS_REQUIRED, hasRedisServerBinary, pingRedis } from './testing/redisTestServer.js';
@@ -30,8 +35,15 @@ function context(nodeId = 'node-a') {
     reconfigureAsync: (n, l) => subsystems.get(n)!.reconfigureLimitsAsync(l),
   };
   const ctx: PluginContext = {
-    pluginId: 'federation-redis', nodeId, bus: {} as IFederatedMessageBus, subsystems: registry, services: {} as IServiceRegistry,
-    logger, clock: systemClock, config: {}, provideMessageBus: (bus) => void provided.push(bus),
+    pluginId: 'federation-redis',
+    nodeId,
+    bus: {} as IFederatedMessageBus,
+    subsystems: registry,
+    services: {} as IServiceRegistry,
+    logger,
+    clock: systemClock,
+    config: {},
+    provideMessageBus: (bus) => void provided.push(bus),
   };
   return { ctx, subsystems, provided, logs };
 }
@@ -67,13 +79,18 @@ describe('RedisFederationPlugin', () => {
       expect(provided[0]!.connectionState).toBe('connected');
       const federation = subsystems.get('federation')!;
       expect(federation.getScalingMetrics()).toMatchObject({
-        transport: 'redis', connectionState: 'connected', connected: 1, signing: 'hmac-sha256',
+        transport: 'redis',
+        connectionState: 'connected',
+        connected: 1,
+        signing: 'hmac-sha256',
         authentication: { replayCache: { capacity: 20_000 } },
       });
       expect(JSON.stringify(logs)).not.toContain(SECRET);
 
       expect((await federation.reconfigureLimitsAsync({ maxCacheEntries: 500 })).maxCacheEntries).toBe(500);
-      await expect(federation.reconfigureLimitsAsync({ maxQueueDepth: 3 })).rejects.toMatchObject({ field: 'maxQueueDepth' });
+      await expect(federation.reconfigureLimitsAsync({ maxQueueDepth: 3 })).rejects.toMatchObject({
+        field: 'maxQueueDepth',
+      });
 
       await plugin.stopAsync();
       expect(subsystems.has('federation')).toBe(false);
@@ -86,9 +103,16 @@ describe('RedisFederationPlugin', () => {
       const server = await PrivateRedisServer.startAsync();
       cleanup.push(() => server.stopAsync());
       await server.killAsync();
-      const plugin = new RedisFederationPlugin({
-        url: server.url, secret: SECRET, startupConnectTimeoutMs: 100, reconnectMinDelayMs: 20, reconnectMaxDelayMs: 100,
-      }, {});
+      const plugin = new RedisFederationPlugin(
+        {
+          url: server.url,
+          secret: SECRET,
+          startupConnectTimeoutMs: 100,
+          reconnectMinDelayMs: 20,
+          reconnectMaxDelayMs: 100,
+        },
+        {},
+      );
       cleanup.push(() => plugin.stopAsync());
       const { ctx, provided, logs } = context();
       await plugin.initializeAsync(ctx);
@@ -96,7 +120,8 @@ describe('RedisFederationPlugin', () => {
       expect(logs.some((l) => l.level === 'warn' && /not reachable/.test(l.message))).toBe(true);
       await server.launchAsync();
       const deadline = Date.now() + 10_000;
-      while (provided[0]!.connectionState !== 'connected' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (provided[0]!.connectionState !== 'connected' && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       expect(provided[0]!.connectionState).toBe('connected');
     }, 30_000);
   });

@@ -54,11 +54,19 @@ export class RedisFederationPlugin implements IPlugin {
   async initializeAsync(ctx: PluginContext): Promise<void> {
     if (this.busInstance !== undefined) return;
     const o = this.options;
-    const authenticator = o.secret === undefined
-      ? undefined
-      : new MessageAuthenticator({ secret: o.secret, ttlMs: o.messageTtlMs, maxClockSkewMs: o.maxClockSkewMs, replayCacheSize: o.replayCacheSize });
+    const authenticator =
+      o.secret === undefined
+        ? undefined
+        : new MessageAuthenticator({
+            secret: o.secret,
+            ttlMs: o.messageTtlMs,
+            maxClockSkewMs: o.maxClockSkewMs,
+            replayCacheSize: o.replayCacheSize,
+          });
     if (authenticator === undefined) {
-      ctx.logger.warn('federation messages are NOT authenticated (allowUnsigned): anyone who can publish on this Redis can forge them');
+      ctx.logger.warn(
+        'federation messages are NOT authenticated (allowUnsigned): anyone who can publish on this Redis can forge them',
+      );
     }
     const bus = new RedisMessageBus({
       nodeId: ctx.nodeId,
@@ -73,7 +81,9 @@ export class RedisFederationPlugin implements IPlugin {
     try {
       const connected = await bus.connectAsync(o.startupConnectTimeoutMs);
       if (!connected) {
-        ctx.logger.warn('redis not reachable yet; starting on local state and reconnecting in the background', { url: redactUrl(o.url) });
+        ctx.logger.warn('redis not reachable yet; starting on local state and reconnecting in the background', {
+          url: redactUrl(o.url),
+        });
       }
       ctx.provideMessageBus(bus);
       this.registration = ctx.subsystems.register(new FederationSubsystem(o.subsystemName, bus, authenticator));

@@ -28,7 +28,13 @@ function codec(secret: string | undefined = SECRET, maxBytes = 8_192): WireCodec
 
 function bus(nodeId: string, prefix: string, url = SHARED_URL, c = codec()): RedisMessageBus {
   const b = new RedisMessageBus({
-    nodeId, url, channelPrefix: prefix, codec: c, reconnectMinDelayMs: 20, reconnectMaxDelayMs: 200, connectTimeoutMs: 1_000,
+    nodeId,
+    url,
+    channelPrefix: prefix,
+    codec: c,
+    reconnectMinDelayMs: 20,
+    reconnectMaxDelayMs: 200,
+    connectTimeoutMs: 1_000,
   });
   cleanup.push(() => b.closeAsync());
   return b;
@@ -51,7 +57,8 @@ async function rawClient(url = SHARED_URL) {
   return client;
 }
 
-const msg = (payload: unknown, from: string) => createPluginMessage('circuit-state', payload, { nodeId: from, pluginId: 'test' });
+const msg = (payload: unknown, from: string) =>
+  createPluginMessage('circuit-state', payload, { nodeId: from, pluginId: 'test' });
 
 describe('RedisMessageBus', () => {
   it('is decorated with @SdkCompatibility 6.0.0', () => {
@@ -70,7 +77,7 @@ describe('RedisMessageBus', () => {
       expect(await b.connectAsync(DEADLINE_MS)).toBe(true);
       expect(a.connectionState).toBe('connected');
       await a.publishToAllNodes(TOPIC, msg({ n: 1 }, 'a'));
-      await eventually(() => got.b!.length === 1 && a.getStatistics().echoes === 1, 'delivery to b and a\'s echo');
+      await eventually(() => got.b!.length === 1 && a.getStatistics().echoes === 1, "delivery to b and a's echo");
       expect(got.a).toHaveLength(1);
       expect(got.b![0]).toMatchObject({ sourceNodeId: 'a', payload: { n: 1 } });
       expect(got.b![0]!.signature).toMatch(/^[0-9a-f]{64}$/);
@@ -103,7 +110,13 @@ describe('RedisMessageBus', () => {
       await raw.publish(channel, 'x'.repeat(9_000));
       await eventually(() => b.getStatistics().received === 7, 'all seven messages to arrive');
       expect(got).toHaveLength(1);
-      expect(b.getStatistics().rejected).toMatchObject({ 'bad-signature': 2, unsigned: 1, replayed: 1, malformed: 1, oversized: 1 });
+      expect(b.getStatistics().rejected).toMatchObject({
+        'bad-signature': 2,
+        unsigned: 1,
+        replayed: 1,
+        malformed: 1,
+        oversized: 1,
+      });
       expect(b.getStatistics().handlerErrors).toBe(0);
     });
 
@@ -135,13 +148,18 @@ describe('RedisMessageBus', () => {
     it('refuses to publish an oversized message and rejects use after close', async () => {
       const a = bus('a', `dwtest:${randomUUID()}:`, SHARED_URL, codec(SECRET, 1_024));
       await a.connectAsync(DEADLINE_MS);
-      await expect(a.publishToAllNodes(TOPIC, msg({ blob: 'x'.repeat(2_000) }, 'a'))).rejects.toMatchObject({ field: 'message' });
+      await expect(a.publishToAllNodes(TOPIC, msg({ blob: 'x'.repeat(2_000) }, 'a'))).rejects.toMatchObject({
+        field: 'message',
+      });
       const states: BusConnectionState[] = [];
       a.onConnectionStateChange((s) => states.push(s));
       await a.closeAsync();
       expect(states).toEqual(['disconnected']);
       expect(() => a.subscribe(TOPIC, () => undefined)).toThrow();
-      await a.publishToAllNodes(TOPIC, msg({}, 'a')).then(() => expect.unreachable(), (e: unknown) => expect(isBusClosedError(e)).toBe(true));
+      await a.publishToAllNodes(TOPIC, msg({}, 'a')).then(
+        () => expect.unreachable(),
+        (e: unknown) => expect(isBusClosedError(e)).toBe(true),
+      );
     });
   });
 
@@ -162,7 +180,10 @@ describe('RedisMessageBus', () => {
       expect(await b.connectAsync(DEADLINE_MS)).toBe(true);
 
       await server.killAsync();
-      await eventually(() => a.connectionState === 'disconnected' && b.connectionState === 'disconnected', 'both disconnected');
+      await eventually(
+        () => a.connectionState === 'disconnected' && b.connectionState === 'disconnected',
+        'both disconnected',
+      );
       await a.publishToAllNodes(TOPIC, msg({ during: 'outage' }, 'a'));
       await eventually(() => gotA.length === 1, 'local delivery during the outage');
       expect(gotB).toHaveLength(0);
@@ -170,7 +191,10 @@ describe('RedisMessageBus', () => {
       expect(a.getStatistics().lastError).not.toBeNull();
 
       await server.launchAsync();
-      await eventually(() => a.connectionState === 'connected' && b.connectionState === 'connected', 'both reconnected');
+      await eventually(
+        () => a.connectionState === 'connected' && b.connectionState === 'connected',
+        'both reconnected',
+      );
       expect(states).toEqual(['connected', 'disconnected', 'connected']);
       expect(a.getStatistics().reconnects).toBe(1);
       await a.publishToAllNodes(TOPIC, msg({ after: 'restart' }, 'a'));

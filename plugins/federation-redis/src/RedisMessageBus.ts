@@ -9,7 +9,12 @@ import {
 } from '@datawarehouse/sdk';
 import { validateString } from '@datawarehouse/sdk/internals';
 import type {
-  BusConnectionState, Disposable, IFederatedMessageBus, Logger, MessageHandler, PluginMessage,
+  BusConnectionState,
+  Disposable,
+  IFederatedMessageBus,
+  Logger,
+  MessageHandler,
+  PluginMessage,
 } from '@datawarehouse/sdk';
 import { ConnectionStateTracker } from './ConnectionStateTracker.js';
 import { reconnectDelay } from './reconnectDelay.js';
@@ -93,11 +98,24 @@ export class RedisMessageBus implements IFederatedMessageBus {
   private warnedDuplicateNodeId = false;
   private lastError: string | undefined;
   private readonly stats = {
-    connectionErrors: 0, published: 0, publishFailed: 0, publishSkippedDisconnected: 0,
-    received: 0, delivered: 0, echoes: 0, handlerErrors: 0,
+    connectionErrors: 0,
+    published: 0,
+    publishFailed: 0,
+    publishSkippedDisconnected: 0,
+    received: 0,
+    delivered: 0,
+    echoes: 0,
+    handlerErrors: 0,
   };
   private readonly rejected: Record<WireRejectionReason | 'duplicateNodeId', number> = {
-    oversized: 0, malformed: 0, unsigned: 0, 'bad-signature': 0, expired: 0, 'clock-skew': 0, replayed: 0, duplicateNodeId: 0,
+    oversized: 0,
+    malformed: 0,
+    unsigned: 0,
+    'bad-signature': 0,
+    expired: 0,
+    'clock-skew': 0,
+    replayed: 0,
+    duplicateNodeId: 0,
   };
 
   /** @throws {@link InvalidConfigurationError} for a bad node id (nothing connects until {@link connectAsync}). */
@@ -120,13 +138,21 @@ export class RedisMessageBus implements IFederatedMessageBus {
     // SUBSCRIBEs go out only on a ready connection (RedisChannelSubscriptions); node-redis
     // re-subscribes them itself after a reconnect, before it reports ready.
     this.subscriber = this.publisher.duplicate({ disableOfflineQueue: false });
-    this.channels = new RedisChannelSubscriptions(this.subscriber, options.channelPrefix, (topic, raw) => this.onRaw(topic, raw), this.logger);
+    this.channels = new RedisChannelSubscriptions(
+      this.subscriber,
+      options.channelPrefix,
+      (topic, raw) => this.onRaw(topic, raw),
+      this.logger,
+    );
     // Registered first: pending subscriptions are sent before listeners hear `connected` (and,
     // say, ask the other nodes for their state).
     this.subscriber.on('ready', () => {
       if (!this.closed) this.channels.subscribePending();
     });
-    for (const [role, client] of [['publisher', this.publisher], ['subscriber', this.subscriber]] as const) {
+    for (const [role, client] of [
+      ['publisher', this.publisher],
+      ['subscriber', this.subscriber],
+    ] as const) {
       // Without an 'error' listener an EventEmitter error would crash the process.
       client.on('error', (error: unknown) => this.onClientError(role, error));
       client.on('ready', () => this.refreshState());
@@ -309,7 +335,10 @@ export class RedisMessageBus implements IFederatedMessageBus {
       this.rejected.duplicateNodeId++;
       if (!this.warnedDuplicateNodeId) {
         this.warnedDuplicateNodeId = true;
-        this.logger.warn('received a message from another node using this node id; check nodeId in the configurations', { nodeId: this.nodeId });
+        this.logger.warn(
+          'received a message from another node using this node id; check nodeId in the configurations',
+          { nodeId: this.nodeId },
+        );
       }
       return;
     }
@@ -324,7 +353,8 @@ export class RedisMessageBus implements IFederatedMessageBus {
       if (!sub.active) continue;
       try {
         const result = sub.handler(message, topic) as Promise<void> | null | undefined;
-        if (typeof result?.then === 'function') result.then(undefined, (error: unknown) => this.onHandlerError(topic, error));
+        if (typeof result?.then === 'function')
+          result.then(undefined, (error: unknown) => this.onHandlerError(topic, error));
       } catch (error) {
         this.onHandlerError(topic, error);
       }
@@ -340,7 +370,8 @@ export class RedisMessageBus implements IFederatedMessageBus {
     this.stats.connectionErrors++;
     const text = describe(error);
     // Log the first error of an outage at warn; the retries that follow at debug.
-    if (this.connection.state === 'connected' || this.lastError === undefined) this.logger.warn('redis connection error', { role, error: text });
+    if (this.connection.state === 'connected' || this.lastError === undefined)
+      this.logger.warn('redis connection error', { role, error: text });
     else this.logger.debug('redis connection error', { role, error: text });
     this.lastError = text;
     this.refreshState();
@@ -355,7 +386,8 @@ export class RedisMessageBus implements IFederatedMessageBus {
     if (!this.connection.set(state)) return;
     const url = redactUrl(this.options.url);
     if (state === 'connected') this.logger.info('redis federation connected', { url, nodeId: this.nodeId });
-    else if (!this.closed) this.logger.warn('redis federation disconnected; working on local state, reconnecting', { url });
+    else if (!this.closed)
+      this.logger.warn('redis federation disconnected; working on local state, reconnecting', { url });
   }
 
   private rememberSent(id: string): void {

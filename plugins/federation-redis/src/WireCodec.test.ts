@@ -5,7 +5,8 @@ import { WireCodec } from './WireCodec.js';
 
 const SECRET = 'wire-codec-test-secret-0123456789abcdef';
 const TOPIC = 'dw.resilience.circuit-breaker.state';
-const msg = (payload: unknown = { v: 1 }) => createPluginMessage('circuit-state', payload, { nodeId: 'a', pluginId: 'p' });
+const msg = (payload: unknown = { v: 1 }) =>
+  createPluginMessage('circuit-state', payload, { nodeId: 'a', pluginId: 'p' });
 
 function signing(maxBytes = 4096) {
   return new WireCodec(maxBytes, new MessageAuthenticator({ secret: SECRET }));
@@ -60,8 +61,10 @@ describe('WireCodec', () => {
 
   it('never throws on arbitrary input', () => {
     const codec = signing();
-    fc.assert(fc.property(fc.oneof(fc.string(), fc.json(), fc.anything()), (raw) => {
-      expect(codec.decode(TOPIC, raw).ok).toBe(false);
-    }));
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.anything()), (raw) => {
+        expect(codec.decode(TOPIC, raw).ok).toBe(false);
+      }),
+    );
   });
 });

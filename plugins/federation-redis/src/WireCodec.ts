@@ -1,4 +1,10 @@
-import { InvalidConfigurationError, SdkCompatibility, canonicalJson, validatePluginMessage, validateTopic } from '@datawarehouse/sdk';
+import {
+  InvalidConfigurationError,
+  SdkCompatibility,
+  canonicalJson,
+  validatePluginMessage,
+  validateTopic,
+} from '@datawarehouse/sdk';
 import type { MessageAuthenticator, MessageRejectionReason, PluginMessage } from '@datawarehouse/sdk';
 
 /** Why {@link WireCodec.decode} dropped a message. @since 6.0.0 */
@@ -6,8 +12,7 @@ export type WireRejectionReason = 'oversized' | MessageRejectionReason;
 
 /** Outcome of {@link WireCodec.decode}. @since 6.0.0 */
 export type WireDecoding =
-  | { readonly ok: true; readonly message: PluginMessage }
-  | { readonly ok: false; readonly reason: WireRejectionReason };
+  { readonly ok: true; readonly message: PluginMessage } | { readonly ok: false; readonly reason: WireRejectionReason };
 
 /**
  * Turns messages into the text published on Redis and back: signs (HMAC-SHA256, nonce,
@@ -43,7 +48,11 @@ export class WireCodec {
     const wire = JSON.stringify(this.authenticator === undefined ? message : this.authenticator.sign(topic, message));
     const bytes = Buffer.byteLength(wire, 'utf8');
     if (bytes > this.maxMessageBytes) {
-      throw new InvalidConfigurationError('message', `${bytes} bytes`, `at most ${this.maxMessageBytes} bytes (maxMessageBytes)`);
+      throw new InvalidConfigurationError(
+        'message',
+        `${bytes} bytes`,
+        `at most ${this.maxMessageBytes} bytes (maxMessageBytes)`,
+      );
     }
     return wire;
   }

@@ -9,7 +9,12 @@ import { resolveRedisFederationOptions } from './RedisFederationOptions.js';
  * ms after each failure) in virtual time, against a server that is down from 0 to `outageMs`.
  * Resolves to how long after the server came back the first attempt succeeded.
  */
-async function reconnectGapAfterOutage(outageMs: number, minMs: number, maxMs: number, random: () => number): Promise<number> {
+async function reconnectGapAfterOutage(
+  outageMs: number,
+  minMs: number,
+  maxMs: number,
+  random: () => number,
+): Promise<number> {
   const clock = new VirtualClock(0);
   let retries = 0;
   let connectedAt: number | undefined;
@@ -33,13 +38,20 @@ describe('reconnectDelay', () => {
   });
 
   it('always lies in [step / 2, step] with step = min(max, min * 2^retries)', () => {
-    fc.assert(fc.property(fc.nat(100), fc.integer({ min: 1, max: 1_000 }), fc.integer({ min: 1_000, max: 60_000 }), fc.double({ min: 0, max: 0.999_999, noNaN: true }),
-      (retries, min, max, r) => {
-        const step = Math.min(max, min * 2 ** Math.min(retries, 30));
-        const d = reconnectDelay(retries, min, max, () => r);
-        expect(d).toBeGreaterThanOrEqual(Math.floor(step / 2));
-        expect(d).toBeLessThanOrEqual(Math.ceil(step));
-      }));
+    fc.assert(
+      fc.property(
+        fc.nat(100),
+        fc.integer({ min: 1, max: 1_000 }),
+        fc.integer({ min: 1_000, max: 60_000 }),
+        fc.double({ min: 0, max: 0.999_999, noNaN: true }),
+        (retries, min, max, r) => {
+          const step = Math.min(max, min * 2 ** Math.min(retries, 30));
+          const d = reconnectDelay(retries, min, max, () => r);
+          expect(d).toBeGreaterThanOrEqual(Math.floor(step / 2));
+          expect(d).toBeLessThanOrEqual(Math.ceil(step));
+        },
+      ),
+    );
   });
 
   it('with the default options, reconnects within 1 s of Redis coming back after a 5 s outage (virtual time)', async () => {
@@ -51,10 +63,17 @@ describe('reconnectDelay', () => {
   });
 
   it('reconnects within reconnectMaxDelayMs of the server coming back, whatever the outage (virtual time)', async () => {
-    await fc.assert(fc.asyncProperty(
-      fc.integer({ min: 0, max: 120_000 }), fc.integer({ min: 1, max: 500 }), fc.integer({ min: 500, max: 10_000 }), fc.double({ min: 0, max: 0.999_999, noNaN: true }),
-      async (outageMs, min, max, r) => {
-        expect(await reconnectGapAfterOutage(outageMs, min, max, () => r)).toBeLessThanOrEqual(max);
-      }), { numRuns: 200 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 120_000 }),
+        fc.integer({ min: 1, max: 500 }),
+        fc.integer({ min: 500, max: 10_000 }),
+        fc.double({ min: 0, max: 0.999_999, noNaN: true }),
+        async (outageMs, min, max, r) => {
+          expect(await reconnectGapAfterOutage(outageMs, min, max, () => r)).toBeLessThanOrEqual(max);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -5,7 +5,12 @@
  * @param random - uniform in [0, 1). Default `Math.random`.
  * @since 6.0.0
  */
-export function reconnectDelay(retries: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+export function reconnectDelay(
+  retries: number,
+  minMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const exponent = Math.min(Math.max(0, Math.floor(retries)), 30);
   const step = Math.min(maxMs, minMs * 2 ** exponent);
   return Math.round(step / 2 + (step / 2) * random());

@@ -25,7 +25,9 @@ describe('UltimateResiliencePlugin', () => {
 
   it('registers the resilience subsystem and service, and swaps in the real pipeline', async () => {
     const ctx = fakeContext();
-    const plugin = createPluginDefault({ strategies: [{ id: 'mine', circuitBreaker: { failureThreshold: 1 }, retry: false }] });
+    const plugin = createPluginDefault({
+      strategies: [{ id: 'mine', circuitBreaker: { failureThreshold: 1 }, retry: false }],
+    });
     await plugin.initializeAsync(ctx);
     expect(ctx.subsystemMap.get('resilience')).toBe(plugin.manager);
     const service = ctx.services.resolve(ResilienceServiceToken);

@@ -13,7 +13,13 @@ import {
   validateObject,
 } from '@datawarehouse/sdk/internals';
 import type {
-  Disposable, ExecuteOptions, IPlugin, IResilienceService, PluginContext, ResilientOperation, ScalingLimits,
+  Disposable,
+  ExecuteOptions,
+  IPlugin,
+  IResilienceService,
+  PluginContext,
+  ResilientOperation,
+  ScalingLimits,
 } from '@datawarehouse/sdk';
 import { CircuitStateReplicator, isFederatedMessageBus } from './distributed/CircuitStateReplicator.js';
 import { resolveDistributedOptions } from './distributed/DistributedOptions.js';
@@ -45,7 +51,15 @@ export interface UltimateResiliencePluginOptions {
   readonly distributed?: Partial<DistributedOptions>;
 }
 
-const OPTION_KEYS = ['strategies', 'builtinStrategies', 'maxStrategies', 'limits', 'metricsWindowMs', 'adaptation', 'distributed'] as const;
+const OPTION_KEYS = [
+  'strategies',
+  'builtinStrategies',
+  'maxStrategies',
+  'limits',
+  'metricsWindowMs',
+  'adaptation',
+  'distributed',
+] as const;
 
 /** The plugin's id. @since 6.0.0 */
 export const ULTIMATE_RESILIENCE_PLUGIN_ID = 'ultimate-resilience';
@@ -174,14 +188,20 @@ export class UltimateResiliencePlugin implements IPlugin, IResilienceService {
 
   /** The replicator of circuit state, listening already; undefined when off or without a bus. */
   private createReplicator(ctx: PluginContext, manager: ResilienceScalingManager): CircuitStateReplicator | undefined {
-    const options = this.options.distributed === undefined ? undefined : resolveDistributedOptions(this.options.distributed);
+    const options =
+      this.options.distributed === undefined ? undefined : resolveDistributedOptions(this.options.distributed);
     if (options?.enabled === false) return undefined;
     if (!isFederatedMessageBus(ctx.bus)) {
       ctx.logger.warn('no federated message bus in the plugin context: circuit state stays local');
       return undefined;
     }
     const replicator = new CircuitStateReplicator({
-      circuits: replicatedCircuitsOf(manager), bus: ctx.bus, pluginId: this.id, clock: ctx.clock, logger: ctx.logger, ...(options && { options }),
+      circuits: replicatedCircuitsOf(manager),
+      bus: ctx.bus,
+      pluginId: this.id,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      ...(options && { options }),
     });
     replicator.attach();
     return replicator;

@@ -19,8 +19,16 @@ export type { AdaptiveOverlay } from './adaptive/AdaptiveTarget.js';
 export type { DistributedOptions } from './distributed/DistributedOptions.js';
 export { CIRCUIT_STATE_TOPIC, DEFAULT_DISTRIBUTED_OPTIONS } from './distributed/DistributedOptions.js';
 export type {
-  ReplicatorEntryRejectionReason, ReplicatorIgnoreReason, ReplicatorMetricsReport, ReplicatorRejectionReason,
+  ReplicatorEntryRejectionReason,
+  ReplicatorIgnoreReason,
+  ReplicatorMetricsReport,
+  ReplicatorRejectionReason,
 } from './distributed/ReplicatorMetrics.js';
-export type { RateLimitKind, RateLimitOptions, SlidingWindowOptions, TokenBucketOptions } from './ratelimit/resolveRateLimitOptions.js';
+export type {
+  RateLimitKind,
+  RateLimitOptions,
+  SlidingWindowOptions,
+  TokenBucketOptions,
+} from './ratelimit/resolveRateLimitOptions.js';
 export type { RateLimiterStatistics } from './ratelimit/IRateLimiter.js';
 export type { PartitionedBulkheadStatistics } from './bulkhead/PartitionedBulkhead.js';

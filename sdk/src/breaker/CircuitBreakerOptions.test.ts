@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CIRCUIT_BREAKER_OPTIONS, MAX_BREAK_DURATION_MS, resolveCircuitBreakerOptions } from './CircuitBreakerOptions.js';
+import {
+  DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+  MAX_BREAK_DURATION_MS,
+  resolveCircuitBreakerOptions,
+} from './CircuitBreakerOptions.js';
 import { requireConfigError } from '../testing/index.js';
 
 describe('resolveCircuitBreakerOptions', () => {
@@ -24,7 +28,12 @@ describe('resolveCircuitBreakerOptions', () => {
     expect(resolveCircuitBreakerOptions(undefined)).toBe(DEFAULT_CIRCUIT_BREAKER_OPTIONS);
     const o = resolveCircuitBreakerOptions({ mode: 'rate', failureRateThreshold: 0.25, slowCallDurationMs: 200 });
     expect(Object.isFrozen(o)).toBe(true);
-    expect(o).toEqual({ ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, mode: 'rate', failureRateThreshold: 0.25, slowCallDurationMs: 200 });
+    expect(o).toEqual({
+      ...DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+      mode: 'rate',
+      failureRateThreshold: 0.25,
+      slowCallDurationMs: 200,
+    });
   });
 
   it('resolves over a given base, treating undefined values as absent', () => {
@@ -37,7 +46,9 @@ describe('resolveCircuitBreakerOptions', () => {
 
   it('disables slow-call detection with an explicit undefined or null', () => {
     const base = resolveCircuitBreakerOptions({ slowCallDurationMs: 100 });
-    expect(resolveCircuitBreakerOptions({ slowCallDurationMs: undefined }, 'cb', base).slowCallDurationMs).toBeUndefined();
+    expect(
+      resolveCircuitBreakerOptions({ slowCallDurationMs: undefined }, 'cb', base).slowCallDurationMs,
+    ).toBeUndefined();
     expect(resolveCircuitBreakerOptions({ slowCallDurationMs: null }, 'cb', base).slowCallDurationMs).toBeUndefined();
   });
 
@@ -75,14 +86,20 @@ describe('resolveCircuitBreakerOptions', () => {
   it('rejects a non-object and uses the given field prefix', () => {
     expect(requireConfigError(() => resolveCircuitBreakerOptions(42)).field).toBe('circuitBreaker');
     expect(requireConfigError(() => resolveCircuitBreakerOptions([])).field).toBe('circuitBreaker');
-    expect(requireConfigError(() => resolveCircuitBreakerOptions({ windowBuckets: 0 }, 'strategies.db.circuitBreaker')).field)
-      .toBe('strategies.db.circuitBreaker.windowBuckets');
+    expect(
+      requireConfigError(() => resolveCircuitBreakerOptions({ windowBuckets: 0 }, 'strategies.db.circuitBreaker'))
+        .field,
+    ).toBe('strategies.db.circuitBreaker.windowBuckets');
   });
 
   it('accepts a break of up to 365 days (the longest other nodes accept) and names the bound when refusing a longer one', () => {
     expect(MAX_BREAK_DURATION_MS).toBe(365 * 24 * 3_600_000);
-    expect(resolveCircuitBreakerOptions({ breakDurationMs: MAX_BREAK_DURATION_MS }).breakDurationMs).toBe(MAX_BREAK_DURATION_MS);
-    const e = requireConfigError(() => resolveCircuitBreakerOptions({ breakDurationMs: Number.MAX_VALUE }, 'strategies.db.circuitBreaker'));
+    expect(resolveCircuitBreakerOptions({ breakDurationMs: MAX_BREAK_DURATION_MS }).breakDurationMs).toBe(
+      MAX_BREAK_DURATION_MS,
+    );
+    const e = requireConfigError(() =>
+      resolveCircuitBreakerOptions({ breakDurationMs: Number.MAX_VALUE }, 'strategies.db.circuitBreaker'),
+    );
     expect(e.code).toBe('ERR_INVALID_CONFIGURATION');
     expect(e.field).toBe('strategies.db.circuitBreaker.breakDurationMs');
     expect(e.message).toContain(String(MAX_BREAK_DURATION_MS));

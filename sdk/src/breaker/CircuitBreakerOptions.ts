@@ -96,8 +96,11 @@ export function resolveCircuitBreakerOptions(
   const rate = (name: string, v: unknown): number => validateNumber(name, v, 0, 1, true);
   const breakMs = (name: string, v: unknown): number => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > MAX_BREAK_DURATION_MS) {
-      throw new InvalidConfigurationError(name, v,
-        `a duration in ms > 0 and <= ${MAX_BREAK_DURATION_MS} (365 days, the longest break other nodes accept; use isolate() to hold a circuit open)`);
+      throw new InvalidConfigurationError(
+        name,
+        v,
+        `a duration in ms > 0 and <= ${MAX_BREAK_DURATION_MS} (365 days, the longest break other nodes accept; use isolate() to hold a circuit open)`,
+      );
     }
     return v;
   };
@@ -119,12 +122,20 @@ export function resolveCircuitBreakerOptions(
 }
 
 // `undefined` is a real value here (detection off), so presence of the key decides, not its value.
-function resolveSlowCallDuration(obj: Record<string, unknown>, name: string, base: number | undefined): number | undefined {
+function resolveSlowCallDuration(
+  obj: Record<string, unknown>,
+  name: string,
+  base: number | undefined,
+): number | undefined {
   if (!Object.prototype.hasOwnProperty.call(obj, 'slowCallDurationMs')) return base;
   const v = obj.slowCallDurationMs;
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new InvalidConfigurationError(name, v, 'a duration in ms > 0, or undefined/null to disable slow-call detection');
+    throw new InvalidConfigurationError(
+      name,
+      v,
+      'a duration in ms > 0, or undefined/null to disable slow-call detection',
+    );
   }
   return v;
 }

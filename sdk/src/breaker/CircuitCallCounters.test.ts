@@ -1,14 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitCallCounters } from './CircuitCallCounters.js';
 
-const view = { state: 'closed' as const, nextTicket: 1, windowFailures: 0, windowCalls: 0, halfOpenInFlight: 0, stateEnteredAt: 100, now: 250 };
+const view = {
+  state: 'closed' as const,
+  nextTicket: 1,
+  windowFailures: 0,
+  windowCalls: 0,
+  halfOpenInFlight: 0,
+  stateEnteredAt: 100,
+  now: 250,
+};
 
 describe('CircuitCallCounters', () => {
   it('reports no call and no last times when new', () => {
     expect(new CircuitCallCounters().report(view)).toEqual({
-      state: 'closed', totalCalls: 0, successfulCalls: 0, failedCalls: 0, rejectedCalls: 0, slowCalls: 0,
-      windowFailures: 0, windowCalls: 0, halfOpenInFlight: 0, lastFailureAt: undefined, lastSuccessAt: undefined,
-      stateEnteredAt: 100, timeInStateMs: 150, openedCount: 0,
+      state: 'closed',
+      totalCalls: 0,
+      successfulCalls: 0,
+      failedCalls: 0,
+      rejectedCalls: 0,
+      slowCalls: 0,
+      windowFailures: 0,
+      windowCalls: 0,
+      halfOpenInFlight: 0,
+      lastFailureAt: undefined,
+      lastSuccessAt: undefined,
+      stateEnteredAt: 100,
+      timeInStateMs: 150,
+      openedCount: 0,
     });
   });
 
@@ -19,7 +38,13 @@ describe('CircuitCallCounters', () => {
     c.failure(30);
     c.rejectedCalls += 2;
     expect(c.report({ ...view, nextTicket: 5 })).toMatchObject({
-      totalCalls: 6, successfulCalls: 2, slowCalls: 1, failedCalls: 1, rejectedCalls: 2, lastSuccessAt: 20, lastFailureAt: 30,
+      totalCalls: 6,
+      successfulCalls: 2,
+      slowCalls: 1,
+      failedCalls: 1,
+      rejectedCalls: 2,
+      lastSuccessAt: 20,
+      lastFailureAt: 30,
     });
   });
 
@@ -31,7 +56,14 @@ describe('CircuitCallCounters', () => {
     c.openedCount = 3;
     c.restart(9, 1);
     expect(c.report({ ...view, nextTicket: 10 })).toMatchObject({
-      totalCalls: 1, successfulCalls: 0, slowCalls: 0, failedCalls: 0, rejectedCalls: 0, lastSuccessAt: undefined, lastFailureAt: undefined, openedCount: 1,
+      totalCalls: 1,
+      successfulCalls: 0,
+      slowCalls: 0,
+      failedCalls: 0,
+      rejectedCalls: 0,
+      lastSuccessAt: undefined,
+      lastFailureAt: undefined,
+      openedCount: 1,
     });
   });
 });

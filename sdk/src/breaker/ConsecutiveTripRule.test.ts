@@ -3,7 +3,9 @@ import { resolveCircuitBreakerOptions } from './CircuitBreakerOptions.js';
 import { ConsecutiveTripRule } from './ConsecutiveTripRule.js';
 
 const rule = (options: object = {}) =>
-  new ConsecutiveTripRule(resolveCircuitBreakerOptions({ failureThreshold: 3, samplingWindowMs: 1000, windowBuckets: 10, ...options }));
+  new ConsecutiveTripRule(
+    resolveCircuitBreakerOptions({ failureThreshold: 3, samplingWindowMs: 1000, windowBuckets: 10, ...options }),
+  );
 
 describe('ConsecutiveTripRule', () => {
   it('trips on failureThreshold failures in a row, reported as failure-threshold', () => {

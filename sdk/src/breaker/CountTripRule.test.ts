@@ -3,7 +3,15 @@ import { resolveCircuitBreakerOptions } from './CircuitBreakerOptions.js';
 import { CountTripRule } from './CountTripRule.js';
 
 const rule = (options: object = {}) =>
-  new CountTripRule(resolveCircuitBreakerOptions({ mode: 'count', failureThreshold: 3, samplingWindowMs: 1000, windowBuckets: 10, ...options }));
+  new CountTripRule(
+    resolveCircuitBreakerOptions({
+      mode: 'count',
+      failureThreshold: 3,
+      samplingWindowMs: 1000,
+      windowBuckets: 10,
+      ...options,
+    }),
+  );
 
 describe('CountTripRule', () => {
   it('trips when failureThreshold failures are in the window, successes notwithstanding', () => {
@@ -42,7 +50,10 @@ describe('CountTripRule', () => {
     const r = rule();
     r.recordFailure(0);
     r.recordFailure(1);
-    r.reconfigure(resolveCircuitBreakerOptions({ mode: 'count', failureThreshold: 2, samplingWindowMs: 1000, windowBuckets: 10 }), 1);
+    r.reconfigure(
+      resolveCircuitBreakerOptions({ mode: 'count', failureThreshold: 2, samplingWindowMs: 1000, windowBuckets: 10 }),
+      1,
+    );
     expect(r.shouldTrip(1)).toBe('failure-threshold');
     r.reset();
     expect(r.shouldTrip(1)).toBeUndefined();

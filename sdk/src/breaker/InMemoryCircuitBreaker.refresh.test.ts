@@ -33,12 +33,19 @@ describe('InMemoryCircuitBreaker state and refresh', () => {
     breaker.refresh();
     breaker.refresh();
     expect(breaker.state).toBe('half-open');
-    expect(changes.slice(1)).toEqual([{
-      name: 'db', previousState: 'open', newState: 'half-open', reason: 'break-elapsed', timestamp: 1104, origin: 'local',
-    }]);
+    expect(changes.slice(1)).toEqual([
+      {
+        name: 'db',
+        previousState: 'open',
+        newState: 'half-open',
+        reason: 'break-elapsed',
+        timestamp: 1104,
+        origin: 'local',
+      },
+    ]);
   });
 
-  it('refresh() takes the caller\'s time (a non-finite one counts as absent) and an origin', () => {
+  it("refresh() takes the caller's time (a non-finite one counts as absent) and an origin", () => {
     const { breaker, changes } = setup();
     breaker.trip();
     breaker.refresh(1099, 'remote');
@@ -76,7 +83,11 @@ describe('InMemoryCircuitBreaker transition origins', () => {
     clock.advance(100);
     breaker.recordSuccess(breaker.acquirePermission(), 1); // break-elapsed, probe-succeeded
     expect(edges(changes)).toEqual([
-      'closed->open:local', 'open->half-open:local', 'half-open->open:local', 'open->half-open:local', 'half-open->closed:local',
+      'closed->open:local',
+      'open->half-open:local',
+      'half-open->open:local',
+      'open->half-open:local',
+      'half-open->closed:local',
     ]);
   });
 
@@ -93,7 +104,15 @@ describe('InMemoryCircuitBreaker transition origins', () => {
     breaker.restore({ state: 'open', remainingBreakMs: 10, consecutiveFailures: 0, reason: 'x' }, 'remote');
     breaker.trip('r', 'local');
     expect(changes.map((c) => c.origin)).toEqual([
-      'operator', 'operator', 'operator', 'operator', 'remote', 'remote', 'adaptation', 'operator', 'remote',
+      'operator',
+      'operator',
+      'operator',
+      'operator',
+      'remote',
+      'remote',
+      'adaptation',
+      'operator',
+      'remote',
     ]); // the last trip restarted a running break: no transition, no event
   });
 
@@ -102,7 +121,11 @@ describe('InMemoryCircuitBreaker transition origins', () => {
     expect(CIRCUIT_TRANSITION_ORIGINS).toEqual(['local', 'remote', 'operator', 'adaptation']);
     expect(fieldOf(() => breaker.trip('r', 'elsewhere' as never))).toBe('origin');
     expect(fieldOf(() => breaker.refresh(undefined, 'elsewhere' as never))).toBe('origin');
-    expect(fieldOf(() => breaker.restore({ state: 'open', remainingBreakMs: 1, consecutiveFailures: 0, reason: '' }, 1 as never))).toBe('origin');
+    expect(
+      fieldOf(() =>
+        breaker.restore({ state: 'open', remainingBreakMs: 1, consecutiveFailures: 0, reason: '' }, 1 as never),
+      ),
+    ).toBe('origin');
     expect([breaker.state, changes.length]).toEqual(['closed', 0]);
   });
 });

@@ -7,11 +7,7 @@ import {
 } from './InMemoryCircuitBreaker.js';
 import { VirtualClock } from '../time/VirtualClock.js';
 import { getSdkCompatibility } from '../compat/SdkCompatibility.js';
-import {
-  CircuitOpenError,
-  isCircuitOpenError,
-  isInvalidConfigurationError,
-} from '../errors/errors.js';
+import { CircuitOpenError, isCircuitOpenError, isInvalidConfigurationError } from '../errors/errors.js';
 import { errorOf } from '../testing/index.js';
 
 function setup(options: Partial<CircuitBreakerOptions> = {}) {
@@ -66,10 +62,17 @@ describe('InMemoryCircuitBreaker', () => {
       expect(breaker.state).toBe('closed');
       fail(breaker, 1);
       expect(breaker.state).toBe('open');
-      expect(changes).toEqual([{
-        name: 'db', previousState: 'closed', newState: 'open', reason: 'failure-threshold',
-        timestamp: clock.now(), breakDurationMs: 500, origin: 'local',
-      }]);
+      expect(changes).toEqual([
+        {
+          name: 'db',
+          previousState: 'closed',
+          newState: 'open',
+          reason: 'failure-threshold',
+          timestamp: clock.now(),
+          breakDurationMs: 500,
+          origin: 'local',
+        },
+      ]);
     });
 
     it('resets the streak on a success', () => {
@@ -109,7 +112,12 @@ describe('InMemoryCircuitBreaker', () => {
     });
 
     it('never counts failures older than the window, also after a long idle', () => {
-      const { breaker, clock } = setup({ mode: 'count', failureThreshold: 3, samplingWindowMs: 1000, windowBuckets: 10 });
+      const { breaker, clock } = setup({
+        mode: 'count',
+        failureThreshold: 3,
+        samplingWindowMs: 1000,
+        windowBuckets: 10,
+      });
       fail(breaker, 2);
       clock.advance(86_400_000); // a day of silence
       expect(breaker.getStatistics().windowFailures).toBe(0);
@@ -121,7 +129,12 @@ describe('InMemoryCircuitBreaker', () => {
     });
 
     it('lets failures expire bucket by bucket', () => {
-      const { breaker, clock } = setup({ mode: 'count', failureThreshold: 3, samplingWindowMs: 1000, windowBuckets: 4 });
+      const { breaker, clock } = setup({
+        mode: 'count',
+        failureThreshold: 3,
+        samplingWindowMs: 1000,
+        windowBuckets: 4,
+      });
       fail(breaker, 2); // t = 1000, bucket [1000, 1250)
       clock.advance(1000); // that bucket is out of the window
       fail(breaker, 2);
@@ -176,7 +189,10 @@ describe('InMemoryCircuitBreaker', () => {
   describe('slow calls', () => {
     it('trips on the slow-call rate in any mode', () => {
       const { breaker, changes } = setup({
-        mode: 'consecutive', slowCallDurationMs: 100, slowCallRateThreshold: 0.5, minimumThroughput: 4,
+        mode: 'consecutive',
+        slowCallDurationMs: 100,
+        slowCallRateThreshold: 0.5,
+        minimumThroughput: 4,
       });
       succeed(breaker, 2, 10);
       succeed(breaker, 1, 100);
@@ -226,7 +242,12 @@ describe('InMemoryCircuitBreaker', () => {
       expect(changes).toHaveLength(1); // nothing happens until someone looks
       expect(breaker.retryAfterMs()).toBe(0);
       expect(breaker.state).toBe('half-open');
-      expect(changes[1]).toMatchObject({ previousState: 'open', newState: 'half-open', reason: 'break-elapsed', timestamp: 2000 });
+      expect(changes[1]).toMatchObject({
+        previousState: 'open',
+        newState: 'half-open',
+        reason: 'break-elapsed',
+        timestamp: 2000,
+      });
       expect(clock.pendingTimers).toBe(0);
     });
 
@@ -276,7 +297,11 @@ describe('InMemoryCircuitBreaker', () => {
       const { breaker, changes } = halfOpen({ mode: 'count', failureThreshold: 1 });
       breaker.recordSuccess(breaker.acquirePermission(), 5);
       expect(breaker.state).toBe('closed');
-      expect(changes.at(-1)).toMatchObject({ previousState: 'half-open', newState: 'closed', reason: 'probe-succeeded' });
+      expect(changes.at(-1)).toMatchObject({
+        previousState: 'half-open',
+        newState: 'closed',
+        reason: 'probe-succeeded',
+      });
       expect(breaker.getStatistics().windowFailures).toBe(0);
     });
 
@@ -411,7 +436,11 @@ describe('InMemoryCircuitBreaker', () => {
     it('records a failure and rethrows it', async () => {
       const { breaker } = setup({ failureThreshold: 1 });
       const boom = new Error('boom');
-      await expect(breaker.execute(() => { throw boom; })).rejects.toBe(boom);
+      await expect(
+        breaker.execute(() => {
+          throw boom;
+        }),
+      ).rejects.toBe(boom);
       expect(breaker.state).toBe('open');
     });
 
@@ -435,11 +464,21 @@ describe('InMemoryCircuitBreaker', () => {
 
     it('uses a custom isFailure, and counts an error whose predicate throws', async () => {
       const { breaker } = setup({ failureThreshold: 1 });
-      await expect(breaker.execute(() => Promise.reject(new Error('404')), () => false)).rejects.toThrow('404');
+      await expect(
+        breaker.execute(
+          () => Promise.reject(new Error('404')),
+          () => false,
+        ),
+      ).rejects.toThrow('404');
       expect(breaker.state).toBe('closed');
-      await expect(breaker.execute(() => Promise.reject(new Error('x')), () => {
-        throw new Error('predicate bug');
-      })).rejects.toThrow('x');
+      await expect(
+        breaker.execute(
+          () => Promise.reject(new Error('x')),
+          () => {
+            throw new Error('predicate bug');
+          },
+        ),
+      ).rejects.toThrow('x');
       expect(breaker.state).toBe('open');
     });
 
@@ -447,7 +486,11 @@ describe('InMemoryCircuitBreaker', () => {
       const { breaker } = setup();
       breaker.trip();
       let called = false;
-      await expect(breaker.execute(() => { called = true; })).rejects.toSatisfy(isCircuitOpenError);
+      await expect(
+        breaker.execute(() => {
+          called = true;
+        }),
+      ).rejects.toSatisfy(isCircuitOpenError);
       expect(called).toBe(false);
     });
 
@@ -562,7 +605,12 @@ describe('InMemoryCircuitBreaker', () => {
     });
 
     it('keeps counts when the window geometry changes', () => {
-      const { breaker, clock } = setup({ mode: 'count', failureThreshold: 3, samplingWindowMs: 1000, windowBuckets: 10 });
+      const { breaker, clock } = setup({
+        mode: 'count',
+        failureThreshold: 3,
+        samplingWindowMs: 1000,
+        windowBuckets: 10,
+      });
       fail(breaker, 2);
       breaker.reconfigure({ samplingWindowMs: 10_000, windowBuckets: 5 });
       clock.advance(1500);
@@ -572,7 +620,12 @@ describe('InMemoryCircuitBreaker', () => {
     });
 
     it('keeps probes in flight when halfOpenMaxAttempts shrinks', () => {
-      const { breaker, clock } = setup({ failureThreshold: 1, breakDurationMs: 10, halfOpenMaxAttempts: 3, halfOpenSuccessThreshold: 5 });
+      const { breaker, clock } = setup({
+        failureThreshold: 1,
+        breakDurationMs: 10,
+        halfOpenMaxAttempts: 3,
+        halfOpenSuccessThreshold: 5,
+      });
       fail(breaker);
       clock.advance(10);
       const probes = [breaker.acquirePermission(), breaker.acquirePermission(), breaker.acquirePermission()];
@@ -614,9 +667,20 @@ describe('InMemoryCircuitBreaker', () => {
       clock.advance(50);
       const s = breaker.getStatistics();
       expect(s).toEqual({
-        state: 'closed', totalCalls: 3, successfulCalls: 2, failedCalls: 1, rejectedCalls: 0, slowCalls: 0,
-        windowFailures: 1, windowCalls: 3, halfOpenInFlight: 0, lastFailureAt: 1100, lastSuccessAt: 1000,
-        stateEnteredAt: 1000, timeInStateMs: 150, openedCount: 0,
+        state: 'closed',
+        totalCalls: 3,
+        successfulCalls: 2,
+        failedCalls: 1,
+        rejectedCalls: 0,
+        slowCalls: 0,
+        windowFailures: 1,
+        windowCalls: 3,
+        halfOpenInFlight: 0,
+        lastFailureAt: 1100,
+        lastSuccessAt: 1000,
+        stateEnteredAt: 1000,
+        timeInStateMs: 150,
+        openedCount: 0,
       });
     });
   });
@@ -627,17 +691,29 @@ describe('InMemoryCircuitBreaker', () => {
       fail(a.breaker, 2);
       a.clock.advance(300);
       const snap = a.breaker.snapshot();
-      expect(snap).toEqual({ state: 'open', remainingBreakMs: 700, consecutiveFailures: 2, reason: 'failure-threshold' });
+      expect(snap).toEqual({
+        state: 'open',
+        remainingBreakMs: 700,
+        consecutiveFailures: 2,
+        reason: 'failure-threshold',
+      });
 
       const clock = new VirtualClock(5_000_000);
       const b = new InMemoryCircuitBreaker('db', {}, clock);
       const changes: CircuitStateChange[] = [];
       b.events.on('stateChanged', (c) => changes.push(c));
       b.restore(JSON.parse(JSON.stringify(snap)));
-      expect(changes).toEqual([{
-        name: 'db', previousState: 'closed', newState: 'open', reason: 'restored', timestamp: 5_000_000, breakDurationMs: 700,
-        origin: 'operator',
-      }]);
+      expect(changes).toEqual([
+        {
+          name: 'db',
+          previousState: 'closed',
+          newState: 'open',
+          reason: 'restored',
+          timestamp: 5_000_000,
+          breakDurationMs: 700,
+          origin: 'operator',
+        },
+      ]);
       expect(b.retryAfterMs()).toBe(700);
       expect(b.snapshot().reason).toBe('failure-threshold');
       clock.advance(700);
@@ -650,7 +726,12 @@ describe('InMemoryCircuitBreaker', () => {
       succeed(breaker, 5);
       breaker.restore({ state: 'closed', remainingBreakMs: 0, consecutiveFailures: 2, reason: 'x' });
       expect(changes).toHaveLength(0);
-      expect(breaker.getStatistics()).toMatchObject({ totalCalls: 0, successfulCalls: 0, windowFailures: 2, windowCalls: 0 });
+      expect(breaker.getStatistics()).toMatchObject({
+        totalCalls: 0,
+        successfulCalls: 0,
+        windowFailures: 2,
+        windowCalls: 0,
+      });
       fail(breaker, 1);
       expect(breaker.state).toBe('open');
       breaker.restore({ state: 'closed', remainingBreakMs: 0, consecutiveFailures: 2, reason: 'x' });
@@ -673,7 +754,9 @@ describe('InMemoryCircuitBreaker', () => {
       const { breaker } = setup();
       breaker.restore({ state: 'isolated', remainingBreakMs: 0, consecutiveFailures: 0, reason: 'ops' });
       expect(breaker.state).toBe('isolated');
-      const e = errorOf(() => breaker.restore({ state: 'open', remainingBreakMs: -5, consecutiveFailures: 0, reason: '' }));
+      const e = errorOf(() =>
+        breaker.restore({ state: 'open', remainingBreakMs: -5, consecutiveFailures: 0, reason: '' }),
+      );
       expect(isInvalidConfigurationError(e) && e.field).toBe('snapshot.remainingBreakMs');
       expect(breaker.state).toBe('isolated');
     });

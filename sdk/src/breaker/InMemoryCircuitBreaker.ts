@@ -45,7 +45,8 @@ const FAILURE = 1;
 const RELEASE = 2;
 type Outcome = typeof SUCCESS | typeof FAILURE | typeof RELEASE;
 
-const validOrigin = (origin: unknown): CircuitTransitionOrigin => validateEnum('origin', origin, CIRCUIT_TRANSITION_ORIGINS);
+const validOrigin = (origin: unknown): CircuitTransitionOrigin =>
+  validateEnum('origin', origin, CIRCUIT_TRANSITION_ORIGINS);
 
 /**
  * A circuit breaker kept in process memory: the state machine. See {@link ICircuitBreaker}
@@ -112,7 +113,11 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
    * @param clock - time source. Default {@link systemClock}.
    * @throws {@link InvalidConfigurationError} for a bad name, option (`circuitBreaker.<field>`) or clock.
    */
-  constructor(name: string, options: Partial<CircuitBreakerOptions> = {}, private readonly clock: Clock = systemClock) {
+  constructor(
+    name: string,
+    options: Partial<CircuitBreakerOptions> = {},
+    private readonly clock: Clock = systemClock,
+  ) {
     this.name = validateString('name', name, 256);
     if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
       throw new InvalidConfigurationError('clock', clock, 'a Clock');
@@ -164,7 +169,13 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
    * issued or a bad duration (nothing recorded).
    */
   recordSuccess(permit: CircuitPermit, durationMs: number, nowMs?: number): void {
-    if (this.code === CLOSED && permit >= this.epochStart && permit < this.nextTicket && Number.isInteger(permit) && durationMs >= 0) {
+    if (
+      this.code === CLOSED &&
+      permit >= this.epochStart &&
+      permit < this.nextTicket &&
+      Number.isInteger(permit) &&
+      durationMs >= 0
+    ) {
       const now = nowMs !== undefined && Number.isFinite(nowMs) ? nowMs : this.clock.now();
       const slow = this.slowEnabled && durationMs >= this.slowMs;
       this.stats.success(now, slow);
@@ -178,7 +189,13 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
 
   /** Records a downstream failure, as {@link recordSuccess} records a success. @throws {@link InvalidConfigurationError} as there. */
   recordFailure(permit: CircuitPermit, durationMs: number, nowMs?: number): void {
-    if (this.code === CLOSED && permit >= this.epochStart && permit < this.nextTicket && Number.isInteger(permit) && durationMs >= 0) {
+    if (
+      this.code === CLOSED &&
+      permit >= this.epochStart &&
+      permit < this.nextTicket &&
+      Number.isInteger(permit) &&
+      durationMs >= 0
+    ) {
       const now = nowMs !== undefined && Number.isFinite(nowMs) ? nowMs : this.clock.now();
       this.stats.failure(now);
       const rule = this.rule;
@@ -192,7 +209,8 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
   /** Gives `permit` back without an outcome (frees a probe slot). @throws {@link InvalidConfigurationError} for a permit never issued. */
   releasePermission(permit: CircuitPermit): void {
     // Closed-state calls hold nothing that needs freeing.
-    if (this.code === CLOSED && permit >= this.epochStart && permit < this.nextTicket && Number.isInteger(permit)) return;
+    if (this.code === CLOSED && permit >= this.epochStart && permit < this.nextTicket && Number.isInteger(permit))
+      return;
     this.settle(permit, 0, RELEASE);
   }
 
@@ -309,7 +327,13 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
   }
 
   /** `trip`, `tripFor`, `isolate`, `reset`: validated; only `reset` acts while isolated. */
-  private command(code: StateCode, reason: string, origin: CircuitTransitionOrigin, breakMs: number, followsOptions: boolean): void {
+  private command(
+    code: StateCode,
+    reason: string,
+    origin: CircuitTransitionOrigin,
+    breakMs: number,
+    followsOptions: boolean,
+  ): void {
     validateString('reason', reason, 256);
     validOrigin(origin);
     if (this.code === ISOLATED && code !== CLOSED) return;
@@ -373,7 +397,14 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
     return this.code === ISOLATED ? Infinity : 0;
   }
 
-  private enter(code: StateCode, reason: string, now: number, breakMs: number, followsOptions: boolean, origin: CircuitTransitionOrigin): void {
+  private enter(
+    code: StateCode,
+    reason: string,
+    now: number,
+    breakMs: number,
+    followsOptions: boolean,
+    origin: CircuitTransitionOrigin,
+  ): void {
     const previous = this.switchTo(code, reason, now, breakMs, followsOptions);
     if (previous !== code) this.announce(previous, reason, now, breakMs, origin);
   }
@@ -397,7 +428,13 @@ export class InMemoryCircuitBreaker implements ICircuitBreaker {
     return previous;
   }
 
-  private announce(previous: StateCode, reason: string, now: number, breakMs: number, origin: CircuitTransitionOrigin): void {
+  private announce(
+    previous: StateCode,
+    reason: string,
+    now: number,
+    breakMs: number,
+    origin: CircuitTransitionOrigin,
+  ): void {
     if (this.disposed || this.events.listenerCount('stateChanged') === 0) return;
     const change: CircuitStateChange = {
       name: this.name,

@@ -2,9 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { resolveCircuitBreakerOptions } from './CircuitBreakerOptions.js';
 import { RateTripRule } from './RateTripRule.js';
 
-const rule = (options: object = {}) => new RateTripRule(resolveCircuitBreakerOptions({
-  mode: 'rate', failureRateThreshold: 0.5, minimumThroughput: 4, samplingWindowMs: 1000, windowBuckets: 10, ...options,
-}));
+const rule = (options: object = {}) =>
+  new RateTripRule(
+    resolveCircuitBreakerOptions({
+      mode: 'rate',
+      failureRateThreshold: 0.5,
+      minimumThroughput: 4,
+      samplingWindowMs: 1000,
+      windowBuckets: 10,
+      ...options,
+    }),
+  );
 
 describe('RateTripRule', () => {
   it('does not trip before minimumThroughput calls are in the window', () => {
@@ -46,7 +54,16 @@ describe('RateTripRule', () => {
     const r = rule();
     r.recordFailure(0);
     for (let t = 1; t < 4; t++) r.recordSuccess(t, false);
-    r.reconfigure(resolveCircuitBreakerOptions({ mode: 'rate', failureRateThreshold: 0.25, minimumThroughput: 4, samplingWindowMs: 1000, windowBuckets: 10 }), 3);
+    r.reconfigure(
+      resolveCircuitBreakerOptions({
+        mode: 'rate',
+        failureRateThreshold: 0.25,
+        minimumThroughput: 4,
+        samplingWindowMs: 1000,
+        windowBuckets: 10,
+      }),
+      3,
+    );
     expect(r.shouldTrip(3)).toBe('failure-rate');
   });
 });

@@ -25,7 +25,10 @@ describe('TripRule', () => {
     const r = new ConsecutiveTripRule(options);
     r.recordFailure(0);
     r.recordFailure(900);
-    r.reconfigure(resolveCircuitBreakerOptions({ failureThreshold: 100, samplingWindowMs: 2000, windowBuckets: 4 }), 950);
+    r.reconfigure(
+      resolveCircuitBreakerOptions({ failureThreshold: 100, samplingWindowMs: 2000, windowBuckets: 4 }),
+      950,
+    );
     expect(r.window.windowMs).toBe(2000);
     expect(r.window.failures).toBe(2);
     expect(r.streakAt(1950)).toBe(2); // 1 050 ms after the newest failure: alive in a 2 s window

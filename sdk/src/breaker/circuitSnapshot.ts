@@ -17,7 +17,13 @@ export interface RestorePlan {
  * since the receiving clock may differ.
  * @internal
  */
-export function snapshotOf(code: StateCode, openUntil: number, streak: number, reason: string, now: number): CircuitBreakerSnapshot {
+export function snapshotOf(
+  code: StateCode,
+  openUntil: number,
+  streak: number,
+  reason: string,
+  now: number,
+): CircuitBreakerSnapshot {
   return {
     state: CIRCUIT_STATES[code]!,
     remainingBreakMs: code === OPEN ? Math.max(0, openUntil - now) : 0,
@@ -34,5 +40,10 @@ export function snapshotOf(code: StateCode, openUntil: number, streak: number, r
 export function planRestore(snapshot: unknown): RestorePlan {
   const snap = validateCircuitBreakerSnapshot(snapshot);
   const code = CIRCUIT_STATES.indexOf(snap.state) as StateCode;
-  return { code, breakMs: code === OPEN ? snap.remainingBreakMs : 0, streak: snap.consecutiveFailures, reason: snap.reason };
+  return {
+    code,
+    breakMs: code === OPEN ? snap.remainingBreakMs : 0,
+    streak: snap.consecutiveFailures,
+    reason: snap.reason,
+  };
 }

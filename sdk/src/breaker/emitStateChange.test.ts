@@ -3,7 +3,15 @@ import { EventEmitter } from 'eventemitter3';
 import type { CircuitBreakerEvents, CircuitStateChange } from './ICircuitBreaker.js';
 import { emitStateChange } from './emitStateChange.js';
 
-const change: CircuitStateChange = { name: 'db', previousState: 'closed', newState: 'open', reason: 'r', timestamp: 1, breakDurationMs: 5, origin: 'local' };
+const change: CircuitStateChange = {
+  name: 'db',
+  previousState: 'closed',
+  newState: 'open',
+  reason: 'r',
+  timestamp: 1,
+  breakDurationMs: 5,
+  origin: 'local',
+};
 
 describe('emitStateChange', () => {
   it('delivers the change to every listener', () => {

@@ -1,5 +1,11 @@
 import type { CircuitBreakerSnapshot, CircuitState } from './ICircuitBreaker.js';
-import { rejectUnknownKeys, validateDuration, validateEnum, validateInteger, validateObject } from '../config/validate.js';
+import {
+  rejectUnknownKeys,
+  validateDuration,
+  validateEnum,
+  validateInteger,
+  validateObject,
+} from '../config/validate.js';
 import { InvalidConfigurationError } from '../errors/errors.js';
 import { MAX_BREAK_DURATION_MS } from './CircuitBreakerOptions.js';
 
@@ -26,12 +32,20 @@ export function validateCircuitBreakerSnapshot(input: unknown, field = 'snapshot
   const state = validateEnum(`${field}.state`, obj.state, CIRCUIT_STATES);
   const remainingBreakMs = validateDuration(`${field}.remainingBreakMs`, obj.remainingBreakMs, 0, state !== 'open');
   if (state === 'open' && remainingBreakMs > MAX_BREAK_DURATION_MS) {
-    throw new InvalidConfigurationError(`${field}.remainingBreakMs`, remainingBreakMs, `a duration in ms <= ${MAX_BREAK_DURATION_MS} (365 days) for state 'open'`);
+    throw new InvalidConfigurationError(
+      `${field}.remainingBreakMs`,
+      remainingBreakMs,
+      `a duration in ms <= ${MAX_BREAK_DURATION_MS} (365 days) for state 'open'`,
+    );
   }
   const consecutiveFailures = validateInteger(`${field}.consecutiveFailures`, obj.consecutiveFailures, 0);
   const reason = obj.reason;
   if (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH) {
-    throw new InvalidConfigurationError(`${field}.reason`, reason, `a string of at most ${MAX_REASON_LENGTH} characters`);
+    throw new InvalidConfigurationError(
+      `${field}.reason`,
+      reason,
+      `a string of at most ${MAX_REASON_LENGTH} characters`,
+    );
   }
   return { state, remainingBreakMs, consecutiveFailures, reason };
 }

@@ -18,8 +18,11 @@ describe('resolveBulkheadOptions', () => {
 
   it('lays a partial over a given base', () => {
     const base = resolveBulkheadOptions({ maxConcurrency: 3, maxQueueSize: 5, queueTimeoutMs: 100 });
-    expect(resolveBulkheadOptions({ maxQueueSize: 0 }, 'bulkhead', base))
-      .toEqual({ maxConcurrency: 3, maxQueueSize: 0, queueTimeoutMs: 100 });
+    expect(resolveBulkheadOptions({ maxQueueSize: 0 }, 'bulkhead', base)).toEqual({
+      maxConcurrency: 3,
+      maxQueueSize: 0,
+      queueTimeoutMs: 100,
+    });
   });
 
   it('treats undefined input as no overrides and {} likewise', () => {
@@ -31,8 +34,9 @@ describe('resolveBulkheadOptions', () => {
   it('accepts queueTimeoutMs of Infinity, fractions and the largest timer delay', () => {
     expect(resolveBulkheadOptions({ queueTimeoutMs: Infinity }).queueTimeoutMs).toBe(Infinity);
     expect(resolveBulkheadOptions({ queueTimeoutMs: 0.5 }).queueTimeoutMs).toBe(0.5);
-    expect(resolveBulkheadOptions({ queueTimeoutMs: MAX_BULKHEAD_QUEUE_TIMEOUT_MS }).queueTimeoutMs)
-      .toBe(MAX_BULKHEAD_QUEUE_TIMEOUT_MS);
+    expect(resolveBulkheadOptions({ queueTimeoutMs: MAX_BULKHEAD_QUEUE_TIMEOUT_MS }).queueTimeoutMs).toBe(
+      MAX_BULKHEAD_QUEUE_TIMEOUT_MS,
+    );
   });
 
   it.each([
@@ -62,8 +66,9 @@ describe('resolveBulkheadOptions', () => {
   });
 
   it('names the field under the given parent path', () => {
-    expect(fieldOf(() => resolveBulkheadOptions({ maxQueueSize: -1 }, 'strategies.db.bulkhead')))
-      .toBe('strategies.db.bulkhead.maxQueueSize');
+    expect(fieldOf(() => resolveBulkheadOptions({ maxQueueSize: -1 }, 'strategies.db.bulkhead'))).toBe(
+      'strategies.db.bulkhead.maxQueueSize',
+    );
   });
 
   it('carries the bad value in the error', () => {

@@ -20,7 +20,11 @@ export const DEFAULT_BULKHEAD_OPTIONS: Readonly<BulkheadOptions> = Object.freeze
   queueTimeoutMs: Infinity,
 });
 
-const KNOWN_KEYS: readonly (keyof BulkheadOptions)[] = Object.freeze(['maxConcurrency', 'maxQueueSize', 'queueTimeoutMs']);
+const KNOWN_KEYS: readonly (keyof BulkheadOptions)[] = Object.freeze([
+  'maxConcurrency',
+  'maxQueueSize',
+  'queueTimeoutMs',
+]);
 
 /**
  * Validates a partial of {@link BulkheadOptions} and lays it over `base` (default
@@ -63,8 +67,11 @@ export function resolveBulkheadOptions(
 function validateQueueTimeout(field: string, value: unknown): number {
   if (value === Infinity) return value;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_BULKHEAD_QUEUE_TIMEOUT_MS) {
-    throw new InvalidConfigurationError(field, value,
-      `a duration in ms > 0 and <= ${MAX_BULKHEAD_QUEUE_TIMEOUT_MS}, or Infinity`);
+    throw new InvalidConfigurationError(
+      field,
+      value,
+      `a duration in ms > 0 and <= ${MAX_BULKHEAD_QUEUE_TIMEOUT_MS}, or Infinity`,
+    );
   }
   return value;
 }

@@ -17,7 +17,11 @@ type Action =
 
 const timeoutArb = fc.constantFrom(Infinity, 10, 50, 100);
 const optionsArb = fc.record(
-  { maxConcurrency: fc.integer({ min: 1, max: 4 }), maxQueueSize: fc.integer({ min: 0, max: 4 }), queueTimeoutMs: timeoutArb },
+  {
+    maxConcurrency: fc.integer({ min: 1, max: 4 }),
+    maxQueueSize: fc.integer({ min: 0, max: 4 }),
+    queueTimeoutMs: timeoutArb,
+  },
   { requiredKeys: [] },
 );
 
@@ -30,10 +34,15 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: optionsArb.map((opts) => ({ t: 'reconfigure', opts }) as const) },
   {
     weight: 1,
-    arbitrary: fc.constantFrom<Record<string, unknown>>(
-      { maxConcurrency: 0 }, { maxQueueSize: -1 }, { queueTimeoutMs: 0 }, { maxConcurrency: 2, typo: 1 },
-      { maxConcurrency: 3, maxQueueSize: 1.5 },
-    ).map((opts) => ({ t: 'reconfigureInvalid', opts }) as const),
+    arbitrary: fc
+      .constantFrom<Record<string, unknown>>(
+        { maxConcurrency: 0 },
+        { maxQueueSize: -1 },
+        { queueTimeoutMs: 0 },
+        { maxConcurrency: 2, typo: 1 },
+        { maxConcurrency: 3, maxQueueSize: 1.5 },
+      )
+      .map((opts) => ({ t: 'reconfigureInvalid', opts }) as const),
   },
 );
 
@@ -68,9 +77,12 @@ async function run(initial: Partial<BulkheadOptions>, actions: readonly Action[]
     const p = bulkhead.acquire(controller?.signal);
     const queued = bulkhead.queued > before;
     const call: Call = {
-      id: calls.length, controller, queued,
+      id: calls.length,
+      controller,
+      queued,
       hasTimer: queued && bulkhead.options.queueTimeoutMs !== Infinity,
-      settled: false, error: undefined,
+      settled: false,
+      error: undefined,
     };
     calls.push(call);
     p.then(
@@ -108,7 +120,8 @@ async function run(initial: Partial<BulkheadOptions>, actions: readonly Action[]
       if (c.controller) expect(getEventListeners(c.controller.signal, 'abort')).toHaveLength(c.settled ? 0 : 1);
     }
     // FIFO among queued waiters.
-    for (let i = 1; i < queuedAdmissions.length; i++) expect(queuedAdmissions[i]!).toBeGreaterThan(queuedAdmissions[i - 1]!);
+    for (let i = 1; i < queuedAdmissions.length; i++)
+      expect(queuedAdmissions[i]!).toBeGreaterThan(queuedAdmissions[i - 1]!);
     // Each rejection has a cause this call could have.
     for (const c of calls) {
       if (!c.settled || c.error === undefined) continue;

@@ -5,16 +5,25 @@ import type { BulkheadRejectedError } from '../errors/errors.js';
 import { getSdkCompatibility } from '../compat/SdkCompatibility.js';
 import { isBulkheadRejectedError, isInvalidConfigurationError } from '../errors/errors.js';
 import { VirtualClock, flushMicrotasks } from '../time/VirtualClock.js';
-import { DEFAULT_BULKHEAD_OPTIONS, InMemoryBulkheadIsolation, resolveBulkheadOptions } from './InMemoryBulkheadIsolation.js';
+import {
+  DEFAULT_BULKHEAD_OPTIONS,
+  InMemoryBulkheadIsolation,
+  resolveBulkheadOptions,
+} from './InMemoryBulkheadIsolation.js';
 
-type Outcome = { state: 'pending' } | { state: 'admitted'; lease: BulkheadLease } | { state: 'rejected'; error: unknown };
+type Outcome =
+  { state: 'pending' } | { state: 'admitted'; lease: BulkheadLease } | { state: 'rejected'; error: unknown };
 
 /** Tracks a promise's outcome without leaving a rejection unhandled. */
 function track(p: Promise<BulkheadLease>): { readonly outcome: Outcome } {
   const t: { outcome: Outcome } = { outcome: { state: 'pending' } };
   p.then(
-    (lease) => { t.outcome = { state: 'admitted', lease }; },
-    (error: unknown) => { t.outcome = { state: 'rejected', error }; },
+    (lease) => {
+      t.outcome = { state: 'admitted', lease };
+    },
+    (error: unknown) => {
+      t.outcome = { state: 'rejected', error };
+    },
   );
   return t;
 }
@@ -55,7 +64,11 @@ describe('InMemoryBulkheadIsolation', () => {
 
   it('rejects invalid constructor options and an empty name with InvalidConfigurationError', () => {
     const fieldOf = (fn: () => unknown): string | undefined => {
-      try { fn(); } catch (e) { return isInvalidConfigurationError(e) ? e.field : 'not-config-error'; }
+      try {
+        fn();
+      } catch (e) {
+        return isInvalidConfigurationError(e) ? e.field : 'not-config-error';
+      }
       return undefined;
     };
     expect(fieldOf(() => new InMemoryBulkheadIsolation('db', { maxConcurrency: 0 }))).toBe('bulkhead.maxConcurrency');
@@ -131,14 +144,25 @@ describe('InMemoryBulkheadIsolation', () => {
       expect(starts).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       // Five waves of two 10 ms calls: exactly two ran at every moment.
       expect(clock.now()).toBe(50);
-      expect(bulkhead.getStatistics()).toMatchObject({ running: 0, queued: 0, admitted: 10, peakRunning: 2, peakQueued: 8 });
+      expect(bulkhead.getStatistics()).toMatchObject({
+        running: 0,
+        queued: 0,
+        admitted: 10,
+        peakRunning: 2,
+        peakQueued: 8,
+      });
     });
 
     it('admits waiters in FIFO order', async () => {
       const { bulkhead } = make({ maxConcurrency: 1 });
       const held = bulkhead.tryAcquire()!;
       const order: number[] = [];
-      const ps = [0, 1, 2, 3].map((i) => bulkhead.acquire().then((lease) => { order.push(i); return lease; }));
+      const ps = [0, 1, 2, 3].map((i) =>
+        bulkhead.acquire().then((lease) => {
+          order.push(i);
+          return lease;
+        }),
+      );
       held.release();
       for (const p of ps) (await p).release();
       expect(order).toEqual([0, 1, 2, 3]);
@@ -253,7 +277,15 @@ describe('InMemoryBulkheadIsolation', () => {
       const held = bulkhead.tryAcquire()!;
       const acs = [0, 1, 2].map(() => new AbortController());
       const order: number[] = [];
-      const ps = acs.map((ac, i) => bulkhead.acquire(ac.signal).then((l) => { order.push(i); return l; }, () => undefined));
+      const ps = acs.map((ac, i) =>
+        bulkhead.acquire(ac.signal).then(
+          (l) => {
+            order.push(i);
+            return l;
+          },
+          () => undefined,
+        ),
+      );
       acs[1]!.abort();
       held.release();
       (await ps[0])!.release();
@@ -391,9 +423,17 @@ describe('InMemoryBulkheadIsolation', () => {
       const third = track(bulkhead.acquire());
       track(bulkhead.acquire()); // queue-full
       expect(bulkhead.getStatistics()).toEqual({
-        maxConcurrency: 2, maxQueueSize: 3, running: 2, queued: 3, admitted: 2,
-        rejectedQueueFull: 1, rejectedQueueTimeout: 0, rejectedShrunk: 0, aborted: 0,
-        peakRunning: 2, peakQueued: 3,
+        maxConcurrency: 2,
+        maxQueueSize: 3,
+        running: 2,
+        queued: 3,
+        admitted: 2,
+        rejectedQueueFull: 1,
+        rejectedQueueTimeout: 0,
+        rejectedShrunk: 0,
+        aborted: 0,
+        peakRunning: 2,
+        peakQueued: 3,
       });
       ac.abort();
       a.release(); // the aborted waiter left, so the second is the head and gets the slot
@@ -404,9 +444,17 @@ describe('InMemoryBulkheadIsolation', () => {
       expect(aborted.outcome.state).toBe('rejected');
       const s = bulkhead.getStatistics();
       expect(s).toEqual({
-        maxConcurrency: 2, maxQueueSize: 3, running: 2, queued: 0, admitted: 3,
-        rejectedQueueFull: 1, rejectedQueueTimeout: 1, rejectedShrunk: 0, aborted: 1,
-        peakRunning: 2, peakQueued: 3,
+        maxConcurrency: 2,
+        maxQueueSize: 3,
+        running: 2,
+        queued: 0,
+        admitted: 3,
+        rejectedQueueFull: 1,
+        rejectedQueueTimeout: 1,
+        rejectedShrunk: 0,
+        aborted: 1,
+        peakRunning: 2,
+        peakQueued: 3,
       });
       expect(bulkhead.running).toBe(s.running);
       expect(bulkhead.queued).toBe(s.queued);

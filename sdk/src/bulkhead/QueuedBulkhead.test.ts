@@ -10,17 +10,29 @@ import { BulkheadWaiter, QueuedBulkhead } from './QueuedBulkhead.js';
 // A test-only order the shipped bulkheads do not have (newest first), to show that the queue
 // alone decides who is admitted next and who is cut on a shrink. indexOf and splice are fine here.
 class TaggedWaiter extends BulkheadWaiter {
-  constructor(owner: QueuedBulkhead, signal: AbortSignal | undefined, readonly tag: number) {
+  constructor(
+    owner: QueuedBulkhead,
+    signal: AbortSignal | undefined,
+    readonly tag: number,
+  ) {
     super(owner, signal);
   }
 }
 
 class Stack implements BulkheadWaiterQueue<TaggedWaiter> {
   readonly items: TaggedWaiter[] = [];
-  get size(): number { return this.items.length; }
-  push(waiter: TaggedWaiter): void { this.items.push(waiter); }
-  dequeueNext(): TaggedWaiter | undefined { return this.items.pop(); }
-  dequeueLast(): TaggedWaiter | undefined { return this.items.shift(); }
+  get size(): number {
+    return this.items.length;
+  }
+  push(waiter: TaggedWaiter): void {
+    this.items.push(waiter);
+  }
+  dequeueNext(): TaggedWaiter | undefined {
+    return this.items.pop();
+  }
+  dequeueLast(): TaggedWaiter | undefined {
+    return this.items.shift();
+  }
   remove(waiter: TaggedWaiter): boolean {
     const i = this.items.indexOf(waiter);
     if (i < 0) return false;
@@ -30,7 +42,11 @@ class Stack implements BulkheadWaiterQueue<TaggedWaiter> {
 }
 
 class StackBulkhead extends QueuedBulkhead {
-  constructor(options: Partial<BulkheadOptions>, clock: VirtualClock, readonly stack = new Stack()) {
+  constructor(
+    options: Partial<BulkheadOptions>,
+    clock: VirtualClock,
+    readonly stack = new Stack(),
+  ) {
     super('stack', options, clock, stack, 8);
   }
 
@@ -45,7 +61,14 @@ function setup(options: Partial<BulkheadOptions>) {
   const admitted: number[] = [];
   const rejected = new Map<number, unknown>();
   const start = (tag: number, signal?: AbortSignal) =>
-    bulkhead.acquire(signal, tag).then(() => { admitted.push(tag); }, (e: unknown) => { rejected.set(tag, e); });
+    bulkhead.acquire(signal, tag).then(
+      () => {
+        admitted.push(tag);
+      },
+      (e: unknown) => {
+        rejected.set(tag, e);
+      },
+    );
   return { clock, bulkhead, admitted, rejected, start };
 }
 
@@ -58,11 +81,19 @@ describe('QueuedBulkhead', () => {
   it('validates the name against the length its subclass allows', () => {
     expect(() => new StackBulkhead({}, new VirtualClock())).not.toThrow();
     class LongName extends QueuedBulkhead {
-      constructor() { super('x'.repeat(9), {}, new VirtualClock(), new Stack(), 8); }
-      acquire(): Promise<BulkheadLease> { return Promise.reject(new Error('unused')); }
+      constructor() {
+        super('x'.repeat(9), {}, new VirtualClock(), new Stack(), 8);
+      }
+      acquire(): Promise<BulkheadLease> {
+        return Promise.reject(new Error('unused'));
+      }
     }
     let error: unknown;
-    try { new LongName(); } catch (e) { error = e; }
+    try {
+      new LongName();
+    } catch (e) {
+      error = e;
+    }
     expect(isInvalidConfigurationError(error) && error.field).toBe('bulkhead.name');
   });
 
@@ -80,7 +111,13 @@ describe('QueuedBulkhead', () => {
     first.release(); // the stack's next is the newest: 4
     await flushMicrotasks();
     expect(admitted).toEqual([4]);
-    expect(bulkhead.getStatistics()).toMatchObject({ running: 1, queued: 1, admitted: 2, rejectedShrunk: 2, peakQueued: 4 });
+    expect(bulkhead.getStatistics()).toMatchObject({
+      running: 1,
+      queued: 1,
+      admitted: 2,
+      rejectedShrunk: 2,
+      peakQueued: 4,
+    });
   });
 
   it('removes an aborted or timed-out waiter through the queue, clearing its listener and timer', async () => {
@@ -101,7 +138,9 @@ describe('QueuedBulkhead', () => {
     expect(bulkhead.queued).toBe(0);
     expect(clock.pendingTimers).toBe(0);
     expect((rejected.get(1) as Error).message).toBe('caller gone');
-    expect(isBulkheadRejectedError(rejected.get(2)) && (rejected.get(2) as { reason: string }).reason).toBe('queue-timeout');
+    expect(isBulkheadRejectedError(rejected.get(2)) && (rejected.get(2) as { reason: string }).reason).toBe(
+      'queue-timeout',
+    );
     expect(bulkhead.getStatistics()).toMatchObject({ aborted: 1, rejectedQueueTimeout: 1 });
   });
 

@@ -301,6 +301,8 @@ export abstract class QueuedBulkhead implements IBulkheadIsolation {
   private rejection(reason: BulkheadRejectionReason): BulkheadRejectedError {
     const { maxConcurrency, maxQueueSize } = this.opts;
     const queued = this.waiters.size;
-    return markPipelineRejection(withoutStack(() => new BulkheadRejectedError(this.name, reason, maxConcurrency, maxQueueSize, queued)));
+    return markPipelineRejection(
+      withoutStack(() => new BulkheadRejectedError(this.name, reason, maxConcurrency, maxQueueSize, queued)),
+    );
   }
 }

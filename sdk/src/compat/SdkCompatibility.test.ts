@@ -1,11 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { SDK_VERSION, SdkCompatibility, getSdkCompatibility, isSdkVersionCompatible, parseSemver } from './SdkCompatibility.js';
+import {
+  SDK_VERSION,
+  SdkCompatibility,
+  getSdkCompatibility,
+  isSdkVersionCompatible,
+  parseSemver,
+} from './SdkCompatibility.js';
 
 describe('SdkCompatibility', () => {
   it('records the version and options on the class and reads them back from class or instance', () => {
     @SdkCompatibility('6.0.0', { deprecatedVersion: '6.2.0', replacement: 'NewThing', notes: 'n' })
     class Decorated {}
-    expect(getSdkCompatibility(Decorated)).toEqual({ sdkVersion: '6.0.0', deprecatedVersion: '6.2.0', replacement: 'NewThing', notes: 'n' });
+    expect(getSdkCompatibility(Decorated)).toEqual({
+      sdkVersion: '6.0.0',
+      deprecatedVersion: '6.2.0',
+      replacement: 'NewThing',
+      notes: 'n',
+    });
     expect(getSdkCompatibility(new Decorated())?.sdkVersion).toBe('6.0.0');
   });
 

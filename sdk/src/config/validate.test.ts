@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  rejectUnknownKeys, validateBoolean, validateDuration, validateEnum, validateInteger, validateNumber, validateObject, validateString,
+  rejectUnknownKeys,
+  validateBoolean,
+  validateDuration,
+  validateEnum,
+  validateInteger,
+  validateNumber,
+  validateObject,
+  validateString,
 } from './validate.js';
 import { errorOf } from '../testing/index.js';
 

@@ -24,8 +24,10 @@ export function validateNumber(
   exclusiveMin = false,
 ): number {
   if (
-    typeof value !== 'number' || !Number.isFinite(value) ||
-    (exclusiveMin ? value <= min : value < min) || value > max
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    (exclusiveMin ? value <= min : value < min) ||
+    value > max
   ) {
     throw new InvalidConfigurationError(field, value, rangeText('a finite number', min, max, exclusiveMin));
   }
@@ -36,8 +38,11 @@ export function validateNumber(
 export function validateDuration(field: string, value: unknown, min = 0, allowInfinity = false): number {
   if (allowInfinity && value === Infinity) return value;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new InvalidConfigurationError(field, value,
-      `a duration in ms >= ${min}${allowInfinity ? ' (or Infinity)' : ''}`);
+    throw new InvalidConfigurationError(
+      field,
+      value,
+      `a duration in ms >= ${min}${allowInfinity ? ' (or Infinity)' : ''}`,
+    );
   }
   return value;
 }
@@ -50,9 +55,17 @@ export function validateBoolean(field: string, value: unknown): boolean {
 
 /** A non-empty string of at most `maxLength` characters, optionally matching `pattern`. */
 export function validateString(field: string, value: unknown, maxLength = 256, pattern?: RegExp): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength || (pattern && !pattern.test(value))) {
-    throw new InvalidConfigurationError(field, value,
-      `a non-empty string of at most ${maxLength} characters${pattern ? ` matching ${pattern}` : ''}`);
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > maxLength ||
+    (pattern && !pattern.test(value))
+  ) {
+    throw new InvalidConfigurationError(
+      field,
+      value,
+      `a non-empty string of at most ${maxLength} characters${pattern ? ` matching ${pattern}` : ''}`,
+    );
   }
   return value;
 }
@@ -80,8 +93,11 @@ export function validateObject(field: string, value: unknown): Record<string, un
 export function rejectUnknownKeys(field: string, obj: Record<string, unknown>, known: readonly string[]): void {
   for (const key of Object.keys(obj)) {
     if (!known.includes(key)) {
-      throw new InvalidConfigurationError(field ? `${field}.${key}` : key, obj[key],
-        `a known option (one of ${known.join(', ')})`);
+      throw new InvalidConfigurationError(
+        field ? `${field}.${key}` : key,
+        obj[key],
+        `a known option (one of ${known.join(', ')})`,
+      );
     }
   }
 }

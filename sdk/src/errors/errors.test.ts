@@ -1,19 +1,57 @@
 import { describe, expect, it } from 'vitest';
 import {
-  BulkheadRejectedError, CapacityExceededError, CircuitOpenError, InvalidConfigurationError, PluginNotInitializedError,
-  RateLimitedError, ResilienceTimeoutError, UnknownStrategyError, isAbortError, isBulkheadRejectedError,
-  isCapacityExceededError, isCircuitOpenError, isInvalidConfigurationError, isPluginNotInitializedError,
-  isRateLimitedError, isResilienceTimeoutError, isUnknownStrategyError,
+  BulkheadRejectedError,
+  CapacityExceededError,
+  CircuitOpenError,
+  InvalidConfigurationError,
+  PluginNotInitializedError,
+  RateLimitedError,
+  ResilienceTimeoutError,
+  UnknownStrategyError,
+  isAbortError,
+  isBulkheadRejectedError,
+  isCapacityExceededError,
+  isCircuitOpenError,
+  isInvalidConfigurationError,
+  isPluginNotInitializedError,
+  isRateLimitedError,
+  isResilienceTimeoutError,
+  isUnknownStrategyError,
 } from './errors.js';
 import { withoutStack } from './DataWarehouseError.js';
 
 describe('coded errors', () => {
   it.each([
-    [new CircuitOpenError('db', 'open', 1500), 'ERR_CIRCUIT_OPEN', isCircuitOpenError, /'db' is open; retry after 1500 ms/],
-    [new BulkheadRejectedError('db', 'queue-full', 4, 10, 10), 'ERR_BULKHEAD_REJECTED', isBulkheadRejectedError, /maxConcurrency 4, queue 10\/10/],
-    [new ResilienceTimeoutError(250, 'attempt', 'db'), 'ERR_RESILIENCE_TIMEOUT', isResilienceTimeoutError, /timed out after 250 ms/],
-    [new InvalidConfigurationError('bulkhead.maxQueueSize', -1, 'an integer >= 0', 'dw.json'), 'ERR_INVALID_CONFIGURATION', isInvalidConfigurationError, /in dw.json: 'bulkhead.maxQueueSize' must be an integer >= 0, got -1/],
-    [new PluginNotInitializedError('p', 'executeWithResilience'), 'ERR_PLUGIN_NOT_INITIALIZED', isPluginNotInitializedError, /before initializeAsync/],
+    [
+      new CircuitOpenError('db', 'open', 1500),
+      'ERR_CIRCUIT_OPEN',
+      isCircuitOpenError,
+      /'db' is open; retry after 1500 ms/,
+    ],
+    [
+      new BulkheadRejectedError('db', 'queue-full', 4, 10, 10),
+      'ERR_BULKHEAD_REJECTED',
+      isBulkheadRejectedError,
+      /maxConcurrency 4, queue 10\/10/,
+    ],
+    [
+      new ResilienceTimeoutError(250, 'attempt', 'db'),
+      'ERR_RESILIENCE_TIMEOUT',
+      isResilienceTimeoutError,
+      /timed out after 250 ms/,
+    ],
+    [
+      new InvalidConfigurationError('bulkhead.maxQueueSize', -1, 'an integer >= 0', 'dw.json'),
+      'ERR_INVALID_CONFIGURATION',
+      isInvalidConfigurationError,
+      /in dw.json: 'bulkhead.maxQueueSize' must be an integer >= 0, got -1/,
+    ],
+    [
+      new PluginNotInitializedError('p', 'executeWithResilience'),
+      'ERR_PLUGIN_NOT_INITIALIZED',
+      isPluginNotInitializedError,
+      /before initializeAsync/,
+    ],
     [new UnknownStrategyError('x', ['a', 'b']), 'ERR_UNKNOWN_STRATEGY', isUnknownStrategyError, /'x' \(known: a, b\)/],
     [new RateLimitedError('api', 20), 'ERR_RATE_LIMITED', isRateLimitedError, /retry after 20 ms/],
     [new CapacityExceededError('strategy', 10), 'ERR_CAPACITY_EXCEEDED', isCapacityExceededError, /limit of 10/],

@@ -27,7 +27,11 @@ export class CircuitOpenError extends DataWarehouseError {
     return `Circuit '${this.circuitName}' is ${this.state}; retry after ${Math.ceil(this.retryAfterMs)} ms`;
   }
 }
-Object.defineProperty(CircuitOpenError.prototype, 'name', { value: 'CircuitOpenError', configurable: true, writable: true });
+Object.defineProperty(CircuitOpenError.prototype, 'name', {
+  value: 'CircuitOpenError',
+  configurable: true,
+  writable: true,
+});
 /** Guard for {@link CircuitOpenError}; works across duplicate SDK copies. */
 export function isCircuitOpenError(e: unknown): e is CircuitOpenError {
   return hasErrorCode(e, 'ERR_CIRCUIT_OPEN');
@@ -58,11 +62,17 @@ export class BulkheadRejectedError extends DataWarehouseError {
 
   /** `Bulkhead '<name>' rejected the call (<reason>): maxConcurrency <n>, queue <q>/<max>` (built when read). */
   override get message(): string {
-    return `Bulkhead '${this.bulkheadName}' rejected the call (${this.reason}): ` +
-      `maxConcurrency ${this.maxConcurrency}, queue ${this.queued}/${this.maxQueueSize}`;
+    return (
+      `Bulkhead '${this.bulkheadName}' rejected the call (${this.reason}): ` +
+      `maxConcurrency ${this.maxConcurrency}, queue ${this.queued}/${this.maxQueueSize}`
+    );
   }
 }
-Object.defineProperty(BulkheadRejectedError.prototype, 'name', { value: 'BulkheadRejectedError', configurable: true, writable: true });
+Object.defineProperty(BulkheadRejectedError.prototype, 'name', {
+  value: 'BulkheadRejectedError',
+  configurable: true,
+  writable: true,
+});
 /** Guard for {@link BulkheadRejectedError}. */
 export function isBulkheadRejectedError(e: unknown): e is BulkheadRejectedError {
   return hasErrorCode(e, 'ERR_BULKHEAD_REJECTED');
@@ -81,8 +91,10 @@ export class ResilienceTimeoutError extends DataWarehouseError {
     readonly scope: 'attempt' | 'overall',
     readonly strategyId?: string,
   ) {
-    super(`${scope === 'attempt' ? 'Attempt' : 'Operation'} timed out after ${timeoutMs} ms` +
-      (strategyId === undefined ? '' : ` (strategy '${strategyId}')`));
+    super(
+      `${scope === 'attempt' ? 'Attempt' : 'Operation'} timed out after ${timeoutMs} ms` +
+        (strategyId === undefined ? '' : ` (strategy '${strategyId}')`),
+    );
     this.name = 'ResilienceTimeoutError';
   }
 }
@@ -128,7 +140,10 @@ export function isInvalidConfigurationError(e: unknown): e is InvalidConfigurati
 @SdkCompatibility('6.0.0')
 export class PluginNotInitializedError extends DataWarehouseError {
   readonly code = 'ERR_PLUGIN_NOT_INITIALIZED' as const;
-  constructor(readonly pluginId: string, readonly operation: string) {
+  constructor(
+    readonly pluginId: string,
+    readonly operation: string,
+  ) {
     super(`Plugin '${pluginId}' is not initialized: cannot call ${operation} before initializeAsync()`);
     this.name = 'PluginNotInitializedError';
   }
@@ -142,9 +157,14 @@ export function isPluginNotInitializedError(e: unknown): e is PluginNotInitializ
 @SdkCompatibility('6.0.0')
 export class UnknownStrategyError extends DataWarehouseError {
   readonly code = 'ERR_UNKNOWN_STRATEGY' as const;
-  constructor(readonly strategyId: string, readonly known: readonly string[]) {
-    super(`Unknown resilience strategy '${strategyId}'` +
-      (known.length ? ` (known: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''})` : ''));
+  constructor(
+    readonly strategyId: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      `Unknown resilience strategy '${strategyId}'` +
+        (known.length ? ` (known: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''})` : ''),
+    );
     this.name = 'UnknownStrategyError';
   }
 }
@@ -157,7 +177,10 @@ export function isUnknownStrategyError(e: unknown): e is UnknownStrategyError {
 @SdkCompatibility('6.0.0')
 export class RateLimitedError extends DataWarehouseError {
   readonly code = 'ERR_RATE_LIMITED' as const;
-  constructor(readonly limiterName: string, readonly retryAfterMs: number) {
+  constructor(
+    readonly limiterName: string,
+    readonly retryAfterMs: number,
+  ) {
     super(`Rate limit of '${limiterName}' exceeded; retry after ${retryAfterMs} ms`);
     this.name = 'RateLimitedError';
   }
@@ -171,7 +194,10 @@ export function isRateLimitedError(e: unknown): e is RateLimitedError {
 @SdkCompatibility('6.0.0')
 export class CapacityExceededError extends DataWarehouseError {
   readonly code = 'ERR_CAPACITY_EXCEEDED' as const;
-  constructor(readonly what: string, readonly limit: number) {
+  constructor(
+    readonly what: string,
+    readonly limit: number,
+  ) {
     super(`Cannot add another ${what}: the limit of ${limit} is reached`);
     this.name = 'CapacityExceededError';
   }

@@ -25,7 +25,9 @@ describe('pipelineRejection', () => {
 
   it('is shared by a duplicate copy of the SDK module in the same process', async () => {
     // A second instance of the module, as a second copy of the package would load it.
-    const copy = (await import(/* @vite-ignore */ `./pipelineRejection.js?copy=${Date.now()}`)) as typeof PipelineRejection;
+    const copy = (await import(
+      /* @vite-ignore */ `./pipelineRejection.js?copy=${Date.now()}`
+    )) as typeof PipelineRejection;
     expect(copy.isPipelineRejection).not.toBe(isPipelineRejection);
     const markedHere = markPipelineRejection(new Error('here'));
     const markedThere = copy.markPipelineRejection(new Error('there'));

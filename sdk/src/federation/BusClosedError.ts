@@ -17,7 +17,9 @@ export class BusClosedError extends DataWarehouseError {
     readonly nodeId: string,
     readonly reason: BusClosedReason,
   ) {
-    super(`Message bus of node '${nodeId}' is closed (${reason === 'removed' ? 'node removed' : 'federation disposed'})`);
+    super(
+      `Message bus of node '${nodeId}' is closed (${reason === 'removed' ? 'node removed' : 'federation disposed'})`,
+    );
     this.name = 'BusClosedError';
   }
 }

@@ -71,7 +71,13 @@ export class DeliveryScheduler {
    * Schedules a delivery `delayMs` from now. With `fifo`, it never arrives before an earlier
    * delivery on the same (source, target) link.
    */
-  later(shipment: Shipment, source: InMemoryMessageBus, target: InMemoryMessageBus, delayMs: number, fifo: boolean): void {
+  later(
+    shipment: Shipment,
+    source: InMemoryMessageBus,
+    target: InMemoryMessageBus,
+    delayMs: number,
+    fifo: boolean,
+  ): void {
     // Healthy-network fast path: nothing timed anywhere, so no link can be overtaken.
     if (delayMs === 0 && this.timed.size === 0) {
       this.schedule(shipment, source, target, 0, undefined);
@@ -117,7 +123,11 @@ export class DeliveryScheduler {
   }
 
   private schedule(
-    shipment: Shipment, source: InMemoryMessageBus, target: InMemoryMessageBus, delayMs: number, link: Link | undefined,
+    shipment: Shipment,
+    source: InMemoryMessageBus,
+    target: InMemoryMessageBus,
+    delayMs: number,
+    link: Link | undefined,
   ): void {
     shipment.remaining++;
     this.pendingCount++;
@@ -174,7 +184,10 @@ export function createShipment(topic: string, message: PluginMessage): Shipment 
       // the payload is the culprit
     }
     const reason = err instanceof Error ? err.message : String(err);
-    throw new InvalidConfigurationError(field, field === 'message' ? message : message.payload,
-      `a structured-cloneable value (${reason})`);
+    throw new InvalidConfigurationError(
+      field,
+      field === 'message' ? message : message.payload,
+      `a structured-cloneable value (${reason})`,
+    );
   }
 }

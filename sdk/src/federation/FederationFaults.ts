@@ -1,6 +1,10 @@
 import { InvalidConfigurationError } from '../errors/errors.js';
 import {
-  rejectUnknownKeys, validateBoolean, validateDuration, validateNumber, validateObject,
+  rejectUnknownKeys,
+  validateBoolean,
+  validateDuration,
+  validateNumber,
+  validateObject,
 } from '../config/validate.js';
 
 /**
@@ -33,7 +37,12 @@ export type ResolvedFederationFaults = Readonly<Required<FederationFaults>>;
 
 /** The fault settings of a healthy network. @since 6.0.0 */
 export const NO_FAULTS: ResolvedFederationFaults = Object.freeze({
-  minDelayMs: 0, maxDelayMs: 0, dropRate: 0, duplicateRate: 0, reorder: false, reorderWindowMs: 10,
+  minDelayMs: 0,
+  maxDelayMs: 0,
+  dropRate: 0,
+  duplicateRate: 0,
+  reorder: false,
+  reorderWindowMs: 10,
 });
 
 const KEYS: readonly (keyof FederationFaults)[] = Object.keys(NO_FAULTS) as (keyof FederationFaults)[];
@@ -50,7 +59,11 @@ export function resolveFederationFaults(faults: FederationFaults): ResolvedFeder
   const minDelayMs = f.minDelayMs === undefined ? 0 : validateDuration('faults.minDelayMs', f.minDelayMs);
   const maxDelayMs = f.maxDelayMs === undefined ? minDelayMs : validateDuration('faults.maxDelayMs', f.maxDelayMs);
   if (maxDelayMs < minDelayMs) {
-    throw new InvalidConfigurationError('faults.maxDelayMs', maxDelayMs, `a duration in ms >= minDelayMs (${minDelayMs})`);
+    throw new InvalidConfigurationError(
+      'faults.maxDelayMs',
+      maxDelayMs,
+      `a duration in ms >= minDelayMs (${minDelayMs})`,
+    );
   }
   return Object.freeze({
     minDelayMs,
@@ -58,8 +71,9 @@ export function resolveFederationFaults(faults: FederationFaults): ResolvedFeder
     dropRate: f.dropRate === undefined ? 0 : validateNumber('faults.dropRate', f.dropRate, 0, 1),
     duplicateRate: f.duplicateRate === undefined ? 0 : validateNumber('faults.duplicateRate', f.duplicateRate, 0, 1),
     reorder: f.reorder === undefined ? false : validateBoolean('faults.reorder', f.reorder),
-    reorderWindowMs: f.reorderWindowMs === undefined
-      ? NO_FAULTS.reorderWindowMs
-      : validateNumber('faults.reorderWindowMs', f.reorderWindowMs, 0, Number.MAX_VALUE, true),
+    reorderWindowMs:
+      f.reorderWindowMs === undefined
+        ? NO_FAULTS.reorderWindowMs
+        : validateNumber('faults.reorderWindowMs', f.reorderWindowMs, 0, Number.MAX_VALUE, true),
   });
 }

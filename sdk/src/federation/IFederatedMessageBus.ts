@@ -55,7 +55,9 @@ export interface IFederatedMessageBus {
 }
 
 /** DI token for the node's bus. @since 6.0.0 */
-export const FederatedMessageBusToken = createServiceToken<IFederatedMessageBus>('datawarehouse.sdk.IFederatedMessageBus');
+export const FederatedMessageBusToken = createServiceToken<IFederatedMessageBus>(
+  'datawarehouse.sdk.IFederatedMessageBus',
+);
 
 /** Builds a {@link PluginMessage} with a fresh id and the current wall-clock timestamp. @since 6.0.0 */
 export function createPluginMessage<T>(

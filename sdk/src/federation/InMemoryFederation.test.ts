@@ -242,7 +242,14 @@ describe('InMemoryFederation', () => {
     const { federation } = track(cluster(['a', 'b', 'c']));
     federation.partition([['a'], ['b']]);
     expect(fieldOf(() => federation.partition([['a'], ['zz']]))).toBe('groups[1][0]');
-    expect(fieldOf(() => federation.partition([['a', 'b'], ['c', 'a']]))).toBe('groups[1][1]');
+    expect(
+      fieldOf(() =>
+        federation.partition([
+          ['a', 'b'],
+          ['c', 'a'],
+        ]),
+      ),
+    ).toBe('groups[1][1]');
     expect(fieldOf(() => federation.partition('a' as never))).toBe('groups');
     expect(fieldOf(() => federation.partition([['a'], 'b' as never]))).toBe('groups[1]');
     expect(federation.isReachable('a', 'b')).toBe(false);
@@ -322,7 +329,12 @@ describe('InMemoryFederation', () => {
     federation.setFaults({ dropRate: 0.5 });
     federation.setFaults({ minDelayMs: 7 });
     expect(federation.faults).toEqual({
-      minDelayMs: 7, maxDelayMs: 7, dropRate: 0, duplicateRate: 0, reorder: false, reorderWindowMs: 10,
+      minDelayMs: 7,
+      maxDelayMs: 7,
+      dropRate: 0,
+      duplicateRate: 0,
+      reorder: false,
+      reorderWindowMs: 10,
     });
     federation.clearFaults();
     expect(federation.faults.minDelayMs).toBe(0);
@@ -364,8 +376,13 @@ describe('InMemoryFederation', () => {
     await nodes.a!.publishToAllNodes(TOPIC, msg('2'));
     await clock.runAllAsync();
     expect(federation.getStatistics()).toEqual({
-      published: 2, delivered: 3, droppedByFault: 0, droppedByPartition: 1, duplicated: 0,
-      handlerErrors: 0, pendingDeliveries: 0,
+      published: 2,
+      delivered: 3,
+      droppedByFault: 0,
+      droppedByPartition: 1,
+      duplicated: 0,
+      handlerErrors: 0,
+      pendingDeliveries: 0,
     });
   });
 
@@ -377,7 +394,9 @@ describe('InMemoryFederation', () => {
     federation.setFaults({ minDelayMs: 10 });
     let settled = false;
     await nodes.a!.publishToAllNodes(TOPIC, msg('ping'));
-    void federation.settle().then(() => { settled = true; });
+    void federation.settle().then(() => {
+      settled = true;
+    });
     await clock.advanceAsync(10);
     expect(settled).toBe(false); // the pong to a is still in flight
     await clock.advanceAsync(10);
@@ -423,55 +442,65 @@ describe('InMemoryFederation', () => {
   });
 
   it('delivers every message to every reachable subscriber at least once when dropRate is 0, exactly once without duplicates', async () => {
-    await fc.assert(fc.asyncProperty(
-      fc.record({
-        seed: fc.integer({ min: 0, max: 0xffffffff }),
-        nodeCount: fc.integer({ min: 1, max: 5 }),
-        minDelayMs: fc.integer({ min: 0, max: 30 }),
-        jitterMs: fc.integer({ min: 0, max: 30 }),
-        duplicateRate: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1, noNaN: true })),
-        reorder: fc.boolean(),
-        // Side of each node: 0 = no partition entry (implicit group), 1..2 = listed groups.
-        sides: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 5, maxLength: 5 }),
-        sends: fc.array(fc.record({ from: fc.nat(), toAll: fc.boolean(), gapMs: fc.integer({ min: 0, max: 20 }) }),
-          { minLength: 1, maxLength: 12 }),
-      }),
-      async (p) => {
-        const ids = ['n0', 'n1', 'n2', 'n3', 'n4'].slice(0, p.nodeCount);
-        const c = cluster(ids, p.seed);
-        try {
-          c.federation.setFaults({
-            minDelayMs: p.minDelayMs, maxDelayMs: p.minDelayMs + p.jitterMs, dropRate: 0,
-            duplicateRate: p.duplicateRate, reorder: p.reorder,
-          });
-          const groups = [1, 2].map((g) => ids.filter((_id, i) => p.sides[i] === g));
-          c.federation.partition(groups);
-          const expected = new Map<string, Set<string>>();
-          for (const [k, send] of p.sends.entries()) {
-            const from = ids[send.from % ids.length]!;
-            const targets = send.toAll ? ids.filter((to) => c.federation.isReachable(from, to)) : [from];
-            expected.set(String(k), new Set(targets));
-            const bus = c.nodes[from]!;
-            await (send.toAll ? bus.publishToAllNodes(TOPIC, msg(String(k), k, from)) : bus.publish(TOPIC, msg(String(k), k, from)));
-            await c.clock.advanceAsync(send.gapMs);
-          }
-          await c.clock.runAllAsync();
-          for (const id of ids) {
-            const counts = new Map<string, number>();
-            for (const m of c.received[id]!) counts.set(m.id, (counts.get(m.id) ?? 0) + 1);
-            for (const [k, targets] of expected) {
-              const n = counts.get(k) ?? 0;
-              if (!targets.has(id)) expect(n).toBe(0);
-              else if (p.duplicateRate === 0) expect(n).toBe(1);
-              else expect(n === 1 || n === 2).toBe(true);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          seed: fc.integer({ min: 0, max: 0xffffffff }),
+          nodeCount: fc.integer({ min: 1, max: 5 }),
+          minDelayMs: fc.integer({ min: 0, max: 30 }),
+          jitterMs: fc.integer({ min: 0, max: 30 }),
+          duplicateRate: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1, noNaN: true })),
+          reorder: fc.boolean(),
+          // Side of each node: 0 = no partition entry (implicit group), 1..2 = listed groups.
+          sides: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 5, maxLength: 5 }),
+          sends: fc.array(fc.record({ from: fc.nat(), toAll: fc.boolean(), gapMs: fc.integer({ min: 0, max: 20 }) }), {
+            minLength: 1,
+            maxLength: 12,
+          }),
+        }),
+        async (p) => {
+          const ids = ['n0', 'n1', 'n2', 'n3', 'n4'].slice(0, p.nodeCount);
+          const c = cluster(ids, p.seed);
+          try {
+            c.federation.setFaults({
+              minDelayMs: p.minDelayMs,
+              maxDelayMs: p.minDelayMs + p.jitterMs,
+              dropRate: 0,
+              duplicateRate: p.duplicateRate,
+              reorder: p.reorder,
+            });
+            const groups = [1, 2].map((g) => ids.filter((_id, i) => p.sides[i] === g));
+            c.federation.partition(groups);
+            const expected = new Map<string, Set<string>>();
+            for (const [k, send] of p.sends.entries()) {
+              const from = ids[send.from % ids.length]!;
+              const targets = send.toAll ? ids.filter((to) => c.federation.isReachable(from, to)) : [from];
+              expected.set(String(k), new Set(targets));
+              const bus = c.nodes[from]!;
+              await (send.toAll
+                ? bus.publishToAllNodes(TOPIC, msg(String(k), k, from))
+                : bus.publish(TOPIC, msg(String(k), k, from)));
+              await c.clock.advanceAsync(send.gapMs);
             }
+            await c.clock.runAllAsync();
+            for (const id of ids) {
+              const counts = new Map<string, number>();
+              for (const m of c.received[id]!) counts.set(m.id, (counts.get(m.id) ?? 0) + 1);
+              for (const [k, targets] of expected) {
+                const n = counts.get(k) ?? 0;
+                if (!targets.has(id)) expect(n).toBe(0);
+                else if (p.duplicateRate === 0) expect(n).toBe(1);
+                else expect(n === 1 || n === 2).toBe(true);
+              }
+            }
+            expect(c.federation.pendingDeliveries).toBe(0);
+            expect(c.clock.pendingTimers).toBe(0);
+          } finally {
+            c.federation.dispose();
           }
-          expect(c.federation.pendingDeliveries).toBe(0);
-          expect(c.clock.pendingTimers).toBe(0);
-        } finally {
-          c.federation.dispose();
-        }
-      },
-    ), { numRuns: 150 });
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });

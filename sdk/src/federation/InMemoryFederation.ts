@@ -94,7 +94,12 @@ export class InMemoryFederation {
   private readonly partitions = new PartitionTable();
   private disposed = false;
   private readonly stats = {
-    published: 0, delivered: 0, droppedByFault: 0, droppedByPartition: 0, duplicated: 0, handlerErrors: 0,
+    published: 0,
+    delivered: 0,
+    droppedByFault: 0,
+    droppedByPartition: 0,
+    duplicated: 0,
+    handlerErrors: 0,
   };
 
   /**
@@ -274,7 +279,12 @@ export class InMemoryFederation {
     }
   }
 
-  private hop(shipment: Shipment, source: InMemoryMessageBus, target: InMemoryMessageBus, f: ResolvedFederationFaults): void {
+  private hop(
+    shipment: Shipment,
+    source: InMemoryMessageBus,
+    target: InMemoryMessageBus,
+    f: ResolvedFederationFaults,
+  ): void {
     let delay = f.minDelayMs;
     if (f.maxDelayMs > f.minDelayMs) delay += this.random.next() * (f.maxDelayMs - f.minDelayMs);
     if (f.reorder) delay += this.random.next() * f.reorderWindowMs;

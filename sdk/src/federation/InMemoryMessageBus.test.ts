@@ -12,7 +12,10 @@ function msg(id: string, payload: unknown = null, sourceNodeId = 'a'): PluginMes
 }
 
 async function expectInvalid(promise: Promise<unknown>, field: string): Promise<void> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(isInvalidConfigurationError(err), String(err)).toBe(true);
   expect((err as { field: string }).field).toBe(field);
 }
@@ -75,11 +78,13 @@ describe('InMemoryMessageBus', () => {
     const { a } = setup();
     const seen: string[] = [];
     const subs: { dispose(): void }[] = [];
-    subs.push(a.subscribe('t', (m) => {
-      seen.push(`first:${m.id}`);
-      subs[1]!.dispose();
-      subs[0]!.dispose(); // disposing itself mid-delivery is safe too
-    }));
+    subs.push(
+      a.subscribe('t', (m) => {
+        seen.push(`first:${m.id}`);
+        subs[1]!.dispose();
+        subs[0]!.dispose(); // disposing itself mid-delivery is safe too
+      }),
+    );
     subs.push(a.subscribe('t', (m) => void seen.push(`second:${m.id}`)));
     subs.push(a.subscribe('t', (m) => void seen.push(`third:${m.id}`)));
     await a.publish('t', msg('1'));
@@ -105,18 +110,26 @@ describe('InMemoryMessageBus', () => {
   it('isolates a handler that throws or rejects and reports it with topic and node', async () => {
     const clock = new VirtualClock();
     const reported: [unknown, string, string][] = [];
-    federation = new InMemoryFederation({ clock, onHandlerError: (e, topic, node) => void reported.push([e, topic, node]) });
+    federation = new InMemoryFederation({
+      clock,
+      onHandlerError: (e, topic, node) => void reported.push([e, topic, node]),
+    });
     const a = federation.createNode('a');
     const boom = new Error('boom');
     const later = new Error('later');
     const seen: string[] = [];
-    a.subscribe('t', () => { throw boom; });
+    a.subscribe('t', () => {
+      throw boom;
+    });
     a.subscribe('t', () => Promise.reject(later));
     a.subscribe('t', (m) => void seen.push(m.id));
     await expect(a.publish('t', msg('1'))).resolves.toBeUndefined();
     await flushMicrotasks();
     expect(seen).toEqual(['1']);
-    expect(reported).toEqual([[boom, 't', 'a'], [later, 't', 'a']]);
+    expect(reported).toEqual([
+      [boom, 't', 'a'],
+      [later, 't', 'a'],
+    ]);
     expect(federation.getStatistics().handlerErrors).toBe(2);
   });
 
@@ -131,10 +144,17 @@ describe('InMemoryMessageBus', () => {
 
   it('survives an error hook that throws itself', async () => {
     const clock = new VirtualClock();
-    federation = new InMemoryFederation({ clock, onHandlerError: () => { throw new Error('hook'); } });
+    federation = new InMemoryFederation({
+      clock,
+      onHandlerError: () => {
+        throw new Error('hook');
+      },
+    });
     const a = federation.createNode('a');
     const seen: string[] = [];
-    a.subscribe('t', () => { throw new Error('handler'); });
+    a.subscribe('t', () => {
+      throw new Error('handler');
+    });
     a.subscribe('t', (m) => void seen.push(m.id));
     await a.publish('t', msg('1'));
     await flushMicrotasks();
@@ -173,7 +193,9 @@ describe('InMemoryMessageBus', () => {
     federation = new InMemoryFederation({ clock, onHandlerError: (_e, topic) => void topics.push(topic) });
     const a = federation.createNode('a');
     const states: BusConnectionState[] = [];
-    a.onConnectionStateChange(() => { throw new Error('listener'); });
+    a.onConnectionStateChange(() => {
+      throw new Error('listener');
+    });
     a.onConnectionStateChange((s) => void states.push(s));
     federation.disconnect('a');
     expect(states).toEqual(['disconnected']);
@@ -238,6 +260,8 @@ describe('InMemoryMessageBus', () => {
     expect(isBusClosedError(err)).toBe(true);
     expect((err as { reason: string }).reason).toBe('removed');
     expect(() => a.subscribe('t', () => undefined)).toThrow(expect.objectContaining({ code: 'ERR_BUS_CLOSED' }));
-    expect(() => a.onConnectionStateChange(() => undefined)).toThrow(expect.objectContaining({ code: 'ERR_BUS_CLOSED' }));
+    expect(() => a.onConnectionStateChange(() => undefined)).toThrow(
+      expect.objectContaining({ code: 'ERR_BUS_CLOSED' }),
+    );
   });
 });

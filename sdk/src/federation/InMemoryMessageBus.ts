@@ -3,7 +3,12 @@ import { InvalidConfigurationError } from '../errors/errors.js';
 import { BusClosedError } from './BusClosedError.js';
 import type { BusClosedReason } from './BusClosedError.js';
 import type { Disposable } from '../di/ServiceToken.js';
-import type { BusConnectionState, IFederatedMessageBus, MessageHandler, PluginMessage } from './IFederatedMessageBus.js';
+import type {
+  BusConnectionState,
+  IFederatedMessageBus,
+  MessageHandler,
+  PluginMessage,
+} from './IFederatedMessageBus.js';
 import { validatePluginMessage, validateTopic } from './validatePluginMessage.js';
 
 /**

@@ -1,7 +1,12 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MESSAGE_REJECTION_REASONS, MIN_SECRET_BYTES, MessageAuthenticator, canonicalJson } from './MessageAuthenticator.js';
+import {
+  MESSAGE_REJECTION_REASONS,
+  MIN_SECRET_BYTES,
+  MessageAuthenticator,
+  canonicalJson,
+} from './MessageAuthenticator.js';
 import type { PluginMessage } from './IFederatedMessageBus.js';
 import { getSdkCompatibility } from '../compat/SdkCompatibility.js';
 import { configErrorOf } from '../testing/index.js';
@@ -16,8 +21,18 @@ function message(payload: unknown = { strategyId: 's', lamport: 3 }): PluginMess
 function setup(options: { now?: () => number; replayCacheSize?: number; ttlMs?: number } = {}) {
   let wall = 1_700_000_000_000;
   const now = options.now ?? (() => wall);
-  const auth = new MessageAuthenticator({ secret: SECRET, now, ...(options.replayCacheSize && { replayCacheSize: options.replayCacheSize }), ...(options.ttlMs && { ttlMs: options.ttlMs }) });
-  return { auth, advance: (ms: number) => { wall += ms; } };
+  const auth = new MessageAuthenticator({
+    secret: SECRET,
+    now,
+    ...(options.replayCacheSize && { replayCacheSize: options.replayCacheSize }),
+    ...(options.ttlMs && { ttlMs: options.ttlMs }),
+  });
+  return {
+    auth,
+    advance: (ms: number) => {
+      wall += ms;
+    },
+  };
 }
 
 /** What a receiver sees: the signed message after a JSON round trip. */
@@ -31,9 +46,11 @@ describe('canonicalJson', () => {
   });
 
   it('serializes a JSON value and its JSON round trip identically', () => {
-    fc.assert(fc.property(fc.jsonValue(), (value) => {
-      expect(canonicalJson(JSON.parse(JSON.stringify(value)))).toBe(canonicalJson(value));
-    }));
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(JSON.parse(JSON.stringify(value)))).toBe(canonicalJson(value));
+      }),
+    );
   });
 
   it('rejects values JSON cannot round-trip, naming their path', () => {
@@ -79,9 +96,15 @@ describe('MessageAuthenticator', () => {
   it('rejects a message whose payload, envelope or topic was altered (bad-signature)', () => {
     const { auth } = setup();
     const signed = auth.sign(TOPIC, message()) as PluginMessage<{ lamport: number }>;
-    expect(auth.verify(TOPIC, { ...signed, payload: { ...signed.payload, lamport: 99 } })).toEqual({ ok: false, reason: 'bad-signature' });
+    expect(auth.verify(TOPIC, { ...signed, payload: { ...signed.payload, lamport: 99 } })).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
     expect(auth.verify(TOPIC, { ...signed, sourceNodeId: 'evil' })).toEqual({ ok: false, reason: 'bad-signature' });
-    expect(auth.verify(TOPIC, { ...signed, expiresAt: signed.expiresAt! + 1 })).toEqual({ ok: false, reason: 'bad-signature' });
+    expect(auth.verify(TOPIC, { ...signed, expiresAt: signed.expiresAt! + 1 })).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
     expect(auth.verify('dw.other.topic', wire(signed))).toEqual({ ok: false, reason: 'bad-signature' });
     expect(auth.getStatistics().rejected['bad-signature']).toBe(4);
     expect(auth.getStatistics().accepted).toBe(0);
@@ -89,7 +112,10 @@ describe('MessageAuthenticator', () => {
 
   it('rejects a message signed with another secret', () => {
     const { auth } = setup();
-    const other = new MessageAuthenticator({ secret: 'another-secret-0123456789abcdef-0123', now: () => 1_700_000_000_000 });
+    const other = new MessageAuthenticator({
+      secret: 'another-secret-0123456789abcdef-0123',
+      now: () => 1_700_000_000_000,
+    });
     expect(auth.verify(TOPIC, wire(other.sign(TOPIC, message())))).toEqual({ ok: false, reason: 'bad-signature' });
   });
 
@@ -181,8 +207,12 @@ describe('MessageAuthenticator', () => {
   it('validates its options, naming the field', () => {
     expect(configErrorOf(() => new MessageAuthenticator({ secret: 42 as never }))?.field).toBe('secret');
     expect(configErrorOf(() => new MessageAuthenticator({ secret: SECRET, ttlMs: 0 }))?.field).toBe('ttlMs');
-    expect(configErrorOf(() => new MessageAuthenticator({ secret: SECRET, maxClockSkewMs: -1 }))?.field).toBe('maxClockSkewMs');
-    expect(configErrorOf(() => new MessageAuthenticator({ secret: SECRET, replayCacheSize: 0 }))?.field).toBe('replayCacheSize');
+    expect(configErrorOf(() => new MessageAuthenticator({ secret: SECRET, maxClockSkewMs: -1 }))?.field).toBe(
+      'maxClockSkewMs',
+    );
+    expect(configErrorOf(() => new MessageAuthenticator({ secret: SECRET, replayCacheSize: 0 }))?.field).toBe(
+      'replayCacheSize',
+    );
     expect(configErrorOf(() => new MessageAuthenticator({ secret: SECRET, now: 5 as never }))?.field).toBe('now');
     expect(configErrorOf(() => new MessageAuthenticator({ secret: SECRET, ttl: 5 } as never))?.field).toBe('ttl');
     expect(configErrorOf(() => new MessageAuthenticator({ secret: new Uint8Array(32) }))).toBeUndefined();
@@ -191,17 +221,21 @@ describe('MessageAuthenticator', () => {
   it('refuses to sign a bad envelope or a payload JSON cannot carry', () => {
     const { auth } = setup();
     expect(configErrorOf(() => auth.sign(TOPIC, { ...message(), id: '' }))?.field).toBe('message.id');
-    expect(configErrorOf(() => auth.sign(TOPIC, message({ at: Number.POSITIVE_INFINITY })))?.field).toBe('message.payload.at');
+    expect(configErrorOf(() => auth.sign(TOPIC, message({ at: Number.POSITIVE_INFINITY })))?.field).toBe(
+      'message.payload.at',
+    );
     expect(configErrorOf(() => auth.sign('', message()))?.field).toBe('topic');
   });
 
   it('counts every rejection under exactly one reason and never throws, whatever arrives', () => {
     const { auth } = setup();
-    fc.assert(fc.property(fc.anything(), (junk) => {
-      const result = auth.verify(TOPIC, junk);
-      expect(result.ok).toBe(false);
-      if (!result.ok) expect(MESSAGE_REJECTION_REASONS).toContain(result.reason);
-    }));
+    fc.assert(
+      fc.property(fc.anything(), (junk) => {
+        const result = auth.verify(TOPIC, junk);
+        expect(result.ok).toBe(false);
+        if (!result.ok) expect(MESSAGE_REJECTION_REASONS).toContain(result.reason);
+      }),
+    );
     const s = auth.getStatistics();
     expect(Object.values(s.rejected).reduce((a, b) => a + b, 0)).toBe(100);
   });

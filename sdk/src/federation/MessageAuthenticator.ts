@@ -24,7 +24,12 @@ export type MessageRejectionReason = 'malformed' | 'unsigned' | 'bad-signature' 
 
 /** Every {@link MessageRejectionReason}, in the order verification checks them. @since 6.0.0 */
 export const MESSAGE_REJECTION_REASONS: readonly MessageRejectionReason[] = Object.freeze([
-  'malformed', 'unsigned', 'bad-signature', 'expired', 'clock-skew', 'replayed',
+  'malformed',
+  'unsigned',
+  'bad-signature',
+  'expired',
+  'clock-skew',
+  'replayed',
 ]);
 
 /** Outcome of {@link MessageAuthenticator.verify}. @since 6.0.0 */
@@ -106,7 +111,12 @@ export class MessageAuthenticator {
   private acceptedCount = 0;
   private evictions = 0;
   private readonly rejected: Record<MessageRejectionReason, number> = {
-    malformed: 0, unsigned: 0, 'bad-signature': 0, expired: 0, 'clock-skew': 0, replayed: 0,
+    malformed: 0,
+    unsigned: 0,
+    'bad-signature': 0,
+    expired: 0,
+    'clock-skew': 0,
+    replayed: 0,
   };
 
   /**
@@ -121,7 +131,8 @@ export class MessageAuthenticator {
     this.ttlMs = validateDuration('ttlMs', o.ttlMs ?? 30_000, 1);
     this.maxClockSkewMs = validateDuration('maxClockSkewMs', o.maxClockSkewMs ?? 5_000, 0);
     this.capacity = validateInteger('replayCacheSize', o.replayCacheSize ?? 20_000, 1, MAX_REPLAY_CACHE);
-    if (o.now !== undefined && typeof o.now !== 'function') throw new InvalidConfigurationError('now', o.now, 'a function');
+    if (o.now !== undefined && typeof o.now !== 'function')
+      throw new InvalidConfigurationError('now', o.now, 'a function');
     this.now = (o.now as (() => number) | undefined) ?? Date.now;
   }
 
@@ -206,7 +217,12 @@ export class MessageAuthenticator {
 
   /** Settings only; the secret is never part of any serialization. */
   toJSON(): Record<string, unknown> {
-    return { algorithm: 'hmac-sha256', ttlMs: this.ttlMs, maxClockSkewMs: this.maxClockSkewMs, replayCacheSize: this.capacity };
+    return {
+      algorithm: 'hmac-sha256',
+      ttlMs: this.ttlMs,
+      maxClockSkewMs: this.maxClockSkewMs,
+      replayCacheSize: this.capacity,
+    };
   }
 
   private mac(topic: string, unsigned: Omit<PluginMessage, 'signature'>, field: string): string {
@@ -251,10 +267,19 @@ function secretBytes(secret: unknown): Buffer {
   let bytes: Buffer;
   if (typeof secret === 'string') bytes = Buffer.from(secret, 'utf8');
   else if (secret instanceof Uint8Array) bytes = Buffer.from(secret);
-  else throw new InvalidConfigurationError('secret', typeof secret, `a string or Uint8Array of at least ${MIN_SECRET_BYTES} bytes`);
+  else
+    throw new InvalidConfigurationError(
+      'secret',
+      typeof secret,
+      `a string or Uint8Array of at least ${MIN_SECRET_BYTES} bytes`,
+    );
   if (bytes.length < MIN_SECRET_BYTES) {
     // Never echo the secret itself, not even a short or mistyped one.
-    throw new InvalidConfigurationError('secret', `[redacted, ${bytes.length} bytes]`, `a shared secret of at least ${MIN_SECRET_BYTES} bytes`);
+    throw new InvalidConfigurationError(
+      'secret',
+      `[redacted, ${bytes.length} bytes]`,
+      `a shared secret of at least ${MIN_SECRET_BYTES} bytes`,
+    );
   }
   return bytes;
 }

@@ -32,14 +32,16 @@ describe('SeededRandom', () => {
   });
 
   it('draws floats in [0, 1) for any seed', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (seed) => {
-      const rng = new SeededRandom(seed);
-      for (let i = 0; i < 100; i++) {
-        const x = rng.next();
-        if (!(x >= 0 && x < 1)) return false;
-      }
-      return true;
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), (seed) => {
+        const rng = new SeededRandom(seed);
+        for (let i = 0; i < 100; i++) {
+          const x = rng.next();
+          if (!(x >= 0 && x < 1)) return false;
+        }
+        return true;
+      }),
+    );
   });
 
   it('draws integers that cover [0, max) and nothing outside it', () => {

@@ -50,7 +50,8 @@ function write(value: unknown, path: string, depth: number, out: string[]): void
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out.push(',');
       const item: unknown = value[i];
-      if (item === undefined) throw new InvalidConfigurationError(`${path}[${i}]`, item, 'a JSON value (not undefined)');
+      if (item === undefined)
+        throw new InvalidConfigurationError(`${path}[${i}]`, item, 'a JSON value (not undefined)');
       write(item, `${path}[${i}]`, depth + 1, out);
     }
     out.push(']');
@@ -77,6 +78,7 @@ function write(value: unknown, path: string, depth: number, out: string[]): void
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'object' && value !== null) return `an instance of ${value.constructor?.name ?? 'an unknown class'}`;
+  if (typeof value === 'object' && value !== null)
+    return `an instance of ${value.constructor?.name ?? 'an unknown class'}`;
   return `a ${typeof value}`;
 }

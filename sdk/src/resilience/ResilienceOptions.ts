@@ -6,7 +6,8 @@ import { createServiceToken } from '../di/ServiceToken.js';
  * (full jitter over the exponential value), `decorrelated-jitter` (AWS style).
  * @since 6.0.0
  */
-export type BackoffKind = 'immediate' | 'fixed' | 'linear' | 'exponential' | 'exponential-jitter' | 'decorrelated-jitter';
+export type BackoffKind =
+  'immediate' | 'fixed' | 'linear' | 'exponential' | 'exponential-jitter' | 'decorrelated-jitter';
 
 /**
  * Retry options. `maxRetries: 3` means 1 try + 3 retries; there is no delay after the last

@@ -35,7 +35,13 @@ export interface IConfigurableSubsystem {
  * True when `subsystem` exposes its configured limits and can replace them as a whole.
  * @since 6.0.0
  */
-export function isConfigurableSubsystem(subsystem: IScalableSubsystem): subsystem is IScalableSubsystem & IConfigurableSubsystem {
+export function isConfigurableSubsystem(
+  subsystem: IScalableSubsystem,
+): subsystem is IScalableSubsystem & IConfigurableSubsystem {
   const s = subsystem as Partial<IConfigurableSubsystem>;
-  return typeof s.validateReplacement === 'function' && typeof s.replaceLimitsAsync === 'function' && 'configuredLimits' in subsystem;
+  return (
+    typeof s.validateReplacement === 'function' &&
+    typeof s.replaceLimitsAsync === 'function' &&
+    'configuredLimits' in subsystem
+  );
 }

@@ -23,7 +23,9 @@ export interface IOperableSubsystem {
 }
 
 /** True when `subsystem` offers operator actions. @since 6.0.0 */
-export function isOperableSubsystem(subsystem: IScalableSubsystem): subsystem is IScalableSubsystem & IOperableSubsystem {
+export function isOperableSubsystem(
+  subsystem: IScalableSubsystem,
+): subsystem is IScalableSubsystem & IOperableSubsystem {
   const s = subsystem as Partial<IOperableSubsystem>;
   return typeof s.listActions === 'function' && typeof s.invokeActionAsync === 'function';
 }

@@ -55,7 +55,12 @@ export const DEFAULT_SCALING_LIMITS: ScalingLimits = Object.freeze({
 export type BackpressureState = 'normal' | 'warning' | 'critical' | 'shedding';
 
 /** Ordered from least to most loaded, for comparisons. @since 6.0.0 */
-export const BACKPRESSURE_ORDER: readonly BackpressureState[] = Object.freeze(['normal', 'warning', 'critical', 'shedding']);
+export const BACKPRESSURE_ORDER: readonly BackpressureState[] = Object.freeze([
+  'normal',
+  'warning',
+  'critical',
+  'shedding',
+]);
 
 /** Metrics of a subsystem: a JSON-serializable tree. @since 6.0.0 */
 export type ScalingMetrics = Readonly<Record<string, unknown>>;

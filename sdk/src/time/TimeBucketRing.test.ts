@@ -26,7 +26,11 @@ describe('TimeBucketRing', () => {
     expect(ring.sum(1, 1, 4)).toBe(0); // a read in the past does not see epoch 2
     expect(Array.from(ring.sums(3, 4, new Float64Array(2)))).toEqual([1, 5]);
     const epoch0 = ring.bucketAt(0);
-    expect([ring.isLive(epoch0, 3, 4), ring.isLive(epoch0, 4, 4), ring.isLive(ring.bucketAt(1), 3, 4)]).toEqual([true, false, false]);
+    expect([ring.isLive(epoch0, 3, 4), ring.isLive(epoch0, 4, 4), ring.isLive(ring.bucketAt(1), 3, 4)]).toEqual([
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('empties a reused slot before writing and never wipes a newer bucket for an older epoch', () => {
@@ -89,7 +93,9 @@ describe('TimeBucketRing', () => {
     for (let e = -50; e < 5_000; e++) {
       const at = ring.startOf(e);
       expect(ring.epochOf(at)).toBe(e);
-      expect(at).toBeLessThanOrEqual(e * ring.bucketMs + Math.abs(e * ring.bucketMs) * 4 * Number.EPSILON + Number.MIN_VALUE);
+      expect(at).toBeLessThanOrEqual(
+        e * ring.bucketMs + Math.abs(e * ring.bucketMs) * 4 * Number.EPSILON + Number.MIN_VALUE,
+      );
     }
   });
 
@@ -136,7 +142,9 @@ describe('TimeBucketRing', () => {
           }
           const readEpoch = Math.floor((now + readOffset) / bucketMs);
           const span = Math.min(spanIn, buckets);
-          const kept = landed.filter((l) => held.get(l.slot) === l.epoch && l.epoch <= readEpoch && l.epoch > readEpoch - span);
+          const kept = landed.filter(
+            (l) => held.get(l.slot) === l.epoch && l.epoch <= readEpoch && l.epoch > readEpoch - span,
+          );
           const sums = ring.sums(readEpoch, span, new Float64Array(2));
           for (const f of [0, 1]) {
             const expected = kept.filter((l) => l.field === f).reduce((s, l) => s + l.n, 0);
@@ -154,7 +162,10 @@ describe('TimeBucketRing', () => {
       fc.property(
         fc.integer({ min: 1, max: 12 }),
         fc.integer({ min: 1, max: 500 }),
-        fc.array(fc.oneof({ weight: 30, arbitrary: write }, { weight: 1, arbitrary: fc.constant('reset' as const) }), { maxLength: 120, size: 'max' }),
+        fc.array(fc.oneof({ weight: 30, arbitrary: write }, { weight: 1, arbitrary: fc.constant('reset' as const) }), {
+          maxLength: 120,
+          size: 'max',
+        }),
         (buckets, bucketMs, steps) => {
           const ring = new TimeBucketRing(bucketMs, buckets, 2, { totals: true });
           let log: { epoch: number; field: number; n: number }[] = [];

@@ -73,9 +73,15 @@ export class TimeBucketRing {
    */
   constructor(bucketMs: number, buckets: number, fields: number, options: TimeBucketRingOptions = {}) {
     const { initial, totals = false } = options;
-    if (!(Number.isFinite(bucketMs) && bucketMs > 0) || !(Number.isInteger(buckets) && buckets >= 1) ||
-      !(Number.isInteger(fields) && fields >= 1) || (initial !== undefined && initial.length !== fields)) {
-      throw new RangeError(`TimeBucketRing: invalid geometry (bucketMs ${bucketMs}, buckets ${buckets}, fields ${fields})`);
+    if (
+      !(Number.isFinite(bucketMs) && bucketMs > 0) ||
+      !(Number.isInteger(buckets) && buckets >= 1) ||
+      !(Number.isInteger(fields) && fields >= 1) ||
+      (initial !== undefined && initial.length !== fields)
+    ) {
+      throw new RangeError(
+        `TimeBucketRing: invalid geometry (bucketMs ${bucketMs}, buckets ${buckets}, fields ${fields})`,
+      );
     }
     this.bucketMs = bucketMs;
     this.buckets = buckets;

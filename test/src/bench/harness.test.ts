@@ -155,7 +155,9 @@ describe('checkOutcome', () => {
   it('passes when calls settle as expected and names the case when they do not', async () => {
     await expect(checkOutcome('ok', async () => 1, 'resolve')).resolves.toBeUndefined();
     await expect(checkOutcome('open', () => Promise.reject(new Error('open')), 'reject')).resolves.toBeUndefined();
-    await expect(checkOutcome('broken', async () => 1, 'reject', 3)).rejects.toThrow(/broken: 3\/3 calls did not reject/);
+    await expect(checkOutcome('broken', async () => 1, 'reject', 3)).rejects.toThrow(
+      /broken: 3\/3 calls did not reject/,
+    );
   });
 });
 
@@ -183,7 +185,10 @@ describe('report', () => {
         { caseId: 'ours-open', mode: 'sequential', nsPerCall: summary(1_500) },
         { caseId: 'opossum', mode: 'sequential', nsPerCall: summary(500) },
       ],
-      strategyMemory: [{ strategies: 1, totalBytes: 15 * 1024 }, { strategies: 1_000, totalBytes: 20 * 1024 }],
+      strategyMemory: [
+        { strategies: 1, totalBytes: 15 * 1024 },
+        { strategies: 1_000, totalBytes: 20 * 1024 },
+      ],
       heapOverCalls: [
         { calls: 100_000, heap: { total: 10_000_000 } },
         { calls: 10_000_000, heap: { total: 10_100_000 } },

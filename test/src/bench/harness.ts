@@ -94,7 +94,9 @@ export function compileLoop(mode: BenchMode, width = CONCURRENCY): Loop {
   }
   if (mode !== 'concurrent') throw new InvalidConfigurationError('mode', mode, "'sequential' or 'concurrent'");
   if (!Number.isInteger(width) || width < 1) throw new InvalidConfigurationError('width', width, 'an integer >= 1');
-  const make = new Function('width', `
+  const make = new Function(
+    'width',
+    `
     return async function concurrentLoop(n, call) {
       const batch = new Array(width);
       let drained = true;
@@ -103,7 +105,8 @@ export function compileLoop(mode: BenchMode, width = CONCURRENCY): Loop {
         try { await Promise.all(batch); } catch { drained = false; }
       }
       if (!drained) await Promise.allSettled(batch);
-    };`) as (w: number) => Loop;
+    };`,
+  ) as (w: number) => Loop;
   return make(width);
 }
 
@@ -116,12 +119,18 @@ export function callsPerIteration(mode: BenchMode, width = CONCURRENCY): number 
  * Runs one batch outside the timed loop and checks every call settles as `expect` says.
  * @throws Error naming the case when a call resolves that should reject, or the reverse.
  */
-export async function checkOutcome(caseId: string, call: () => Promise<unknown>, expect: 'resolve' | 'reject', calls = 10): Promise<void> {
+export async function checkOutcome(
+  caseId: string,
+  call: () => Promise<unknown>,
+  expect: 'resolve' | 'reject',
+  calls = 10,
+): Promise<void> {
   const outcomes = await Promise.allSettled(Array.from({ length: calls }, () => call()));
   const wrong = outcomes.filter((o) => (expect === 'resolve' ? o.status === 'rejected' : o.status === 'fulfilled'));
   if (wrong.length > 0) {
     const first = wrong[0]!;
-    const detail = first.status === 'rejected' ? String((first.reason as Error)?.message ?? first.reason) : String(first.value);
+    const detail =
+      first.status === 'rejected' ? String((first.reason as Error)?.message ?? first.reason) : String(first.value);
     throw new Error(`bench case ${caseId}: ${wrong.length}/${calls} calls did not ${expect} (first: ${detail})`);
   }
 }
@@ -144,7 +153,12 @@ function nowNs(): number {
  * Warms a loop up for `warmupMs` (doubling the iterations until a run takes ~5 ms, so the
  * JIT sees many calls) and returns the iterations that make a sample last about `sampleMs`.
  */
-export async function warmUpAndCalibrate(loop: Loop, call: () => Promise<unknown>, warmupMs: number, sampleMs: number): Promise<number> {
+export async function warmUpAndCalibrate(
+  loop: Loop,
+  call: () => Promise<unknown>,
+  warmupMs: number,
+  sampleMs: number,
+): Promise<number> {
   const deadline = nowNs() + warmupMs * 1e6;
   let n = 1;
   let trial = 1;
@@ -160,7 +174,12 @@ export async function warmUpAndCalibrate(loop: Loop, call: () => Promise<unknown
 }
 
 /** Runs `iterations` of `loop` timed; returns ns per call. */
-export async function sample(loop: Loop, call: () => Promise<unknown>, iterations: number, calls: number): Promise<number> {
+export async function sample(
+  loop: Loop,
+  call: () => Promise<unknown>,
+  iterations: number,
+  calls: number,
+): Promise<number> {
   const t0 = process.hrtime.bigint();
   await loop(iterations, call);
   const elapsed = Number(process.hrtime.bigint() - t0);

@@ -55,7 +55,11 @@ const FILL_CHUNK = 100;
  * virtual time for a whole window, each failing once and succeeding on its retry (so success,
  * failure, retry, call counters, the breaker window and the latency histogram are all written).
  */
-async function fillWindows(manager: ResilienceScalingManager, ids: readonly string[], clock: VirtualClock): Promise<void> {
+async function fillWindows(
+  manager: ResilienceScalingManager,
+  ids: readonly string[],
+  clock: VirtualClock,
+): Promise<void> {
   let attempt = 0;
   const op = async (ctx: { attempt: number }): Promise<number> => {
     attempt++;
@@ -70,7 +74,8 @@ async function fillWindows(manager: ResilienceScalingManager, ids: readonly stri
     }
     clock.advance(FILL_STEP_MS);
   }
-  if (attempt !== ids.length * FILL_STEPS * 2) throw new Error(`fillWindows: ${attempt} attempts, expected ${ids.length * FILL_STEPS * 2}`);
+  if (attempt !== ids.length * FILL_STEPS * 2)
+    throw new Error(`fillWindows: ${attempt} attempts, expected ${ids.length * FILL_STEPS * 2}`);
 }
 
 /**
@@ -79,20 +84,32 @@ async function fillWindows(manager: ResilienceScalingManager, ids: readonly stri
  * filled. Replicas make the one-strategy case measurable: a single runtime is smaller than
  * the ±10 KiB a lone heap reading wobbles by, so it is measured as 200 one-strategy managers.
  */
-async function strategyTrial(count: number, replicas: number): Promise<{ registry: number; runtime: number; runtimeArrayBuffers: number }> {
+async function strategyTrial(
+  count: number,
+  replicas: number,
+): Promise<{ registry: number; runtime: number; runtimeArrayBuffers: number }> {
   const before = readHeap();
-  const registries = Array.from({ length: replicas }, (_, r) =>
-    new StrategyRegistry(Array.from({ length: count }, (_, i) => strategyDefinition(r * count + i)), Math.max(count, 1)));
+  const registries = Array.from(
+    { length: replicas },
+    (_, r) =>
+      new StrategyRegistry(
+        Array.from({ length: count }, (_, i) => strategyDefinition(r * count + i)),
+        Math.max(count, 1),
+      ),
+  );
   const ids = registries.map((registry) => registry.ids());
   const clock = new VirtualClock(0);
   const registered = readHeap();
-  const managers = registries.map((registry) =>
-    new ResilienceScalingManager({ registry, clock, limits: { maxCacheEntries: Math.max(count, 10_000) } }));
+  const managers = registries.map(
+    (registry) =>
+      new ResilienceScalingManager({ registry, clock, limits: { maxCacheEntries: Math.max(count, 10_000) } }),
+  );
   for (let r = 0; r < replicas; r++) await fillWindows(managers[r]!, ids[r]!, clock);
   const filled = readHeap();
   // Keep everything reachable until after the last reading.
   for (const manager of managers) {
-    if (manager.activeRuntimes().size !== count) throw new Error(`expected ${count} runtimes, got ${manager.activeRuntimes().size}`);
+    if (manager.activeRuntimes().size !== count)
+      throw new Error(`expected ${count} runtimes, got ${manager.activeRuntimes().size}`);
     manager.dispose();
   }
   const n = count * replicas;

@@ -138,38 +138,64 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
   const full = result(report.results, 'ours-full', 'sequential');
   const bare = full?.baselineNs ?? baselineOf(report, 'sequential');
   if (full === undefined || !Number.isFinite(bare)) {
-    checks.push({ target: 'Full pipeline, sequential ≤ 3× bare await (> 5× is a miss to explain)', measured: '—', verdict: 'not measured', detail: '' });
+    checks.push({
+      target: 'Full pipeline, sequential ≤ 3× bare await (> 5× is a miss to explain)',
+      measured: '—',
+      verdict: 'not measured',
+      detail: '',
+    });
   } else {
     const r = ratioOf(report, full);
     checks.push({
       target: 'Full pipeline, sequential ≤ 3× bare await (> 5× is a miss to explain)',
       measured: `${formatNs(full.nsPerCall.median)} = ${formatRatio(r)} of ${formatNs(bare)}`,
       verdict: r <= 3 ? 'met' : 'missed',
-      detail: r <= 3 ? `${formatRatio(3 / r)} headroom` : r <= 5 ? `over by ${formatRatio(r / 3)} (within the 5× limit)` : `over by ${formatRatio(r / 3)}; above 5×`,
+      detail:
+        r <= 3
+          ? `${formatRatio(3 / r)} headroom`
+          : r <= 5
+            ? `over by ${formatRatio(r / 3)} (within the 5× limit)`
+            : `over by ${formatRatio(r / 3)}; above 5×`,
     });
   }
   const open = result(report.results, 'ours-open', 'sequential');
-  checks.push(open === undefined
-    ? { target: 'Breaker-open rejection ≤ 1 µs', measured: '—', verdict: 'not measured', detail: '' }
-    : {
-      target: 'Breaker-open rejection ≤ 1 µs',
-      measured: formatNs(open.nsPerCall.median),
-      verdict: open.nsPerCall.median <= 1000 ? 'met' : 'missed',
-      detail: open.nsPerCall.median <= 1000 ? `${formatRatio(1000 / open.nsPerCall.median)} headroom` : `over by ${formatNs(open.nsPerCall.median - 1000)}`,
-    });
+  checks.push(
+    open === undefined
+      ? { target: 'Breaker-open rejection ≤ 1 µs', measured: '—', verdict: 'not measured', detail: '' }
+      : {
+          target: 'Breaker-open rejection ≤ 1 µs',
+          measured: formatNs(open.nsPerCall.median),
+          verdict: open.nsPerCall.median <= 1000 ? 'met' : 'missed',
+          detail:
+            open.nsPerCall.median <= 1000
+              ? `${formatRatio(1000 / open.nsPerCall.median)} headroom`
+              : `over by ${formatNs(open.nsPerCall.median - 1000)}`,
+        },
+  );
   const mem = report.strategyMemory;
   const limit = 16 * 1024;
   if (mem === undefined || mem.length === 0) {
-    checks.push({ target: '≤ 16 KiB heap per strategy with all windows', measured: '—', verdict: 'not measured', detail: '' });
+    checks.push({
+      target: '≤ 16 KiB heap per strategy with all windows',
+      measured: '—',
+      verdict: 'not measured',
+      detail: '',
+    });
   } else {
     const over = mem.filter((m) => m.totalBytes > limit);
     checks.push({
       target: '≤ 16 KiB heap per strategy with all windows',
       measured: mem.map((m) => `${formatBytes(m.totalBytes)} at ${m.strategies.toLocaleString('en-US')}`).join(' · '),
       verdict: over.length === 0 ? 'met' : 'missed',
-      detail: over.length === 0
-        ? 'definition + runtime, every window filled; heap + ArrayBuffers'
-        : over.map((m) => `over by ${formatBytes(m.totalBytes - limit)} at ${m.strategies.toLocaleString('en-US')}${m.strategies === 1 ? ' (a whole manager + registry per strategy)' : ''}`).join('; '),
+      detail:
+        over.length === 0
+          ? 'definition + runtime, every window filled; heap + ArrayBuffers'
+          : over
+              .map(
+                (m) =>
+                  `over by ${formatBytes(m.totalBytes - limit)} at ${m.strategies.toLocaleString('en-US')}${m.strategies === 1 ? ' (a whole manager + registry per strategy)' : ''}`,
+              )
+              .join('; '),
     });
   }
   const heap = report.heapOverCalls;
@@ -220,10 +246,14 @@ function memoryTables(report: BenchReport): string[] {
   const mem = report.strategyMemory;
   if (mem !== undefined && mem.length > 0) {
     lines.push('### Memory per strategy, all windows full', '');
-    lines.push('| Strategies per manager | Registered definition | Manager + runtime, windows full | of which ArrayBuffers | Total per strategy | Managers × trials |');
+    lines.push(
+      '| Strategies per manager | Registered definition | Manager + runtime, windows full | of which ArrayBuffers | Total per strategy | Managers × trials |',
+    );
     lines.push('|---:|---:|---:|---:|---:|---:|');
     for (const m of mem) {
-      lines.push(`| ${m.strategies.toLocaleString('en-US')} | ${formatBytes(m.registryBytes)} | ${formatBytes(m.runtimeBytes)} | ${formatBytes(m.runtimeArrayBufferBytes)} | ${formatBytes(m.totalBytes)} | ${m.replicas} × ${m.trials} |`);
+      lines.push(
+        `| ${m.strategies.toLocaleString('en-US')} | ${formatBytes(m.registryBytes)} | ${formatBytes(m.runtimeBytes)} | ${formatBytes(m.runtimeArrayBufferBytes)} | ${formatBytes(m.totalBytes)} | ${m.replicas} × ${m.trials} |`,
+      );
     }
     lines.push(
       '',
@@ -242,7 +272,9 @@ function memoryTables(report: BenchReport): string[] {
     lines.push('| Calls | heapUsed | arrayBuffers | Δ total vs first row | Elapsed |');
     lines.push('|---:|---:|---:|---:|---:|');
     for (const h of heap) {
-      lines.push(`| ${h.calls.toLocaleString('en-US')} | ${formatBytes(h.heap.heapUsed)} | ${formatBytes(h.heap.arrayBuffers)} | ${formatBytes(h.heap.total - first.heap.total)} | ${(h.elapsedMs / 1000).toFixed(1)} s |`);
+      lines.push(
+        `| ${h.calls.toLocaleString('en-US')} | ${formatBytes(h.heap.heapUsed)} | ${formatBytes(h.heap.arrayBuffers)} | ${formatBytes(h.heap.total - first.heap.total)} | ${(h.elapsedMs / 1000).toFixed(1)} s |`,
+      );
     }
     lines.push('');
   }
@@ -261,7 +293,7 @@ export function renderMarkdown(report: BenchReport): string {
       `cockatiel ${m.libraries.cockatiel}, opossum ${m.libraries.opossum}. ` +
       `${o.quick ? 'Quick run' : 'Full run'}: median of ${o.repeats} samples of ~${o.sampleMs} ms per case after ${o.warmupMs} ms of warm-up, ` +
       `a fresh instance and a full GC before each sample's untimed warm pass, samples interleaved ` +
-      `${o.isolate ? 'with the bare baseline in a separate Node process per case (ratios to that process\'s own baseline; the bare row is the median over processes)' : 'across all cases in one process'}; ` +
+      `${o.isolate ? "with the bare baseline in a separate Node process per case (ratios to that process's own baseline; the bare row is the median over processes)" : 'across all cases in one process'}; ` +
       `±% is the median absolute deviation. ` +
       `Total run time ${(report.durationMs / 1000).toFixed(0)} s.`,
     '',

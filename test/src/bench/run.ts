@@ -28,7 +28,8 @@ const STRATEGY_COUNTS = [1, 1_000, 10_000];
 function positive(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new Error(`--${name} must be a positive number, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -91,9 +92,18 @@ async function main(): Promise<void> {
     return;
   }
   if (values['memory-only'] !== true) {
-    log(`timing ${cases.length} cases × ${MODES.length} modes, ${options.repeats} rounds of ~${options.sampleMs} ms` +
-      (options.isolate ? ', one process per case' : ', all in this process'));
-    const childArgs = ['--repeats', String(options.repeats), '--sample-ms', String(options.sampleMs), '--warmup-ms', String(options.warmupMs)];
+    log(
+      `timing ${cases.length} cases × ${MODES.length} modes, ${options.repeats} rounds of ~${options.sampleMs} ms` +
+        (options.isolate ? ', one process per case' : ', all in this process'),
+    );
+    const childArgs = [
+      '--repeats',
+      String(options.repeats),
+      '--sample-ms',
+      String(options.sampleMs),
+      '--warmup-ms',
+      String(options.warmupMs),
+    ];
     results = options.isolate ? await runIsolated(cases, childArgs, log) : await runSuite(cases, MODES, options, log);
   }
 
@@ -122,7 +132,10 @@ async function main(): Promise<void> {
   const outDir = values.out ?? path.resolve(here, '../../reports');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, 'bench.md'), markdown);
-  writeFileSync(path.join(outDir, 'bench.json'), `${JSON.stringify({ ...report, cases: cases.map(({ setup: _setup, ...c }) => c) }, null, 2)}\n`);
+  writeFileSync(
+    path.join(outDir, 'bench.json'),
+    `${JSON.stringify({ ...report, cases: cases.map(({ setup: _setup, ...c }) => c) }, null, 2)}\n`,
+  );
   log(`wrote ${path.join(outDir, 'bench.md')} and bench.json`);
 }
 

@@ -85,9 +85,11 @@ export function ratio(value: number, baseline: number): number {
  * @throws {@link InvalidConfigurationError} for a non-positive target or trial.
  */
 export function iterationsFor(targetNs: number, trialIterations: number, trialNs: number, min = 1, max = 1e9): number {
-  if (!(targetNs > 0) || !Number.isFinite(targetNs)) throw new InvalidConfigurationError('targetNs', targetNs, 'a positive finite number');
+  if (!(targetNs > 0) || !Number.isFinite(targetNs))
+    throw new InvalidConfigurationError('targetNs', targetNs, 'a positive finite number');
   if (!(trialIterations >= 1)) throw new InvalidConfigurationError('trialIterations', trialIterations, 'a number >= 1');
-  if (!(trialNs > 0) || !Number.isFinite(trialNs)) throw new InvalidConfigurationError('trialNs', trialNs, 'a positive finite number');
+  if (!(trialNs > 0) || !Number.isFinite(trialNs))
+    throw new InvalidConfigurationError('trialNs', trialNs, 'a positive finite number');
   const n = Math.round((targetNs * trialIterations) / trialNs);
   return Math.min(max, Math.max(min, n));
 }

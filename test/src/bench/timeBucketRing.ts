@@ -31,8 +31,17 @@ interface Case {
 }
 
 const SAMPLE: IntervalSample = Object.freeze({
-  calls: 100, successes: 95, failures: 5, timeouts: 1, attempts: 104,
-  rejectedBulkhead: 0, rejectedCircuitOpen: 0, rejectedRateLimited: 0, p50Ms: 3, p99Ms: 40, queued: 2,
+  calls: 100,
+  successes: 95,
+  failures: 5,
+  timeouts: 1,
+  attempts: 104,
+  rejectedBulkhead: 0,
+  rejectedCircuitOpen: 0,
+  rejectedRateLimited: 0,
+  p50Ms: 3,
+  p99Ms: 40,
+  queued: 2,
 });
 
 // Geometries of the default strategy: breaker window 60 s in 10 buckets, metrics 60 s in 12
@@ -149,7 +158,8 @@ const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve,
 const collect = (globalThis as { gc?: () => void }).gc;
 
 const rounds = Number(process.argv[2] ?? 15);
-if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`rounds must be a positive integer, got ${process.argv[2]}`);
+if (!Number.isInteger(rounds) || rounds < 1)
+  throw new Error(`rounds must be a positive integer, got ${process.argv[2]}`);
 const ns = new Map<string, number[]>(CASES.map((c) => [c.id, []]));
 const gcsDuring = new Map<string, number>(CASES.map((c) => [c.id, 0]));
 let sink = 0;

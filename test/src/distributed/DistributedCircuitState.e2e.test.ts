@@ -14,8 +14,12 @@ import { PrivateRedis, REDIS_REQUIRED, hasRedisBinaries, pingRedis } from './sup
 // for lack of Redis: it fails.
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const cli = join(root, 'host', 'dist', 'cli.js');
-const built = ['host/dist/cli.js', 'plugins/federation-redis/dist/index.js', 'plugins/ultimate-resilience/dist/index.js', 'plugins/demo-traffic/dist/index.js']
-  .every((p) => existsSync(join(root, p)));
+const built = [
+  'host/dist/cli.js',
+  'plugins/federation-redis/dist/index.js',
+  'plugins/ultimate-resilience/dist/index.js',
+  'plugins/demo-traffic/dist/index.js',
+].every((p) => existsSync(join(root, p)));
 const redisAvailable = (await pingRedis(6379)) && hasRedisBinaries();
 const run = built && (redisAvailable || REDIS_REQUIRED);
 
@@ -29,22 +33,45 @@ const OUTAGE_MS = 5_000;
 const RECONVERGE_AFTER_CONNECTED_MS = 1_000;
 
 const report: {
-  trip: number[]; reset: number[]; post: number[]; lagP50: number[]; lagP99: number[]; lateJoinMs?: number;
-  reconvergeMs?: number; reconnectedMs?: number; afterConnectedMs?: number; outageMs?: number;
+  trip: number[];
+  reset: number[];
+  post: number[];
+  lagP50: number[];
+  lagP99: number[];
+  lateJoinMs?: number;
+  reconvergeMs?: number;
+  reconnectedMs?: number;
+  afterConnectedMs?: number;
+  outageMs?: number;
 } = {
-  trip: [], reset: [], post: [], lagP50: [], lagP99: [],
+  trip: [],
+  reset: [],
+  post: [],
+  lagP50: [],
+  lagP99: [],
 };
 
-interface StrategyReport { state: string; calls: number; rejected: { circuitOpen: number } }
+interface StrategyReport {
+  state: string;
+  calls: number;
+  rejected: { circuitOpen: number };
+}
 interface ResilienceMetrics {
   strategies: Record<string, StrategyReport>;
   distributed: {
-    applied: number; published: { transitions: number }; propagationLagMs: { count: number; p50: number; p99: number }; resyncs: number;
+    applied: number;
+    published: { transitions: number };
+    propagationLagMs: { count: number; p50: number; p99: number };
+    resyncs: number;
     lastAppliedAt: string | null;
   };
 }
 interface FederationMetrics {
-  connectionState: string; channelPrefix: string; reconnects: number; lastConnectedAt: string | null; rejected: Record<string, number>;
+  connectionState: string;
+  channelPrefix: string;
+  reconnects: number;
+  lastConnectedAt: string | null;
+  rejected: Record<string, number>;
 }
 
 async function resilience(host: HostProcess): Promise<ResilienceMetrics> {
@@ -60,7 +87,12 @@ async function stateOf(host: HostProcess): Promise<string> {
  * Polls `host` until the strategy is in `state`; resolves to ms since `t0`. A 1 ms pause
  * between polls keeps the poller from starving the hosts of CPU (it bounds the resolution).
  */
-async function timeUntil(host: HostProcess, state: string, t0: number, read: (h: HostProcess) => Promise<string> = stateOf): Promise<number> {
+async function timeUntil(
+  host: HostProcess,
+  state: string,
+  t0: number,
+  read: (h: HostProcess) => Promise<string> = stateOf,
+): Promise<number> {
   const deadline = t0 + 10_000;
   for (;;) {
     if ((await read(host)) === state) return performance.now() - t0;
@@ -91,31 +123,45 @@ describe.skipIf(!run)('distributed circuit state over Redis (3 host processes)',
     const channelPrefix = `dwtest:${randomUUID()}:`;
     for (const id of ['a', 'b', 'c']) {
       const path = join(dir, `node-${id}.json`);
-      writeFileSync(path, JSON.stringify({
-        nodeId: `node-${id}`,
-        admin: { host: '127.0.0.1', port: 0 },
-        statusIntervalMs: 0,
-        shutdownTimeoutMs: 5_000,
-        plugins: [
-          // The transport first, so the resilience plugin starts on it. The secret comes from
-          // DW_FEDERATION_SECRET in the environment, never from the file. The reconnect
-          // backoff is the default one: the outage test measures it.
-          { module: '@datawarehouse/plugin-federation-redis', options: { url: redis.url, channelPrefix } },
+      writeFileSync(
+        path,
+        JSON.stringify(
           {
-            module: '@datawarehouse/plugin-ultimate-resilience',
-            options: {
-              builtinStrategies: false,
-              strategies: [{ id: STRATEGY, circuitBreaker: { failureThreshold: 5, breakDurationMs: 600_000 }, retry: false }],
-              distributed: { antiEntropyIntervalMs: 2_000 },
-            },
+            nodeId: `node-${id}`,
+            admin: { host: '127.0.0.1', port: 0 },
+            statusIntervalMs: 0,
+            shutdownTimeoutMs: 5_000,
+            plugins: [
+              // The transport first, so the resilience plugin starts on it. The secret comes from
+              // DW_FEDERATION_SECRET in the environment, never from the file. The reconnect
+              // backoff is the default one: the outage test measures it.
+              { module: '@datawarehouse/plugin-federation-redis', options: { url: redis.url, channelPrefix } },
+              {
+                module: '@datawarehouse/plugin-ultimate-resilience',
+                options: {
+                  builtinStrategies: false,
+                  strategies: [
+                    { id: STRATEGY, circuitBreaker: { failureThreshold: 5, breakDurationMs: 600_000 }, retry: false },
+                  ],
+                  distributed: { antiEntropyIntervalMs: 2_000 },
+                },
+              },
+              // Live calls on the strategy, so "rejecting" is observed on real calls too.
+              {
+                module: '@datawarehouse/plugin-demo-traffic',
+                options: {
+                  strategies: [STRATEGY],
+                  requestsPerSecond: 50,
+                  seed: 1,
+                  downstream: { latencyMs: 1, latencyJitterMs: 0, errorRate: 0, capacity: 100, outages: [] },
+                },
+              },
+            ],
           },
-          // Live calls on the strategy, so "rejecting" is observed on real calls too.
-          {
-            module: '@datawarehouse/plugin-demo-traffic',
-            options: { strategies: [STRATEGY], requestsPerSecond: 50, seed: 1, downstream: { latencyMs: 1, latencyJitterMs: 0, errorRate: 0, capacity: 100, outages: [] } },
-          },
-        ],
-      }, null, 2));
+          null,
+          2,
+        ),
+      );
       configs[id] = path;
     }
     await Promise.all(['a', 'b', 'c'].map(startHost));
@@ -155,7 +201,10 @@ describe.skipIf(!run)('distributed circuit state over Redis (3 host processes)',
     await a!.actionAsync('resilience', 'trip', { strategyId: STRATEGY, reason: 'hold' });
     for (const h of [b!, c!]) {
       const before = (await resilience(h)).strategies[STRATEGY]!.rejected.circuitOpen;
-      await eventually(async () => (await resilience(h)).strategies[STRATEGY]!.rejected.circuitOpen > before, 'live calls rejected');
+      await eventually(
+        async () => (await resilience(h)).strategies[STRATEGY]!.rejected.circuitOpen > before,
+        'live calls rejected',
+      );
       const m = await resilience(h);
       expect(m.distributed.published.transitions).toBe(0); // applied, never re-broadcast
       expect(m.distributed.applied).toBeGreaterThanOrEqual(2 * ROUNDS);
@@ -192,7 +241,10 @@ describe.skipIf(!run)('distributed circuit state over Redis (3 host processes)',
     expect(await stateOf(a!)).toBe('closed');
     expect(await stateOf(c!)).toBe('closed');
     const callsBefore = (await resilience(a!)).strategies[STRATEGY]!.calls;
-    await eventually(async () => (await resilience(a!)).strategies[STRATEGY]!.calls > callsBefore + 10, 'a keeps serving calls');
+    await eventually(
+      async () => (await resilience(a!)).strategies[STRATEGY]!.calls > callsBefore + 10,
+      'a keeps serving calls',
+    );
 
     // Long enough for every node's reconnect backoff to reach its cap.
     await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_MS - (performance.now() - down))));
@@ -211,8 +263,12 @@ describe.skipIf(!run)('distributed circuit state over Redis (3 host processes)',
     // Connected → applied, from the hosts' own stamps (one machine, one wall clock; polling
     // alone has a resolution of tens of ms on a loaded box). Negative when the trip arrived
     // before the last transport reported connected: its subscriber was back before its publisher.
-    const lastConnectedAt = Math.max(...(await Promise.all([a!, b!, c!].map(async (h) => Date.parse((await federation(h)).lastConnectedAt!)))));
-    const lastAppliedAt = Math.max(...(await Promise.all([a!, c!].map(async (h) => Date.parse((await resilience(h)).distributed.lastAppliedAt!)))));
+    const lastConnectedAt = Math.max(
+      ...(await Promise.all([a!, b!, c!].map(async (h) => Date.parse((await federation(h)).lastConnectedAt!)))),
+    );
+    const lastAppliedAt = Math.max(
+      ...(await Promise.all([a!, c!].map(async (h) => Date.parse((await resilience(h)).distributed.lastAppliedAt!)))),
+    );
     report.afterConnectedMs = lastAppliedAt - lastConnectedAt;
     for (const h of [a!, b!, c!]) {
       expect((await federation(h)).reconnects).toBeGreaterThanOrEqual(1);
@@ -227,22 +283,53 @@ describe.skipIf(!run)('distributed circuit state over Redis (3 host processes)',
   it('a forged message published with redis-cli is rejected and counted, and changes nothing', async () => {
     const { a, b, c } = hosts as Record<string, HostProcess>;
     await a!.actionAsync('resilience', 'reset', { strategyId: STRATEGY });
-    for (const h of [a!, b!, c!]) await eventually(async () => (await stateOf(h)) === 'closed', 'closed before forging');
+    for (const h of [a!, b!, c!])
+      await eventually(async () => (await stateOf(h)) === 'closed', 'closed before forging');
     const channel = (await federation(a!)).channelPrefix + TOPIC;
     const forgedState = {
-      id: randomUUID(), type: 'circuit-state', sourceNodeId: 'node-a', sourcePluginId: 'ultimate-resilience', timestamp: Date.now(),
-      payload: { v: 1, kind: 'transition', entries: [{ strategyId: STRATEGY, lamport: 1_000_000, origin: 'node-z', state: 'isolated', remainingBreakMs: 0, reason: 'forged' }] },
+      id: randomUUID(),
+      type: 'circuit-state',
+      sourceNodeId: 'node-a',
+      sourcePluginId: 'ultimate-resilience',
+      timestamp: Date.now(),
+      payload: {
+        v: 1,
+        kind: 'transition',
+        entries: [
+          {
+            strategyId: STRATEGY,
+            lamport: 1_000_000,
+            origin: 'node-z',
+            state: 'isolated',
+            remainingBreakMs: 0,
+            reason: 'forged',
+          },
+        ],
+      },
     };
     const before = await Promise.all([a!, b!, c!].map(federation));
     // A made-up signature, and no signature at all.
-    expect(redis.publishWithCli(channel, JSON.stringify({ ...forgedState, nonce: randomUUID().replaceAll('-', ''), expiresAt: Date.now() + 10_000, signature: 'ab'.repeat(32) }))).toBe(3);
+    expect(
+      redis.publishWithCli(
+        channel,
+        JSON.stringify({
+          ...forgedState,
+          nonce: randomUUID().replaceAll('-', ''),
+          expiresAt: Date.now() + 10_000,
+          signature: 'ab'.repeat(32),
+        }),
+      ),
+    ).toBe(3);
     expect(redis.publishWithCli(channel, JSON.stringify({ ...forgedState, id: randomUUID() }))).toBe(3);
     expect(redis.publishWithCli(channel, '{"id": "not even json"')).toBe(3);
     for (const [i, h] of [a!, b!, c!].entries()) {
       await eventually(async () => {
         const r = (await federation(h)).rejected;
-        return r['bad-signature']! > before[i]!.rejected['bad-signature']! && r.unsigned! > before[i]!.rejected.unsigned! &&
-          r.malformed! > before[i]!.rejected.malformed!;
+        return (
+          r['bad-signature']! > before[i]!.rejected['bad-signature']! &&
+          r.unsigned! > before[i]!.rejected.unsigned! &&
+          r.malformed! > before[i]!.rejected.malformed!
+        );
       }, 'forged, unsigned and malformed messages counted');
       expect(await stateOf(h)).toBe('closed');
       expect(h.running).toBe(true);
@@ -271,9 +358,9 @@ function formatReport(): string[] {
     `- Redis killed for ${f(report.outageMs)}; after it answered again, the last node was seen connected ${f(report.reconnectedMs)} later`,
     `  (default reconnect backoff cap ${DEFAULT_RECONNECT_MAX_DELAY_MS} ms), and the nodes re-converged (a trip made on B during the outage reached A and C)`,
     `  ${f(report.reconvergeMs)} after Redis answered (polled); the trip was applied ${f(report.afterConnectedMs)} after the last node's transport reported connected (hosts' own stamps;`,
-    '  negative: it arrived through a subscription that was back before that node\'s publishing connection).',
+    "  negative: it arrived through a subscription that was back before that node's publishing connection).",
     '',
     'The end-to-end figures include one admin HTTP request to A and polling of B and C (a GET every ~1-2 ms), so they',
-    'bound the propagation from above; the replicator\'s lag is sender timestamp → apply (same machine, same clock).',
+    "bound the propagation from above; the replicator's lag is sender timestamp → apply (same machine, same clock).",
   ];
 }

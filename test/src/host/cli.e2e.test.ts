@@ -14,8 +14,10 @@ const body = async (res: Response): Promise<any> => res.json();
 // across a process boundary, so every wait has a deadline and the child is always killed.
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const cli = join(root, 'host', 'dist', 'cli.js');
-const built = existsSync(cli) && existsSync(join(root, 'plugins', 'ultimate-resilience', 'dist', 'index.js'))
-  && existsSync(join(root, 'plugins', 'demo-traffic', 'dist', 'index.js'));
+const built =
+  existsSync(cli) &&
+  existsSync(join(root, 'plugins', 'ultimate-resilience', 'dist', 'index.js')) &&
+  existsSync(join(root, 'plugins', 'demo-traffic', 'dist', 'index.js'));
 const DEADLINE_MS = 15_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'dw-e2e-'));
@@ -41,8 +43,12 @@ function run(args: string[]): Running {
     stderr: '',
     exited: new Promise((res) => child.once('exit', (code) => res(code))),
   };
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { r.stdout += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { r.stderr += d; });
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    r.stdout += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    r.stderr += d;
+  });
   return r;
 }
 
@@ -87,7 +93,10 @@ async function eventually(probe: () => Promise<boolean>): Promise<void> {
 async function exitWithin(r: Running): Promise<number | null> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_res, rej) => {
-    timer = setTimeout(() => rej(new Error(`dw-host did not exit within ${DEADLINE_MS} ms\n${r.stdout}\n${r.stderr}`)), DEADLINE_MS);
+    timer = setTimeout(
+      () => rej(new Error(`dw-host did not exit within ${DEADLINE_MS} ms\n${r.stdout}\n${r.stderr}`)),
+      DEADLINE_MS,
+    );
   });
   try {
     return await Promise.race([r.exited, timeout]);
@@ -98,17 +107,27 @@ async function exitWithin(r: Running): Promise<number | null> {
 
 function writeConfig(name: string, maxConcurrentOperations: number): string {
   const path = join(dir, name);
-  writeFileSync(path, JSON.stringify({
-    nodeId: 'e2e-node',
-    admin: { host: '127.0.0.1', port: 0 },
-    statusIntervalMs: 500,
-    shutdownTimeoutMs: 5000,
-    plugins: [
-      { module: '@datawarehouse/plugin-ultimate-resilience' },
-      { module: '@datawarehouse/plugin-demo-traffic', options: { strategies: ['default', 'breaker-consecutive'], requestsPerSecond: 20 } },
-    ],
-    subsystems: { resilience: { maxConcurrentOperations } },
-  }, null, 2));
+  writeFileSync(
+    path,
+    JSON.stringify(
+      {
+        nodeId: 'e2e-node',
+        admin: { host: '127.0.0.1', port: 0 },
+        statusIntervalMs: 500,
+        shutdownTimeoutMs: 5000,
+        plugins: [
+          { module: '@datawarehouse/plugin-ultimate-resilience' },
+          {
+            module: '@datawarehouse/plugin-demo-traffic',
+            options: { strategies: ['default', 'breaker-consecutive'], requestsPerSecond: 20 },
+          },
+        ],
+        subsystems: { resilience: { maxConcurrentOperations } },
+      },
+      null,
+      2,
+    ),
+  );
   return path;
 }
 
@@ -138,18 +157,30 @@ describe.skipIf(!built)('dw-host CLI (end to end, built)', () => {
     const health = await fetch(`${url}/health`);
     expect(health.status).toBe(200);
     expect(await body(health)).toMatchObject({
-      status: 'ok', nodeId: 'e2e-node',
-      plugins: [{ id: 'ultimate-resilience', state: 'running' }, { id: 'demo-traffic', state: 'running' }],
+      status: 'ok',
+      nodeId: 'e2e-node',
+      plugins: [
+        { id: 'ultimate-resilience', state: 'running' },
+        { id: 'demo-traffic', state: 'running' },
+      ],
     });
-    const list = await body(await fetch(`${url}/subsystems`)) as { subsystems: { name: string }[] };
+    const list = (await body(await fetch(`${url}/subsystems`))) as { subsystems: { name: string }[] };
     expect(list.subsystems.map((s) => s.name)).toEqual(['resilience', 'demo-traffic']);
 
-    const put = await fetch(`${url}/subsystems/resilience/limits`, { method: 'PUT', headers: json, body: '{"maxConcurrentOperations": 7}' });
+    const put = await fetch(`${url}/subsystems/resilience/limits`, {
+      method: 'PUT',
+      headers: json,
+      body: '{"maxConcurrentOperations": 7}',
+    });
     expect(put.status).toBe(200);
     expect((await body(put)).limits.maxConcurrentOperations).toBe(7);
     const one = await body(await fetch(`${url}/subsystems/resilience`));
     expect(one.limits.maxConcurrentOperations).toBe(7);
-    const bad = await fetch(`${url}/subsystems/resilience/limits`, { method: 'PATCH', headers: json, body: '{"maxConcurrentOperations": "lots"}' });
+    const bad = await fetch(`${url}/subsystems/resilience/limits`, {
+      method: 'PATCH',
+      headers: json,
+      body: '{"maxConcurrentOperations": "lots"}',
+    });
     expect(bad.status).toBe(400);
     expect((await body(bad)).error.field).toBe('maxConcurrentOperations');
 
@@ -164,7 +195,11 @@ describe.skipIf(!built)('dw-host CLI (end to end, built)', () => {
     writeConfig('dw.config.json', 5);
     await eventually(limitIs(5));
     // ...and SIGHUP re-applies it even when the file did not change.
-    await fetch(`${url}/subsystems/resilience/limits`, { method: 'PUT', headers: json, body: '{"maxConcurrentOperations": 9}' });
+    await fetch(`${url}/subsystems/resilience/limits`, {
+      method: 'PUT',
+      headers: json,
+      body: '{"maxConcurrentOperations": 9}',
+    });
     expect(await limitIs(9)()).toBe(true);
     r.child.kill('SIGHUP');
     await eventually(limitIs(5));

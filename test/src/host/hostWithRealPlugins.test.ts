@@ -27,12 +27,18 @@ async function startKernel(clock = new VirtualClock()): Promise<Kernel> {
 
 function held() {
   let release!: () => void;
-  const gate = new Promise<string>((r) => { release = () => r('done'); });
+  const gate = new Promise<string>((r) => {
+    release = () => r('done');
+  });
   return { op: () => gate, release };
 }
 
 const failing = () => Promise.reject(Object.assign(new Error('downstream down'), { code: 'ERR_DOWNSTREAM' }));
-const errorOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 function demoStats(kernel: Kernel): DemoTrafficStatistics {
   return kernel.subsystems.describe('demo-traffic').metrics as unknown as DemoTrafficStatistics;
@@ -42,13 +48,18 @@ describe('Kernel with the real resilience and demo plugins', () => {
   it('loads the plugins from the config file in dependency order', async () => {
     const kernel = await startKernel();
     expect(kernel.plugins.map((p) => [p.id, p.state])).toEqual([
-      ['ultimate-resilience', 'running'], ['demo-traffic', 'running'], ['resilience-consumer', 'running'],
+      ['ultimate-resilience', 'running'],
+      ['demo-traffic', 'running'],
+      ['resilience-consumer', 'running'],
     ]);
     expect(kernel.subsystems.names()).toEqual(['resilience', 'demo-traffic']);
-    expect(kernel.subsystems.describe('resilience').limits).toMatchObject({ maxConcurrentOperations: 2, maxQueueDepth: 0 });
+    expect(kernel.subsystems.describe('resilience').limits).toMatchObject({
+      maxConcurrentOperations: 2,
+      maxQueueDepth: 0,
+    });
   });
 
-  it('bounds a second plugin\'s calls with the bulkhead, and a limit raised through the registry applies to the next call', async () => {
+  it("bounds a second plugin's calls with the bulkhead, and a limit raised through the registry applies to the next call", async () => {
     const kernel = await startKernel();
     const probe = kernel.resolve(ConsumerProbeToken);
     const a = held();
@@ -69,7 +80,10 @@ describe('Kernel with the real resilience and demo plugins', () => {
     const kernel = await startKernel();
     const probe = kernel.resolve(ConsumerProbeToken);
     let calls = 0;
-    const op = () => { calls++; return failing(); };
+    const op = () => {
+      calls++;
+      return failing();
+    };
     for (let i = 0; i < 3; i++) await expect(probe.call('guarded', op)).rejects.toThrow('downstream down');
     expect(isCircuitOpenError(await errorOf(probe.call('guarded', op)))).toBe(true);
     expect(calls).toBe(3);
@@ -80,11 +94,16 @@ describe('Kernel with the real resilience and demo plugins', () => {
     });
     expect(isCircuitOpenError(await errorOf(probe.call('guarded', op)))).toBe(true);
     expect(calls).toBe(3);
-    const metrics = kernel.subsystems.describe('resilience').metrics as { strategies: Record<string, { state: string }> };
+    const metrics = kernel.subsystems.describe('resilience').metrics as {
+      strategies: Record<string, { state: string }>;
+    };
     expect(metrics.strategies.guarded!.state).toBe('open');
 
-    await expect(kernel.subsystems.reconfigureAsync('resilience', { strategies: { guarded: { circuitBreaker: { failureThreshold: 0 } } } }))
-      .rejects.toMatchObject({ code: 'ERR_INVALID_CONFIGURATION' });
+    await expect(
+      kernel.subsystems.reconfigureAsync('resilience', {
+        strategies: { guarded: { circuitBreaker: { failureThreshold: 0 } } },
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_INVALID_CONFIGURATION' });
   });
 
   it('applies limits changed through the admin API to the next call and keeps an open circuit open', async () => {
@@ -93,11 +112,17 @@ describe('Kernel with the real resilience and demo plugins', () => {
     stoppers.push(() => host.stopAsync());
     const probe = host.kernel.resolve(ConsumerProbeToken);
     for (let i = 0; i < 3; i++) await errorOf(probe.call('guarded', failing));
-    const put = (body: unknown) => fetch(`${host.adminUrl}/subsystems/resilience/limits`, {
-      method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-    });
+    const put = (body: unknown) =>
+      fetch(`${host.adminUrl}/subsystems/resilience/limits`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
 
-    const ok = await put({ maxConcurrentOperations: 1, strategies: { guarded: { circuitBreaker: { breakDurationMs: 60000 } } } });
+    const ok = await put({
+      maxConcurrentOperations: 1,
+      strategies: { guarded: { circuitBreaker: { breakDurationMs: 60000 } } },
+    });
     expect(ok.status).toBe(200);
     expect((await body(ok)).limits.maxConcurrentOperations).toBe(1);
     expect(isCircuitOpenError(await errorOf(probe.call('guarded', async () => 1)))).toBe(true);
@@ -130,7 +155,9 @@ describe('Kernel with the real resilience and demo plugins', () => {
     expect(during.byStrategy.guarded!.ERR_CIRCUIT_OPEN).toBeGreaterThan(0);
     const reporter = new StatusReporter({ registry: kernel.subsystems, clock, intervalMs: 1000, write: () => {} });
     const lines = reporter.collect();
-    expect(lines.find((l) => l.startsWith('resilience/guarded '))).toMatch(/^resilience\/guarded open in-flight \d+\/2 /);
+    expect(lines.find((l) => l.startsWith('resilience/guarded '))).toMatch(
+      /^resilience\/guarded open in-flight \d+\/2 /,
+    );
     expect(lines.find((l) => l.startsWith('resilience/default '))).toMatch(/p99 \d/);
     const report = await kernel.stopAsync();
     expect(report.errors).toEqual([]);

@@ -19,17 +19,25 @@ export const RESILIENCE_OPTIONS = Object.freeze({
 });
 
 /** Beta's limits before any configuration touched them. */
-export const BETA_DEFAULTS: ScalingLimits = Object.freeze({ maxConcurrentOperations: 8, maxQueueDepth: 0, maxCacheEntries: 10, maxMemoryBytes: 1000 });
+export const BETA_DEFAULTS: ScalingLimits = Object.freeze({
+  maxConcurrentOperations: 8,
+  maxQueueDepth: 0,
+  maxCacheEntries: 10,
+  maxMemoryBytes: 1000,
+});
 
 function betaSubsystem(): IScalableSubsystem {
   let limits: ScalingLimits = BETA_DEFAULTS;
   return {
     name: 'beta',
-    get currentLimits() { return limits; },
+    get currentLimits() {
+      return limits;
+    },
     currentBackpressureState: 'normal',
     getScalingMetrics: () => ({}),
     async reconfigureLimitsAsync(patch) {
-      if (patch.maxConcurrentOperations === 999) throw new InvalidConfigurationError('maxConcurrentOperations', 999, 'at most 100');
+      if (patch.maxConcurrentOperations === 999)
+        throw new InvalidConfigurationError('maxConcurrentOperations', 999, 'at most 100');
       limits = { ...limits, ...patch };
       return limits;
     },
@@ -37,17 +45,23 @@ function betaSubsystem(): IScalableSubsystem {
 }
 
 const betaPlugin: IPlugin = {
-  id: 'beta', version: '1.0.0', sdkVersion: '6.0.0',
+  id: 'beta',
+  version: '1.0.0',
+  sdkVersion: '6.0.0',
   async initializeAsync(ctx: PluginContext) {
     ctx.subsystems.register(betaSubsystem());
   },
 };
 
 /** Module importer giving the real resilience plugin for `resilience` and beta's plugin otherwise. */
-export const importLimitsPlugins = async (spec: string): Promise<unknown> => ({ createPlugin: spec === 'resilience' ? createPlugin : () => betaPlugin });
+export const importLimitsPlugins = async (spec: string): Promise<unknown> => ({
+  createPlugin: spec === 'resilience' ? createPlugin : () => betaPlugin,
+});
 
 /** Starts the kernel with `subsystems` as its configuration's section; the caller stops it. */
-export async function startLimitsHost(subsystems: Readonly<Record<string, Partial<ScalingLimits>>> = {}): Promise<Kernel> {
+export async function startLimitsHost(
+  subsystems: Readonly<Record<string, Partial<ScalingLimits>>> = {},
+): Promise<Kernel> {
   const kernel = new Kernel({
     config: {
       plugins: [{ module: 'resilience', options: RESILIENCE_OPTIONS }, { module: 'beta' }],

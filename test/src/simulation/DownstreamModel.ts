@@ -40,7 +40,11 @@ export class DownstreamModel {
   /** Calls served (started) since creation. */
   served = 0;
 
-  constructor(private readonly clock: Clock, capacity: number, private readonly unavailableMs = 2) {
+  constructor(
+    private readonly clock: Clock,
+    capacity: number,
+    private readonly unavailableMs = 2,
+  ) {
     this.capacity = capacity;
   }
 

@@ -20,13 +20,23 @@ function best<T>(items: readonly T[], goodput: (t: T) => number, p99: (t: T) => 
 
 /** The static run with the most goodput (within 1 %: the lower p99). */
 export function bestStatic(runs: readonly RunResult[]): RunResult {
-  return best(runs, (r) => r.total.goodput, (r) => r.total.p99Ms);
+  return best(
+    runs,
+    (r) => r.total.goodput,
+    (r) => r.total.p99Ms,
+  );
 }
 
 /** For each phase, the static run best in that phase (the oracle in hindsight; same rule). */
-export function perPhaseOracle(runs: readonly RunResult[]): { label: string; run: RunResult; goodput: number; p99Ms: number }[] {
+export function perPhaseOracle(
+  runs: readonly RunResult[],
+): { label: string; run: RunResult; goodput: number; p99Ms: number }[] {
   return runs[0]!.phases.map((phase, i) => {
-    const run = best(runs, (r) => r.phases[i]!.goodput, (r) => r.phases[i]!.p99Ms);
+    const run = best(
+      runs,
+      (r) => r.phases[i]!.goodput,
+      (r) => r.phases[i]!.p99Ms,
+    );
     return { label: phase.label, run, goodput: run.phases[i]!.goodput, p99Ms: run.phases[i]!.p99Ms };
   });
 }
@@ -57,8 +67,12 @@ export function comparisonTable(results: ScenarioResults): string {
   ];
   for (const [label, r] of rows) {
     const trip = hasOutages ? fmt(mean(r.outages.map((o) => o.tripAfterMs))) : '–';
-    const recover = hasOutages ? fmt(mean(r.outages.map((o) => o.recoverAfterMs === null ? null : o.recoverAfterMs / 1000)), 1) : '–';
-    lines.push(`| ${label} | ${fmt(r.total.goodput, 1)} | ${fmt(r.total.p99Ms)} | ${r.total.rejectedBulkhead} + ${r.total.rejectedCircuit} | ${r.total.failures} | ${trip} | ${recover} | ${r.falseTrips} |`);
+    const recover = hasOutages
+      ? fmt(mean(r.outages.map((o) => (o.recoverAfterMs === null ? null : o.recoverAfterMs / 1000))), 1)
+      : '–';
+    lines.push(
+      `| ${label} | ${fmt(r.total.goodput, 1)} | ${fmt(r.total.p99Ms)} | ${r.total.rejectedBulkhead} + ${r.total.rejectedCircuit} | ${r.total.failures} | ${trip} | ${recover} | ${r.falseTrips} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -73,7 +87,9 @@ export function phaseTable(results: ScenarioResults, adaptive: RunResult, unload
   oracle.forEach((o, i) => {
     const p = adaptive.phases[i]!;
     const ok = (v: number) => (v <= 2 * unloadedP99Ms ? 'yes' : 'no');
-    lines.push(`| ${o.label} | ${o.run.variant} | ${fmt(o.goodput, 1)} | ${fmt(p.goodput, 1)} | ${fmt((100 * p.goodput) / o.goodput, 1)} % | ${fmt(p.p99Ms)} / ${fmt(p.steadyP99Ms)} | ${ok(p.p99Ms)} / ${ok(p.steadyP99Ms)} |`);
+    lines.push(
+      `| ${o.label} | ${o.run.variant} | ${fmt(o.goodput, 1)} | ${fmt(p.goodput, 1)} | ${fmt((100 * p.goodput) / o.goodput, 1)} % | ${fmt(p.p99Ms)} / ${fmt(p.steadyP99Ms)} | ${ok(p.p99Ms)} / ${ok(p.steadyP99Ms)} |`,
+    );
   });
   return lines.join('\n');
 }
@@ -89,7 +105,9 @@ export function outageTable(results: ScenarioResults): string {
   ];
   for (const r of runs) {
     const name = r === best ? `best static (${r.variant})` : r.variant;
-    lines.push(`| ${name} | ${r.outages.map((o) => `${fmt(o.tripAfterMs)} / ${fmt(o.recoverAfterMs === null ? null : o.recoverAfterMs / 1000, 1)}`).join(' | ')} |`);
+    lines.push(
+      `| ${name} | ${r.outages.map((o) => `${fmt(o.tripAfterMs)} / ${fmt(o.recoverAfterMs === null ? null : o.recoverAfterMs / 1000, 1)}`).join(' | ')} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -23,4 +23,6 @@ mkdirSync(reports, { recursive: true });
 writeFileSync(join(reports, 'adaptive-simulation.md'), markdown);
 writeFileSync(join(reports, 'adaptive-simulation.svg'), renderSvg(all));
 console.log(markdown);
-process.stderr.write(`wrote ${join(reports, 'adaptive-simulation.{md,svg}')} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+process.stderr.write(
+  `wrote ${join(reports, 'adaptive-simulation.{md,svg}')} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+);

@@ -90,7 +90,11 @@ export function strategyFor(variant: Variant): StrategyDefinition {
       samplingWindowMs: 10_000,
       breakDurationMs: variant.breakDurationMs ?? 30_000,
     },
-    bulkhead: { maxQueueSize: 20, queueTimeoutMs: 100, ...(variant.maxConcurrency !== undefined && { maxConcurrency: variant.maxConcurrency }) },
+    bulkhead: {
+      maxQueueSize: 20,
+      queueTimeoutMs: 100,
+      ...(variant.maxConcurrency !== undefined && { maxConcurrency: variant.maxConcurrency }),
+    },
     retry: false,
     timeout: { attemptTimeoutMs: 1_000 },
   };
@@ -170,7 +174,9 @@ export async function runScenario(scenario: Scenario, variant: Variant, metricsW
   });
   const runtime = manager.runtimeFor(STRATEGY_ID);
   const transitions: { atMs: number; from: CircuitState; to: CircuitState }[] = [];
-  manager.events.on('circuitStateChanged', (_id, change) => transitions.push({ atMs: change.timestamp, from: change.previousState, to: change.newState }));
+  manager.events.on('circuitStateChanged', (_id, change) =>
+    transitions.push({ atMs: change.timestamp, from: change.previousState, to: change.newState }),
+  );
   let adaptations = 0;
   let ticksWhileOpen = 0;
   let ticksThatClosed = 0;
@@ -202,18 +208,21 @@ export async function runScenario(scenario: Scenario, variant: Variant, metricsW
   if (adaptation.active === true && adaptation.intervalMs !== undefined) {
     const interval = adaptation.intervalMs;
     const watch = (at: number): void => {
-      clock.setTimeout(() => {
-        runtime.breaker?.refresh();
-        const before = runtime.breaker?.state;
-        clock.setTimeout(() => {
-          if (before === 'open') {
-            ticksWhileOpen++;
-            runtime.breaker?.refresh();
-            if (runtime.breaker?.state === 'closed') ticksThatClosed++;
-          }
-        }, 2);
-        if (at + interval < endMs) watch(at + interval);
-      }, at - 1 - clock.now());
+      clock.setTimeout(
+        () => {
+          runtime.breaker?.refresh();
+          const before = runtime.breaker?.state;
+          clock.setTimeout(() => {
+            if (before === 'open') {
+              ticksWhileOpen++;
+              runtime.breaker?.refresh();
+              if (runtime.breaker?.state === 'closed') ticksThatClosed++;
+            }
+          }, 2);
+          if (at + interval < endMs) watch(at + interval);
+        },
+        at - 1 - clock.now(),
+      );
     };
     watch(interval);
   }
@@ -271,16 +280,18 @@ export async function runScenario(scenario: Scenario, variant: Variant, metricsW
   }
   const trips = transitions.filter((x) => x.to === 'open' && x.from === 'closed');
   const downAt = (ms: number): boolean => scenario.phases.some((p) => p.down && ms >= p.startMs && ms < p.endMs);
-  const outages = scenario.phases.filter((p) => p.down).map((p): OutageResult => {
-    const trip = trips.find((x) => x.atMs >= p.startMs && x.atMs < p.endMs);
-    const stateAtEnd = [...transitions].reverse().find((x) => x.atMs <= p.endMs)?.to ?? 'closed';
-    const closed = transitions.find((x) => x.atMs >= p.endMs && x.to === 'closed');
-    return {
-      label: p.label,
-      tripAfterMs: trip === undefined ? null : trip.atMs - p.startMs,
-      recoverAfterMs: stateAtEnd === 'closed' ? 0 : closed === undefined ? null : closed.atMs - p.endMs,
-    };
-  });
+  const outages = scenario.phases
+    .filter((p) => p.down)
+    .map((p): OutageResult => {
+      const trip = trips.find((x) => x.atMs >= p.startMs && x.atMs < p.endMs);
+      const stateAtEnd = [...transitions].reverse().find((x) => x.atMs <= p.endMs)?.to ?? 'closed';
+      const closed = transitions.find((x) => x.atMs >= p.endMs && x.to === 'closed');
+      return {
+        label: p.label,
+        tripAfterMs: trip === undefined ? null : trip.atMs - p.startMs,
+        recoverAfterMs: stateAtEnd === 'closed' ? 0 : closed === undefined ? null : closed.atMs - p.endMs,
+      };
+    });
   return {
     scenario: scenario.name,
     variant: variant.name,

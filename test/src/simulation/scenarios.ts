@@ -63,11 +63,14 @@ export function buildScenarios(scale = 1): Scenario[] {
       title: 'Capacity halves (16 → 8 workers, 135 % load) then recovers',
       seed: 1,
       ...SERVICE,
-      phases: phases([
-        { label: 'healthy', ...healthy },
-        { label: 'halved', ...healthy, capacity: 8 },
-        { label: 'recovered', ...healthy },
-      ], [m(10), m(10), m(10)]),
+      phases: phases(
+        [
+          { label: 'healthy', ...healthy },
+          { label: 'halved', ...healthy, capacity: 8 },
+          { label: 'recovered', ...healthy },
+        ],
+        [m(10), m(10), m(10)],
+      ),
       statics: [4, 6, 8, 10, 12, 14, 16, 20, 24, 32].map((n) => ({ name: `static limit ${n}`, maxConcurrency: n })),
     },
     {
@@ -76,15 +79,18 @@ export function buildScenarios(scale = 1): Scenario[] {
       title: 'Two blips (12 s, 21 s), then a 187 s full outage, then recovery',
       seed: 2,
       ...SERVICE,
-      phases: phases([
-        { label: 'healthy', ...healthy },
-        { label: 'blip 1', ...healthy, down: true },
-        { label: 'healthy 2', ...healthy },
-        { label: 'blip 2', ...healthy, down: true },
-        { label: 'healthy 3', ...healthy },
-        { label: 'outage', ...healthy, down: true },
-        { label: 'recovered', ...healthy },
-      ], [m(5), 12_000, m(5), 21_000, m(5), Math.round(187_000 * Math.max(scale, 0.25)), m(5)]),
+      phases: phases(
+        [
+          { label: 'healthy', ...healthy },
+          { label: 'blip 1', ...healthy, down: true },
+          { label: 'healthy 2', ...healthy },
+          { label: 'blip 2', ...healthy, down: true },
+          { label: 'healthy 3', ...healthy },
+          { label: 'outage', ...healthy, down: true },
+          { label: 'recovered', ...healthy },
+        ],
+        [m(5), 12_000, m(5), 21_000, m(5), Math.round(187_000 * Math.max(scale, 0.25)), m(5)],
+      ),
       statics: [
         ...[2_000, 5_000, 15_000].map((ms) => ({ name: `static break ${ms / 1000} s`, breakDurationMs: ms })),
         { name: 'static threshold 20', failureThreshold: 20 },

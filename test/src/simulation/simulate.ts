@@ -13,7 +13,10 @@ export function unloadedP99Ms(scenario: Scenario): number {
 }
 
 /** Runs every variant of a scenario (adaptive ones, the fixed default, the static sweep). */
-export async function runScenarioSet(scenario: Scenario, progress: (run: RunResult) => void = () => undefined): Promise<ScenarioResults> {
+export async function runScenarioSet(
+  scenario: Scenario,
+  progress: (run: RunResult) => void = () => undefined,
+): Promise<ScenarioResults> {
   const run = async (v: Parameters<typeof runScenario>[1]): Promise<RunResult> => {
     const result = await runScenario(scenario, v);
     progress(result);
@@ -43,10 +46,18 @@ export function evaluateTargets(all: readonly ScenarioResults[]): Target[] {
     const statics = [halving.fixedDefault, ...halving.statics];
     const ratios = adaptive.phases.map((p, i) => p.goodput / Math.max(...statics.map((s) => s.phases[i]!.goodput)));
     const worst = Math.min(...ratios);
-    targets.push({ name: 'capacity halving: adaptive goodput ≥ 90 % of the best static limit of each phase', measured: `worst phase ${(100 * worst).toFixed(1)} %`, met: worst >= 0.9 });
+    targets.push({
+      name: 'capacity halving: adaptive goodput ≥ 90 % of the best static limit of each phase',
+      measured: `worst phase ${(100 * worst).toFixed(1)} %`,
+      met: worst >= 0.9,
+    });
     const limit = 2 * unloadedP99Ms(halving.scenario);
     const p99 = Math.max(...adaptive.phases.map((p) => p.p99Ms));
-    targets.push({ name: `capacity halving: adaptive p99 ≤ 2× unloaded p99 (${limit.toFixed(0)} ms), every phase`, measured: `worst phase ${p99.toFixed(0)} ms`, met: p99 <= limit });
+    targets.push({
+      name: `capacity halving: adaptive p99 ≤ 2× unloaded p99 (${limit.toFixed(0)} ms), every phase`,
+      measured: `worst phase ${p99.toFixed(0)} ms`,
+      met: p99 <= limit,
+    });
   }
   const healthy = all.find((r) => r.scenario.name === 'healthy');
   if (healthy !== undefined) {
@@ -62,11 +73,16 @@ export function evaluateTargets(all: readonly ScenarioResults[]): Target[] {
   }
   let whileOpen = 0;
   let closed = 0;
-  for (const r of all) for (const a of r.adaptive) {
-    whileOpen += a.ticksWhileOpen;
-    closed += a.ticksThatClosed;
-  }
-  targets.push({ name: 'open circuits stay open across adaptation ticks', measured: `${whileOpen} ticks while open, ${closed} closed the circuit`, met: closed === 0 });
+  for (const r of all)
+    for (const a of r.adaptive) {
+      whileOpen += a.ticksWhileOpen;
+      closed += a.ticksThatClosed;
+    }
+  targets.push({
+    name: 'open circuits stay open across adaptation ticks',
+    measured: `${whileOpen} ticks while open, ${closed} closed the circuit`,
+    met: closed === 0,
+  });
   return targets;
 }
 
@@ -85,7 +101,12 @@ export function renderMarkdown(all: readonly ScenarioResults[], scale: number): 
   for (const r of all) {
     parts.push(`## ${r.scenario.title}`, '', comparisonTable(r), '');
     if (r.scenario.name === 'capacity-halving') {
-      parts.push(`Unloaded p99 (service time alone): ${unloadedP99Ms(r.scenario).toFixed(0)} ms.`, '', phaseTable(r, r.adaptive[0]!, unloadedP99Ms(r.scenario)), '');
+      parts.push(
+        `Unloaded p99 (service time alone): ${unloadedP99Ms(r.scenario).toFixed(0)} ms.`,
+        '',
+        phaseTable(r, r.adaptive[0]!, unloadedP99Ms(r.scenario)),
+        '',
+      );
     }
     if (r.fixedDefault.outages.length > 0) parts.push(outageTable(r), '');
     parts.push(`Best static chosen among: ${[r.fixedDefault, ...r.statics].map((s) => s.variant).join(', ')}.`, '');
@@ -109,7 +130,13 @@ export function renderSvg(all: readonly ScenarioResults[]): string {
     label: 'downstream workers',
     color: '#2ca02c',
     dashed: true,
-    points: halving.scenario.phases.flatMap((p) => [[minutes(p.startMs), p.capacity], [minutes(p.endMs), p.capacity]] as [number, number][]),
+    points: halving.scenario.phases.flatMap(
+      (p) =>
+        [
+          [minutes(p.startMs), p.capacity],
+          [minutes(p.endMs), p.capacity],
+        ] as [number, number][],
+    ),
   };
   const endMin = minutes(halving.scenario.phases[halving.scenario.phases.length - 1]!.endMs);
   const unloaded = unloadedP99Ms(halving.scenario);
@@ -118,15 +145,34 @@ export function renderSvg(all: readonly ScenarioResults[]): string {
       title: 'Capacity halving: bulkhead limit',
       yLabel: 'max concurrency',
       yMax: 70,
-      series: [capacity, ...runs.map((r, i) => ({ label: label(r), color: COLORS[i]!, points: r.series.map((s) => [minutes(s.tMs), s.limit] as [number, number]) }))],
+      series: [
+        capacity,
+        ...runs.map((r, i) => ({
+          label: label(r),
+          color: COLORS[i]!,
+          points: r.series.map((s) => [minutes(s.tMs), s.limit] as [number, number]),
+        })),
+      ],
     },
     {
       title: 'Capacity halving: p99 latency per 10 s',
       yLabel: 'ms',
       yMax: 1200,
       series: [
-        { label: '2× unloaded p99', color: '#2ca02c', dashed: true, points: [[0, 2 * unloaded], [endMin, 2 * unloaded]] as [number, number][] },
-        ...runs.map((r, i) => ({ label: label(r), color: COLORS[i]!, points: r.series.map((s) => [minutes(s.tMs), s.p99Ms] as [number, number]) })),
+        {
+          label: '2× unloaded p99',
+          color: '#2ca02c',
+          dashed: true,
+          points: [
+            [0, 2 * unloaded],
+            [endMin, 2 * unloaded],
+          ] as [number, number][],
+        },
+        ...runs.map((r, i) => ({
+          label: label(r),
+          color: COLORS[i]!,
+          points: r.series.map((s) => [minutes(s.tMs), s.p99Ms] as [number, number]),
+        })),
       ],
     },
   ];
@@ -137,7 +183,11 @@ export function renderSvg(all: readonly ScenarioResults[]): string {
       title: 'Outage scenario: goodput per 10 s (blips of 12 s and 21 s, a 187 s outage)',
       yLabel: 'calls/s',
       yMax: 120,
-      series: shown.map((r, i) => ({ label: r.variant, color: i === 0 ? COLORS[0]! : COLORS[4]!, points: r.series.map((s) => [minutes(s.tMs), s.goodput] as [number, number]) })),
+      series: shown.map((r, i) => ({
+        label: r.variant,
+        color: i === 0 ? COLORS[0]! : COLORS[4]!,
+        points: r.series.map((s) => [minutes(s.tMs), s.goodput] as [number, number]),
+      })),
     });
   }
   return renderChart('Adaptive resilience thresholds: simulation', 'minutes', endMin, panels);

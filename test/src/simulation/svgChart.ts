@@ -44,7 +44,8 @@ export function renderChart(title: string, xLabel: string, xMax: number, panels:
   ];
   panels.forEach((panel, i) => {
     const top = TOP + i * (PANEL_HEIGHT + GAP) + 20;
-    const yMax = panel.yMax ?? Math.max(1, ...panel.series.flatMap((s) => s.points.map((p) => p[1]).filter(Number.isFinite)));
+    const yMax =
+      panel.yMax ?? Math.max(1, ...panel.series.flatMap((s) => s.points.map((p) => p[1]).filter(Number.isFinite)));
     const x = (v: number) => LEFT + (v / xMax) * plotW;
     const y = (v: number) => top + PANEL_HEIGHT - (Math.min(v, yMax) / yMax) * PANEL_HEIGHT;
     out.push(`<text x="${LEFT}" y="${top - 8}" font-weight="bold">${esc(panel.title)}</text>`);
@@ -59,14 +60,22 @@ export function renderChart(title: string, xLabel: string, xMax: number, panels:
       out.push(`<text x="${x(v)}" y="${top + PANEL_HEIGHT + 16}" text-anchor="middle">${+v.toFixed(6)}</text>`);
     }
     out.push(`<text x="${LEFT + plotW / 2}" y="${top + PANEL_HEIGHT + 32}" text-anchor="middle">${esc(xLabel)}</text>`);
-    out.push(`<text transform="translate(${18},${top + PANEL_HEIGHT / 2}) rotate(-90)" text-anchor="middle">${esc(panel.yLabel)}</text>`);
+    out.push(
+      `<text transform="translate(${18},${top + PANEL_HEIGHT / 2}) rotate(-90)" text-anchor="middle">${esc(panel.yLabel)}</text>`,
+    );
     panel.series.forEach((s, k) => {
-      const pts = s.points.filter((p) => Number.isFinite(p[1])).map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`);
+      const pts = s.points
+        .filter((p) => Number.isFinite(p[1]))
+        .map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`);
       if (pts.length > 0) {
-        out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.6"${s.dashed ? ' stroke-dasharray="5,4"' : ''} points="${pts.join(' ')}"/>`);
+        out.push(
+          `<polyline fill="none" stroke="${s.color}" stroke-width="1.6"${s.dashed ? ' stroke-dasharray="5,4"' : ''} points="${pts.join(' ')}"/>`,
+        );
       }
       const ly = top + 14 + k * 18;
-      out.push(`<line x1="${LEFT + plotW + 12}" x2="${LEFT + plotW + 36}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,4"' : ''}/>`);
+      out.push(
+        `<line x1="${LEFT + plotW + 12}" x2="${LEFT + plotW + 36}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,4"' : ''}/>`,
+      );
       out.push(`<text x="${LEFT + plotW + 42}" y="${ly}">${esc(s.label)}</text>`);
     });
   });

@@ -91,9 +91,11 @@ export class PrivateRedisServer {
   /** Starts it again on the same port. */
   async launchAsync(): Promise<void> {
     if (this.child !== undefined) return;
-    const child = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no',
-    ], { stdio: 'ignore' });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+      { stdio: 'ignore' },
+    );
     this.child = child;
     child.once('error', () => undefined);
     await waitFor(() => pingRedis(this.port), 10_000, `private redis-server on port ${this.port} did not answer`);
@@ -101,7 +103,10 @@ export class PrivateRedisServer {
 
   /** `redis-cli -p <port> PUBLISH channel message`; returns the receiver count it printed. */
   publishWithCli(channel: string, message: string): number {
-    const r = spawnSync('redis-cli', ['-p', String(this.port), 'PUBLISH', channel, message], { encoding: 'utf8', timeout: 5_000 });
+    const r = spawnSync('redis-cli', ['-p', String(this.port), 'PUBLISH', channel, message], {
+      encoding: 'utf8',
+      timeout: 5_000,
+    });
     if (r.status !== 0) throw new Error(`redis-cli failed: ${r.stderr}`);
     return Number(r.stdout.trim());
   }

@@ -125,7 +125,11 @@ export const DEFAULT_ADAPTATION_OPTIONS: AdaptationOptions = Object.freeze({
 
 /** Options that shape the shared sampler and the ring buffers: settable only globally. @since 6.0.0 */
 export const GLOBAL_ONLY_ADAPTATION_KEYS: readonly (keyof AdaptationOptions)[] = Object.freeze([
-  'intervalMs', 'sampleIntervalMs', 'shortWindowMs', 'mediumWindowMs', 'longWindowMs',
+  'intervalMs',
+  'sampleIntervalMs',
+  'shortWindowMs',
+  'mediumWindowMs',
+  'longWindowMs',
 ]);
 
 const KEYS = Object.keys(DEFAULT_ADAPTATION_OPTIONS) as (keyof AdaptationOptions)[];
@@ -193,7 +197,11 @@ export function validateAdaptationFields(input: unknown, field: string): void {
     const value = obj[key];
     if (value === undefined) continue;
     if (GLOBAL_ONLY_ADAPTATION_KEYS.includes(key)) {
-      throw new InvalidConfigurationError(`${field}.${key}`, value, 'absent: it applies to every strategy (set it in `adaptation`)');
+      throw new InvalidConfigurationError(
+        `${field}.${key}`,
+        value,
+        'absent: it applies to every strategy (set it in `adaptation`)',
+      );
     }
     VALIDATORS[key](`${field}.${key}`, value);
   }
@@ -213,13 +221,18 @@ export function resolveAdaptationOptions(
     const value = obj[key];
     if (value === undefined) continue;
     if (!globalOnlyAllowed && GLOBAL_ONLY_ADAPTATION_KEYS.includes(key)) {
-      throw new InvalidConfigurationError(at(key), value, 'absent: it applies to every strategy (set it in `adaptation`)');
+      throw new InvalidConfigurationError(
+        at(key),
+        value,
+        'absent: it applies to every strategy (set it in `adaptation`)',
+      );
     }
     out[key] = VALIDATORS[key](at(key), value);
   }
   const o = out as unknown as AdaptationOptions;
   // Cross-checks name the field the caller gave, so the message points at what they changed.
-  const pick = (a: keyof AdaptationOptions, b: keyof AdaptationOptions): keyof AdaptationOptions => (obj[b] !== undefined ? b : obj[a] !== undefined ? a : b);
+  const pick = (a: keyof AdaptationOptions, b: keyof AdaptationOptions): keyof AdaptationOptions =>
+    obj[b] !== undefined ? b : obj[a] !== undefined ? a : b;
   const order = (lo: keyof AdaptationOptions, hi: keyof AdaptationOptions, strict: boolean): void => {
     const l = o[lo] as number;
     const h = o[hi] as number;
@@ -239,11 +252,19 @@ export function resolveAdaptationOptions(
   const steps = o.intervalMs / o.sampleIntervalMs;
   if (Math.abs(steps - Math.round(steps)) > 1e-9) {
     const key = pick('sampleIntervalMs', 'intervalMs');
-    throw new InvalidConfigurationError(at(key), o[key], `a value for which intervalMs (${o.intervalMs}) is a whole multiple of sampleIntervalMs (${o.sampleIntervalMs})`);
+    throw new InvalidConfigurationError(
+      at(key),
+      o[key],
+      `a value for which intervalMs (${o.intervalMs}) is a whole multiple of sampleIntervalMs (${o.sampleIntervalMs})`,
+    );
   }
   if (Math.ceil(o.longWindowMs / o.sampleIntervalMs) > MAX_INTERVALS) {
     const key = pick('sampleIntervalMs', 'longWindowMs');
-    throw new InvalidConfigurationError(at(key), o[key], `a value for which longWindowMs / sampleIntervalMs <= ${MAX_INTERVALS}`);
+    throw new InvalidConfigurationError(
+      at(key),
+      o[key],
+      `a value for which longWindowMs / sampleIntervalMs <= ${MAX_INTERVALS}`,
+    );
   }
   return Object.freeze(o);
 }

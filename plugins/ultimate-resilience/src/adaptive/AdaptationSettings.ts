@@ -1,7 +1,11 @@
 import { SdkCompatibility } from '@datawarehouse/sdk';
 import { validateObject } from '@datawarehouse/sdk/internals';
 import type { Logger, StrategyLimits } from '@datawarehouse/sdk';
-import { DEFAULT_ADAPTATION_OPTIONS, resolveAdaptationOptions, resolveStrategyAdaptation } from './AdaptationOptions.js';
+import {
+  DEFAULT_ADAPTATION_OPTIONS,
+  resolveAdaptationOptions,
+  resolveStrategyAdaptation,
+} from './AdaptationOptions.js';
 import type { AdaptationOptions } from './AdaptationOptions.js';
 
 /** A validated, not yet applied, adaptation configuration (see {@link AdaptationSettings.prepare}). @internal */
@@ -64,10 +68,12 @@ export class AdaptationSettings {
     overrides: ReadonlyMap<string, StrategyLimits>,
     base: Readonly<Record<string, unknown>> = this.input,
   ): PreparedAdaptation {
-    const input = adaptation === undefined ? base : Object.freeze({ ...base, ...validateObject('adaptation', adaptation) });
+    const input =
+      adaptation === undefined ? base : Object.freeze({ ...base, ...validateObject('adaptation', adaptation) });
     const global = resolveAdaptationOptions(input, 'adaptation');
     const byStrategy = new Map<string, AdaptationOptions | Error>();
-    for (const strategy of strategies) byStrategy.set(strategy.id, this.resolve(strategy, global, overrides.get(strategy.id)));
+    for (const strategy of strategies)
+      byStrategy.set(strategy.id, this.resolve(strategy, global, overrides.get(strategy.id)));
     return { input, global, byStrategy };
   }
 
@@ -82,7 +88,11 @@ export class AdaptationSettings {
    * The options a strategy adapts with (resolved on first use and cached).
    * @throws the strategy's configuration error when its adaptation is off because of it.
    */
-  optionsFor(strategyId: string, strategy: () => AdaptiveStrategySource, override: () => StrategyLimits | undefined): AdaptationOptions {
+  optionsFor(
+    strategyId: string,
+    strategy: () => AdaptiveStrategySource,
+    override: () => StrategyLimits | undefined,
+  ): AdaptationOptions {
     let o = this.byStrategy.get(strategyId);
     if (o === undefined) this.byStrategy.set(strategyId, (o = this.resolve(strategy(), this.resolved, override())));
     if (o instanceof Error) throw o;
@@ -104,17 +114,29 @@ export class AdaptationSettings {
     this.byStrategy.delete(strategyId);
   }
 
-  private resolve(strategy: AdaptiveStrategySource, global: AdaptationOptions, override: StrategyLimits | undefined): AdaptationOptions | Error {
+  private resolve(
+    strategy: AdaptiveStrategySource,
+    global: AdaptationOptions,
+    override: StrategyLimits | undefined,
+  ): AdaptationOptions | Error {
     let base: AdaptationOptions | Error;
     try {
       base = resolveStrategyAdaptation(global, strategy.id, strategy.source.adaptive, undefined);
     } catch (error) {
-      this.logger.warn('invalid adaptive section in a strategy definition; adaptation off for it', { strategyId: strategy.id, error: String(error) });
+      this.logger.warn('invalid adaptive section in a strategy definition; adaptation off for it', {
+        strategyId: strategy.id,
+        error: String(error),
+      });
       base = error instanceof Error ? error : new Error(String(error));
     }
     if (override?.adaptive === undefined) return base;
     // Validated even when the definition is broken, so a bad override is always refused.
-    const resolved = resolveStrategyAdaptation(base instanceof Error ? global : base, strategy.id, undefined, override.adaptive);
+    const resolved = resolveStrategyAdaptation(
+      base instanceof Error ? global : base,
+      strategy.id,
+      undefined,
+      override.adaptive,
+    );
     return base instanceof Error ? base : resolved;
   }
 }

@@ -14,13 +14,22 @@ import type { IntervalSample, WindowStats } from './SlidingWindowMetrics.js';
 // Edge cases of adaptation found in review: each test states a guaranteed behaviour.
 
 const breaker = { mode: 'count', failureThreshold: 10, samplingWindowMs: 10_000, breakDurationMs: 30_000 } as const;
-const DB: StrategyDefinition = { id: 'db', circuitBreaker: breaker, bulkhead: { maxConcurrency: 32, maxQueueSize: 100 }, retry: false };
+const DB: StrategyDefinition = {
+  id: 'db',
+  circuitBreaker: breaker,
+  bulkhead: { maxConcurrency: 32, maxQueueSize: 100 },
+  retry: false,
+};
 
 function setup(strategies: StrategyDefinition[] = [DB], adaptation: Record<string, unknown> = { enabled: true }) {
   const clock = new VirtualClock(0);
   const log = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() } satisfies Logger;
   const manager = new ResilienceScalingManager({
-    registry: new StrategyRegistry(strategies), clock, logger: log, random: () => 0.5, limits: { adaptation },
+    registry: new StrategyRegistry(strategies),
+    clock,
+    logger: log,
+    random: () => 0.5,
+    limits: { adaptation },
   });
   return { clock, manager, log };
 }
@@ -35,9 +44,27 @@ const report = (m: ResilienceScalingManager) => m.getScalingMetrics().adaptation
 
 function stats(windowMs: number, partial: Partial<WindowStats>): WindowStats {
   return {
-    windowMs, intervals: windowMs / 10_000, coveredMs: windowMs, calls: 600, successes: 600, failures: 0, timeouts: 0, attempts: 600,
-    rejectedBulkhead: 0, rejectedCircuitOpen: 0, rejectedRateLimited: 0, completed: 600, errorRate: 0,
-    throughputPerSecond: 10, p50Ms: NaN, p99Ms: NaN, p99MinMs: NaN, p99MaxMs: NaN, p50MinMs: NaN, maxQueued: 0, ...partial,
+    windowMs,
+    intervals: windowMs / 10_000,
+    coveredMs: windowMs,
+    calls: 600,
+    successes: 600,
+    failures: 0,
+    timeouts: 0,
+    attempts: 600,
+    rejectedBulkhead: 0,
+    rejectedCircuitOpen: 0,
+    rejectedRateLimited: 0,
+    completed: 600,
+    errorRate: 0,
+    throughputPerSecond: 10,
+    p50Ms: NaN,
+    p99Ms: NaN,
+    p99MinMs: NaN,
+    p99MaxMs: NaN,
+    p50MinMs: NaN,
+    maxQueued: 0,
+    ...partial,
   };
 }
 
@@ -65,16 +92,24 @@ describe('computeOptimalThresholds', () => {
   });
 
   it('never carries a NaN limit into the next adaptation (one bad reading must not poison every later one)', () => {
-    const r1 = computeOptimalThresholds(base({ p50Ms: 0, p99Ms: 0, p99MinMs: 0, p50MinMs: 0, rejectedBulkhead: 5 }), ON);
+    const r1 = computeOptimalThresholds(
+      base({ p50Ms: 0, p99Ms: 0, p99MinMs: 0, p50MinMs: 0, rejectedBulkhead: 5 }),
+      ON,
+    );
     // Next reading is perfectly normal.
-    const next = { ...base({ p50Ms: 10, p99Ms: 20, p99MinMs: 20, p50MinMs: 10, rejectedBulkhead: 5 }), state: r1.state };
+    const next = {
+      ...base({ p50Ms: 10, p99Ms: 20, p99MinMs: 20, p50MinMs: 10, rejectedBulkhead: 5 }),
+      state: r1.state,
+    };
     const r2 = computeOptimalThresholds(next, ON);
     expect(Number.isFinite(r2.values.maxConcurrency)).toBe(true);
   });
 
   it('does not lower a healthy failure threshold: a configured value above maxFailureThreshold is kept while errors are < 1 %', () => {
     const inputs: ThresholdInputs = {
-      ...base({}), current: { failureThreshold: 50 }, breakerMode: 'count',
+      ...base({}),
+      current: { failureThreshold: 50 },
+      breakerMode: 'count',
     };
     const r = computeOptimalThresholds(inputs, ON);
     // The rule says "< 1 % raises": clamping the starting value would turn it into 50 → 20.
@@ -90,8 +125,17 @@ describe('computeOptimalThresholds', () => {
 
 describe('SlidingWindowMetrics', () => {
   const sample = (calls: number, failures = 0): IntervalSample => ({
-    calls, successes: calls - failures, failures, timeouts: 0, attempts: calls,
-    rejectedBulkhead: 0, rejectedCircuitOpen: 0, rejectedRateLimited: 0, p50Ms: 5, p99Ms: 9, queued: 0,
+    calls,
+    successes: calls - failures,
+    failures,
+    timeouts: 0,
+    attempts: calls,
+    rejectedBulkhead: 0,
+    rejectedCircuitOpen: 0,
+    rejectedRateLimited: 0,
+    p50Ms: 5,
+    p99Ms: 9,
+    queued: 0,
   });
 
   it('never counts a bucket older than the window, whatever the idle gap (including exact multiples of the ring)', () => {
@@ -122,7 +166,8 @@ describe('AdaptiveController in ResilienceScalingManager', () => {
     const { clock, manager, log } = setup([{ ...DB, bulkhead: { maxConcurrency: 4, maxQueueSize: 0 } }]);
     const runtime = manager.runtimeFor('db');
     // Three slots held by calls that never settle; the fourth serves instant calls, two at a time, so one is rejected.
-    for (let i = 0; i < 3; i++) void manager.executeWithResilience('db', () => new Promise(() => undefined)).catch(() => undefined);
+    for (let i = 0; i < 3; i++)
+      void manager.executeWithResilience('db', () => new Promise(() => undefined)).catch(() => undefined);
     for (let t = 0; t < 61_000; t += 100) {
       await clock.advanceAsync(100);
       void manager.executeWithResilience('db', () => 'instant').catch(() => undefined);
@@ -150,7 +195,8 @@ describe('AdaptiveController in ResilienceScalingManager', () => {
     // Log-normal service time (median 100 ms, sigma 0.4), seeded: the same downstream throughout.
     let seed = 42;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) + 0.5) / 2147483648;
-    const latency = () => Math.round(100 * Math.exp(0.4 * Math.sqrt(-2 * Math.log(rnd())) * Math.cos(2 * Math.PI * rnd())));
+    const latency = () =>
+      Math.round(100 * Math.exp(0.4 * Math.sqrt(-2 * Math.log(rnd())) * Math.cos(2 * Math.PI * rnd())));
     const { clock, manager } = setup();
     const traffic = async (ms: number, perSecond: number) => {
       const gap = 1000 / perSecond;
@@ -158,7 +204,9 @@ describe('AdaptiveController in ResilienceScalingManager', () => {
       while (clock.now() + gap <= end) {
         await clock.advanceAsync(gap);
         const l = latency();
-        manager.executeWithResilience('db', () => new Promise((r) => clock.setTimeout(() => r(l), l))).catch(() => undefined);
+        manager
+          .executeWithResilience('db', () => new Promise((r) => clock.setTimeout(() => r(l), l)))
+          .catch(() => undefined);
       }
       await clock.advanceAsync(end - clock.now());
     };
@@ -173,12 +221,14 @@ describe('AdaptiveController in ResilienceScalingManager', () => {
     expect(rejectedShare).toBeLessThan(0.05);
   });
 
-  it('an operator\'s runtime change of an adapted value takes effect (and the limits reported are the ones in force)', async () => {
+  it("an operator's runtime change of an adapted value takes effect (and the limits reported are the ones in force)", async () => {
     const { clock, manager } = setup();
     await drive(clock, manager, 'db', { ms: 31_000, perSecond: 20, latencyMs: 10 });
     const cb = manager.getCircuitBreaker('db')!;
     expect(cb.options.failureThreshold).toBe(13);
-    const limits = await manager.reconfigureLimitsAsync({ strategies: { db: { circuitBreaker: { failureThreshold: 7 } } } });
+    const limits = await manager.reconfigureLimitsAsync({
+      strategies: { db: { circuitBreaker: { failureThreshold: 7 } } },
+    });
     expect(limits.strategies!.db!.circuitBreaker!.failureThreshold).toBe(7); // what the admin API answers
     // ... and the breaker runs with it, not with the adapted 13.
     expect(cb.options.failureThreshold).toBe(7);

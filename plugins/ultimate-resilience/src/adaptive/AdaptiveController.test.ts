@@ -9,14 +9,27 @@ import { AdaptiveController } from './AdaptiveController.js';
 import type { AdaptationEvent } from './AdaptiveController.js';
 
 const breaker = { mode: 'count', failureThreshold: 10, samplingWindowMs: 10_000, breakDurationMs: 30_000 } as const;
-const DB: StrategyDefinition = { id: 'db', circuitBreaker: breaker, bulkhead: { maxConcurrency: 32, maxQueueSize: 100 }, retry: false };
-const CACHE: StrategyDefinition = { id: 'cache', circuitBreaker: breaker, bulkhead: { maxConcurrency: 32, maxQueueSize: 100 }, retry: false };
+const DB: StrategyDefinition = {
+  id: 'db',
+  circuitBreaker: breaker,
+  bulkhead: { maxConcurrency: 32, maxQueueSize: 100 },
+  retry: false,
+};
+const CACHE: StrategyDefinition = {
+  id: 'cache',
+  circuitBreaker: breaker,
+  bulkhead: { maxConcurrency: 32, maxQueueSize: 100 },
+  retry: false,
+};
 
 function logger() {
   return { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() } satisfies Logger;
 }
 
-function setup(adaptation: Record<string, unknown> | null = { enabled: true }, strategies: StrategyDefinition[] = [DB, CACHE]) {
+function setup(
+  adaptation: Record<string, unknown> | null = { enabled: true },
+  strategies: StrategyDefinition[] = [DB, CACHE],
+) {
   const clock = new VirtualClock(0);
   const log = logger();
   const manager = new ResilienceScalingManager({
@@ -34,8 +47,20 @@ function setup(adaptation: Record<string, unknown> | null = { enabled: true }, s
 const drive = driveTraffic;
 
 type Report = {
-  active: boolean; running: boolean; samples: number; adaptations: number; errors: number;
-  strategies: Record<string, { current: Record<string, number>; recommended: Record<string, number>; reasons: string[]; windows: { short: { calls: number; completed: number; errorRate: number } } }>;
+  active: boolean;
+  running: boolean;
+  samples: number;
+  adaptations: number;
+  errors: number;
+  strategies: Record<
+    string,
+    {
+      current: Record<string, number>;
+      recommended: Record<string, number>;
+      reasons: string[];
+      windows: { short: { calls: number; completed: number; errorRate: number } };
+    }
+  >;
 };
 const report = (m: ResilienceScalingManager) => m.getScalingMetrics().adaptation as Report;
 
@@ -86,11 +111,18 @@ describe('AdaptiveController', () => {
     expect(db.recommended).toMatchObject({ failureThreshold: 17 });
     expect(db.reasons.join('\n')).toMatch(/failureThreshold 13 → 17: error rate 0\.00% < 1\.00%/);
     const first = events.find((e) => e.strategyId === 'db')!;
-    expect(first).toMatchObject({ timestamp: 30_000, previous: { failureThreshold: 10 }, current: { failureThreshold: 13 }, recommended: { failureThreshold: 13 } });
+    expect(first).toMatchObject({
+      timestamp: 30_000,
+      previous: { failureThreshold: 10 },
+      current: { failureThreshold: 13 },
+      recommended: { failureThreshold: 13 },
+    });
   });
 
   it('never closes an open circuit: a new break duration waits until the circuit is closed', async () => {
-    const { clock, manager } = setup({ enabled: true }, [{ ...DB, circuitBreaker: { ...breaker, breakDurationMs: 100_000 } }]);
+    const { clock, manager } = setup({ enabled: true }, [
+      { ...DB, circuitBreaker: { ...breaker, breakDurationMs: 100_000 } },
+    ]);
     const runtime = manager.runtimeFor('db');
     const cb = runtime.breaker!;
     await clock.advanceAsync(1_000);
@@ -107,7 +139,9 @@ describe('AdaptiveController', () => {
     }
     expect(states).toEqual(['open', 'open', 'open']);
     expect(cb.retryAfterMs()).toBe(202_000 - clock.now()); // the break was not re-timed
-    expect(report(manager).strategies.db!.reasons.join('\n')).toMatch(/breakDurationMs: change deferred while the circuit is open/);
+    expect(report(manager).strategies.db!.reasons.join('\n')).toMatch(
+      /breakDurationMs: change deferred while the circuit is open/,
+    );
     expect(cb.options.breakDurationMs).toBe(100_000);
     await clock.advanceAsync(202_000 - clock.now());
     await manager.executeWithResilience('db', () => 'probe');
@@ -144,7 +178,10 @@ describe('AdaptiveController', () => {
       drive(clock, manager, 'db', { ms: 31_000, perSecond: 20, latencyMs: 10 }),
       drive(clock, manager, 'cache', { ms: 31_000, perSecond: 20, latencyMs: 10 }),
     ]);
-    expect(log.error).toHaveBeenCalledWith('adaptation of a strategy failed; skipped', expect.objectContaining({ strategyId: 'db', error: 'Error: boom' }));
+    expect(log.error).toHaveBeenCalledWith(
+      'adaptation of a strategy failed; skipped',
+      expect.objectContaining({ strategyId: 'db', error: 'Error: boom' }),
+    );
     expect(report(manager).errors).toBeGreaterThanOrEqual(1);
     expect(manager.runtimeFor('cache').breaker!.options.failureThreshold).toBe(13);
     expect(clock.pendingTimers).toBeGreaterThanOrEqual(1);
@@ -171,7 +208,11 @@ describe('AdaptiveController', () => {
     await manager.reconfigureLimitsAsync({ strategies: { db: { adaptive: { enabled: false } } } });
     expect(cb.options.failureThreshold).toBe(10);
     expect(manager.runtimeFor('db').breaker).toBe(cb);
-    expect(events.at(-1)).toMatchObject({ strategyId: 'db', current: { failureThreshold: 10 }, reasons: ['adaptation disabled: configured values restored'] });
+    expect(events.at(-1)).toMatchObject({
+      strategyId: 'db',
+      current: { failureThreshold: 10 },
+      reasons: ['adaptation disabled: configured values restored'],
+    });
     expect(report(manager).strategies.db).toBeUndefined();
   });
 });

@@ -87,7 +87,8 @@ export class AdaptiveController {
     if (previous.sampleIntervalMs !== global.sampleIntervalMs || previous.longWindowMs !== global.longWindowMs) {
       for (const t of this.tracked.values()) t.sampler.relayout(global.sampleIntervalMs, global.longWindowMs);
     }
-    if (previous.sampleIntervalMs !== global.sampleIntervalMs || previous.intervalMs !== global.intervalMs || !active) this.stop();
+    if (previous.sampleIntervalMs !== global.sampleIntervalMs || previous.intervalMs !== global.intervalMs || !active)
+      this.stop();
     for (const [id, t] of this.tracked) {
       if (!this.enabledFor(id)) this.release(id, t, 'adaptation disabled: configured values restored');
     }
@@ -150,7 +151,15 @@ export class AdaptiveController {
       const recovery = this.recoveries.get(id);
       const w = (ms: number) => {
         const s = t.sampler.windows.window(ms, now);
-        return { ms, calls: s.calls, completed: s.completed, errorRate: s.errorRate, p99Ms: s.p99Ms, p99MinMs: s.p99MinMs, rejectedBulkhead: s.rejectedBulkhead };
+        return {
+          ms,
+          calls: s.calls,
+          completed: s.completed,
+          errorRate: s.errorRate,
+          p99Ms: s.p99Ms,
+          p99MinMs: s.p99MinMs,
+          rejectedBulkhead: s.rejectedBulkhead,
+        };
       };
       strategies[id] = {
         enabled: true,
@@ -230,7 +239,15 @@ export class AdaptiveController {
 
   private track(runtime: AdaptiveTarget, fromZero: boolean): Tracked {
     const sampler = new StrategySampler(runtime, this.global.sampleIntervalMs, this.global.longWindowMs, fromZero);
-    return { runtime, sampler, state: INITIAL_ADAPTIVE_STATE, recommended: {}, reasons: [], lastAdaptedAt: undefined, changes: 0 };
+    return {
+      runtime,
+      sampler,
+      state: INITIAL_ADAPTIVE_STATE,
+      recommended: {},
+      reasons: [],
+      lastAdaptedAt: undefined,
+      changes: 0,
+    };
   }
 
   private adapt(id: string, t: Tracked, options: AdaptationOptions, now: number): void {
@@ -241,22 +258,29 @@ export class AdaptiveController {
     const circuitState = runtime.breaker?.state ?? 'closed';
     const previous = currentValues(runtime);
     const recovery = this.recoveries.get(id);
-    const recommendation = computeOptimalThresholds({
-      windows: t.sampler.windowsAt(now, g.shortWindowMs, g.mediumWindowMs, g.longWindowMs, options.minCalls),
-      current: previous,
-      ...(runtime.options.bulkhead && { configuredMaxConcurrency: runtime.options.bulkhead.maxConcurrency }),
-      ...(breakerOptions && { breakerMode: breakerOptions.mode }),
-      circuitState,
-      recovery: { count: recovery?.count ?? 0, emaMs: recovery?.emaMs },
-      queued: runtime.bulkheadStatistics()?.queued ?? 0,
-      state: t.state,
-    }, options);
+    const recommendation = computeOptimalThresholds(
+      {
+        windows: t.sampler.windowsAt(now, g.shortWindowMs, g.mediumWindowMs, g.longWindowMs, options.minCalls),
+        current: previous,
+        ...(runtime.options.bulkhead && { configuredMaxConcurrency: runtime.options.bulkhead.maxConcurrency }),
+        ...(breakerOptions && { breakerMode: breakerOptions.mode }),
+        circuitState,
+        recovery: { count: recovery?.count ?? 0, emaMs: recovery?.emaMs },
+        queued: runtime.bulkheadStatistics()?.queued ?? 0,
+        state: t.state,
+      },
+      options,
+    );
     const values = recommendation.values;
     const reasons = [...recommendation.reasons];
     // The rules always give finite values; should one not be, nothing of this round is applied
     // or carried over (the state stays as it was), so one bad reading cannot stick.
     if (!finiteValues(values) || !finiteState(recommendation.state)) {
-      this.fail('adaptation produced a non-finite value; round skipped', id, JSON.stringify({ values, state: recommendation.state }));
+      this.fail(
+        'adaptation produced a non-finite value; round skipped',
+        id,
+        JSON.stringify({ values, state: recommendation.state }),
+      );
       return;
     }
     const overlay: { -readonly [K in keyof AdaptiveOverlay]: AdaptiveOverlay[K] } = {};
@@ -269,7 +293,8 @@ export class AdaptiveController {
       }
     } else if (values.breakDurationMs !== undefined) {
       if (circuitState === 'closed') overlay.breakDurationMs = values.breakDurationMs;
-      else if (values.breakDurationMs !== previous.breakDurationMs) reasons.push(`breakDurationMs: change deferred while the circuit is ${circuitState}`);
+      else if (values.breakDurationMs !== previous.breakDurationMs)
+        reasons.push(`breakDurationMs: change deferred while the circuit is ${circuitState}`);
     }
     if (values.maxConcurrency !== undefined) overlay.maxConcurrency = values.maxConcurrency;
     if (!sameOverlay(runtime.adaptive, overlay)) {
@@ -283,10 +308,23 @@ export class AdaptiveController {
     }
     this.commit(t, recommendation.state, values, reasons, now);
     this.adaptations++;
-    this.emit({ strategyId: id, timestamp: now, previous, current: currentValues(runtime), recommended: values, reasons });
+    this.emit({
+      strategyId: id,
+      timestamp: now,
+      previous,
+      current: currentValues(runtime),
+      recommended: values,
+      reasons,
+    });
   }
 
-  private commit(t: Tracked, state: AdaptiveState, values: ThresholdValues, reasons: readonly string[], now: number): void {
+  private commit(
+    t: Tracked,
+    state: AdaptiveState,
+    values: ThresholdValues,
+    reasons: readonly string[],
+    now: number,
+  ): void {
     t.state = state;
     t.recommended = values;
     t.reasons = reasons;
@@ -311,13 +349,24 @@ export class AdaptiveController {
         this.pendingRestore.set(id, runtime);
         runtime.setAdaptiveOverlay({ breakDurationMs: held });
         this.emit({
-          strategyId: id, timestamp: this.deps.clock.now(), previous, current: currentValues(runtime), recommended: {},
+          strategyId: id,
+          timestamp: this.deps.clock.now(),
+          previous,
+          current: currentValues(runtime),
+          recommended: {},
           reasons: [reason, 'breakDurationMs: restored once the circuit is closed'],
         });
         return;
       }
       runtime.setAdaptiveOverlay({});
-      this.emit({ strategyId: id, timestamp: this.deps.clock.now(), previous, current: currentValues(runtime), recommended: {}, reasons: [reason] });
+      this.emit({
+        strategyId: id,
+        timestamp: this.deps.clock.now(),
+        previous,
+        current: currentValues(runtime),
+        recommended: {},
+        reasons: [reason],
+      });
     } catch (error) {
       this.fail('restoring configured values failed', id, error);
     }
@@ -373,12 +422,18 @@ function currentValues(runtime: AdaptiveTarget): ThresholdValues {
   const adaptive = runtime.adaptive.maxConcurrency;
   return {
     ...(breaker && { failureThreshold: breaker.failureThreshold, breakDurationMs: breaker.breakDurationMs }),
-    ...(configured !== undefined && { maxConcurrency: adaptive === undefined ? configured : Math.min(adaptive, configured) }),
+    ...(configured !== undefined && {
+      maxConcurrency: adaptive === undefined ? configured : Math.min(adaptive, configured),
+    }),
   };
 }
 
 function sameOverlay(a: AdaptiveOverlay, b: AdaptiveOverlay): boolean {
-  return a.failureThreshold === b.failureThreshold && a.breakDurationMs === b.breakDurationMs && a.maxConcurrency === b.maxConcurrency;
+  return (
+    a.failureThreshold === b.failureThreshold &&
+    a.breakDurationMs === b.breakDurationMs &&
+    a.maxConcurrency === b.maxConcurrency
+  );
 }
 
 function finiteValues(v: ThresholdValues): boolean {

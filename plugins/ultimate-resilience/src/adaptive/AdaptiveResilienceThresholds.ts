@@ -142,7 +142,11 @@ function minutes(ms: number): string {
   return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`;
 }
 
-function recommendFailureThreshold(inputs: ThresholdInputs, o: AdaptationOptions, reasons: string[]): number | undefined {
+function recommendFailureThreshold(
+  inputs: ThresholdInputs,
+  o: AdaptationOptions,
+  reasons: string[],
+): number | undefined {
   const current = inputs.current.failureThreshold;
   if (!o.adaptFailureThreshold || current === undefined) return undefined;
   if (inputs.breakerMode === 'rate') {
@@ -155,7 +159,11 @@ function recommendFailureThreshold(inputs: ThresholdInputs, o: AdaptationOptions
   if (short.completed >= o.minCalls && short.errorRate > o.highErrorRate) {
     next = Math.min(current - 1, Math.floor(current * o.thresholdDecreaseFactor));
     why = `error rate ${pct(short.errorRate)} > ${pct(o.highErrorRate)} over ${minutes(short.windowMs)}`;
-  } else if (medium.completed >= o.minCalls && medium.errorRate < o.lowErrorRate && !(short.errorRate >= o.lowErrorRate)) {
+  } else if (
+    medium.completed >= o.minCalls &&
+    medium.errorRate < o.lowErrorRate &&
+    !(short.errorRate >= o.lowErrorRate)
+  ) {
     next = Math.max(current + 1, Math.ceil(current * o.thresholdIncreaseFactor));
     why = `error rate ${pct(medium.errorRate)} < ${pct(o.lowErrorRate)} over ${minutes(medium.windowMs)}`;
   } else if (medium.completed < o.minCalls) {
@@ -164,9 +172,12 @@ function recommendFailureThreshold(inputs: ThresholdInputs, o: AdaptationOptions
     why = `error rate ${pct(short.completed > 0 ? short.errorRate : medium.errorRate)} within [${pct(o.lowErrorRate)}, ${pct(o.highErrorRate)}]`;
   }
   const clamped = clampStep(current, next, o.minFailureThreshold, o.maxFailureThreshold);
-  const bound = clamped === next ? ''
-    : clamped === current ? ` (kept: already at or beyond [${o.minFailureThreshold}, ${o.maxFailureThreshold}])`
-      : ` (clamped to [${o.minFailureThreshold}, ${o.maxFailureThreshold}])`;
+  const bound =
+    clamped === next
+      ? ''
+      : clamped === current
+        ? ` (kept: already at or beyond [${o.minFailureThreshold}, ${o.maxFailureThreshold}])`
+        : ` (clamped to [${o.minFailureThreshold}, ${o.maxFailureThreshold}])`;
   reasons.push(`failureThreshold ${current} → ${clamped}: ${why}${bound}`);
   return clamped;
 }
@@ -240,7 +251,8 @@ function recommendConcurrency(
     // Little's law: calls in flight ≈ throughput × latency (p50 stands in for the mean).
     const p50 = Number.isFinite(short.p50Ms) ? short.p50Ms : sample;
     const inFlight = (short.throughputPerSecond * p50) / 1000;
-    const limited = short.rejectedBulkhead > 0 || inputs.queued > 0 || short.maxQueued > 0 || inFlight >= o.growthUtilization * limit;
+    const limited =
+      short.rejectedBulkhead > 0 || inputs.queued > 0 || short.maxQueued > 0 || inFlight >= o.growthUtilization * limit;
     const ratio = `p99 EMA ${ema.toFixed(1)} ms vs baseline ${baseline.toFixed(1)} ms`;
     if (gradient < 1) {
       // Never cut below what the downstream sustains now at a tolerable queue: its throughput
@@ -257,10 +269,17 @@ function recommendConcurrency(
       // Probe upwards by up to sqrt(limit) (Gradient2's queue allowance), less the closer the
       // latency already is to the tolerance: the p99 readings lag, so a full step at the edge
       // would overshoot before the rise shows.
-      const room = o.latencyTolerance <= 1 || !(baseline > 0) ? 1 : clamp((o.latencyTolerance * baseline - ema) / ((o.latencyTolerance - 1) * baseline), 0, 1);
+      const room =
+        o.latencyTolerance <= 1 || !(baseline > 0)
+          ? 1
+          : clamp((o.latencyTolerance * baseline - ema) / ((o.latencyTolerance - 1) * baseline), 0, 1);
       next = limit + Math.max(room * Math.sqrt(limit), 1);
       why = `${ratio} within ${o.latencyTolerance}× and the limit holds calls back (in flight ≈ ${inFlight.toFixed(1)})`;
-    } else if (o.trackDemand && o.growthUtilization > 0 && limit > DEMAND_HYSTERESIS * Math.max(lo, inFlight / o.growthUtilization)) {
+    } else if (
+      o.trackDemand &&
+      o.growthUtilization > 0 &&
+      limit > DEMAND_HYSTERESIS * Math.max(lo, inFlight / o.growthUtilization)
+    ) {
       // A limit far above use protects nothing: when the downstream slows down, everything up
       // to the limit piles into its queue. Close half the gap to what is used (with headroom).
       const target = Math.max(lo, inFlight / o.growthUtilization);

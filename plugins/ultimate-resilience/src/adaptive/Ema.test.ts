@@ -49,47 +49,55 @@ describe('Ema', () => {
   });
 
   it('closes a step change geometrically: the gap after n samples is (1 - alpha)^n of the step', () => {
-    fc.assert(fc.property(
-      fc.double({ min: 0.01, max: 1, noNaN: true }),
-      fc.double({ min: -1e6, max: 1e6, noNaN: true }),
-      fc.double({ min: -1e6, max: 1e6, noNaN: true }),
-      fc.integer({ min: 1, max: 30 }),
-      (alpha, start, target, n) => {
-        let value: number | undefined = start;
-        for (let i = 0; i < n; i++) value = emaStep(value, target, alpha);
-        const expected = Math.abs(start - target) * (1 - alpha) ** n;
-        expect(Math.abs(value! - target)).toBeLessThanOrEqual(expected + 1e-6 * (1 + Math.abs(start) + Math.abs(target)));
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.01, max: 1, noNaN: true }),
+        fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+        fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+        fc.integer({ min: 1, max: 30 }),
+        (alpha, start, target, n) => {
+          let value: number | undefined = start;
+          for (let i = 0; i < n; i++) value = emaStep(value, target, alpha);
+          const expected = Math.abs(start - target) * (1 - alpha) ** n;
+          expect(Math.abs(value! - target)).toBeLessThanOrEqual(
+            expected + 1e-6 * (1 + Math.abs(start) + Math.abs(target)),
+          );
+        },
+      ),
+    );
   });
 
   it('damps an oscillating input: the smoothed swing is alpha / (2 - alpha) of the input swing', () => {
-    fc.assert(fc.property(fc.double({ min: 0.05, max: 0.95, noNaN: true }), (alpha) => {
-      const ema = new Ema(alpha);
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let i = 0; i < 2_000; i++) {
-        const v = ema.update(i % 2 === 0 ? 100 : 200)!;
-        if (i >= 1_900) {
-          lo = Math.min(lo, v);
-          hi = Math.max(hi, v);
+    fc.assert(
+      fc.property(fc.double({ min: 0.05, max: 0.95, noNaN: true }), (alpha) => {
+        const ema = new Ema(alpha);
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (let i = 0; i < 2_000; i++) {
+          const v = ema.update(i % 2 === 0 ? 100 : 200)!;
+          if (i >= 1_900) {
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+          }
         }
-      }
-      expect(hi - lo).toBeCloseTo((100 * alpha) / (2 - alpha), 4);
-      expect(hi - lo).toBeLessThan(100);
-    }));
+        expect(hi - lo).toBeCloseTo((100 * alpha) / (2 - alpha), 4);
+        expect(hi - lo).toBeLessThan(100);
+      }),
+    );
   });
 
   it('stays within the range of the samples it saw', () => {
-    fc.assert(fc.property(
-      fc.double({ min: 0.01, max: 1, noNaN: true }),
-      fc.array(fc.double({ min: -1e9, max: 1e9, noNaN: true }), { minLength: 1, maxLength: 50 }),
-      (alpha, samples) => {
-        const ema = new Ema(alpha);
-        for (const s of samples) ema.update(s);
-        expect(ema.value!).toBeGreaterThanOrEqual(Math.min(...samples) - 1e-6);
-        expect(ema.value!).toBeLessThanOrEqual(Math.max(...samples) + 1e-6);
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.01, max: 1, noNaN: true }),
+        fc.array(fc.double({ min: -1e9, max: 1e9, noNaN: true }), { minLength: 1, maxLength: 50 }),
+        (alpha, samples) => {
+          const ema = new Ema(alpha);
+          for (const s of samples) ema.update(s);
+          expect(ema.value!).toBeGreaterThanOrEqual(Math.min(...samples) - 1e-6);
+          expect(ema.value!).toBeLessThanOrEqual(Math.max(...samples) + 1e-6);
+        },
+      ),
+    );
   });
 });

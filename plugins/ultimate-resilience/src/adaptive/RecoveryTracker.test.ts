@@ -3,7 +3,12 @@ import { getSdkCompatibility } from '@datawarehouse/sdk';
 import type { CircuitState, CircuitStateChange } from '@datawarehouse/sdk';
 import { RecoveryTracker, isExternalTransition } from './RecoveryTracker.js';
 
-function change(previousState: CircuitState, newState: CircuitState, timestamp: number, reason = 'x'): CircuitStateChange {
+function change(
+  previousState: CircuitState,
+  newState: CircuitState,
+  timestamp: number,
+  reason = 'x',
+): CircuitStateChange {
   return { name: 'db', previousState, newState, timestamp, reason, origin: 'local' };
 }
 
@@ -25,7 +30,10 @@ describe('RecoveryTracker', () => {
 
   it('keeps an EMA of the recovery times', () => {
     const t = new RecoveryTracker();
-    for (const [open, close] of [[0, 10_000], [20_000, 22_000]] as const) {
+    for (const [open, close] of [
+      [0, 10_000],
+      [20_000, 22_000],
+    ] as const) {
       t.observe(change('closed', 'open', open), 0.5);
       t.observe(change('half-open', 'closed', close), 0.5);
     }

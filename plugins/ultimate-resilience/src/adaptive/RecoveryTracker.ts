@@ -89,5 +89,7 @@ export class RecoveryTracker {
  */
 export function isExternalTransition(reason: string | undefined): boolean {
   if (typeof reason !== 'string') return false;
-  return reason === 'manual-trip' || reason === 'manual-reset' || reason.startsWith('operator-') || reason.includes('(from ');
+  return (
+    reason === 'manual-trip' || reason === 'manual-reset' || reason.startsWith('operator-') || reason.includes('(from ')
+  );
 }

@@ -7,9 +7,18 @@ import type { IntervalSample } from './SlidingWindowMetrics.js';
 
 function sample(partial: Partial<IntervalSample> = {}): IntervalSample {
   return {
-    calls: 0, successes: 0, failures: 0, timeouts: 0, attempts: 0,
-    rejectedBulkhead: 0, rejectedCircuitOpen: 0, rejectedRateLimited: 0,
-    p50Ms: NaN, p99Ms: NaN, queued: 0, ...partial,
+    calls: 0,
+    successes: 0,
+    failures: 0,
+    timeouts: 0,
+    attempts: 0,
+    rejectedBulkhead: 0,
+    rejectedCircuitOpen: 0,
+    rejectedRateLimited: 0,
+    p50Ms: NaN,
+    p99Ms: NaN,
+    queued: 0,
+    ...partial,
   };
 }
 
@@ -105,22 +114,26 @@ describe('SlidingWindowMetrics', () => {
   });
 
   it('matches a brute-force sum over the samples whose interval lies in the window', () => {
-    fc.assert(fc.property(
-      fc.array(fc.record({ at: fc.integer({ min: 0, max: 400_000 }), calls: fc.integer({ min: 0, max: 100 }) }), { maxLength: 200 }),
-      fc.integer({ min: 0, max: 500_000 }),
-      fc.integer({ min: 1, max: 30 }),
-      (samples, now, windowIntervals) => {
-        const sorted = [...samples].sort((a, b) => a.at - b.at);
-        const m = new SlidingWindowMetrics(10_000, 30);
-        for (const s of sorted) if (s.at <= now) m.record(s.at, sample({ calls: s.calls }));
-        const current = Math.floor(now / 10_000);
-        const expected = sorted
-          .filter((s) => s.at <= now)
-          .filter((s) => Math.floor(s.at / 10_000) > current - windowIntervals)
-          .reduce((sum, s) => sum + s.calls, 0);
-        expect(m.window(windowIntervals * 10_000, now).calls).toBe(expected);
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ at: fc.integer({ min: 0, max: 400_000 }), calls: fc.integer({ min: 0, max: 100 }) }), {
+          maxLength: 200,
+        }),
+        fc.integer({ min: 0, max: 500_000 }),
+        fc.integer({ min: 1, max: 30 }),
+        (samples, now, windowIntervals) => {
+          const sorted = [...samples].sort((a, b) => a.at - b.at);
+          const m = new SlidingWindowMetrics(10_000, 30);
+          for (const s of sorted) if (s.at <= now) m.record(s.at, sample({ calls: s.calls }));
+          const current = Math.floor(now / 10_000);
+          const expected = sorted
+            .filter((s) => s.at <= now)
+            .filter((s) => Math.floor(s.at / 10_000) > current - windowIntervals)
+            .reduce((sum, s) => sum + s.calls, 0);
+          expect(m.window(windowIntervals * 10_000, now).calls).toBe(expected);
+        },
+      ),
+    );
   });
 
   it('leaves intervals with fewer than minCallsForMin completed calls out of the lowest readings', () => {

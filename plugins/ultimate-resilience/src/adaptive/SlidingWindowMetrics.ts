@@ -104,7 +104,10 @@ export class SlidingWindowMetrics {
    * @param capacity - intervals kept: the longest window is `capacity * intervalMs`; integer 1..100 000.
    * @throws {@link InvalidConfigurationError} naming `intervalMs` or `capacity`.
    */
-  constructor(readonly intervalMs: number, readonly capacity: number) {
+  constructor(
+    readonly intervalMs: number,
+    readonly capacity: number,
+  ) {
     validateNumber('intervalMs', intervalMs, 0, Number.MAX_SAFE_INTEGER, true);
     validateInteger('capacity', capacity, 1, MAX_INTERVALS);
     this.ring = new TimeBucketRing(intervalMs, capacity, FIELDS, { initial: EMPTY_INTERVAL });

@@ -13,11 +13,23 @@ function setup() {
   return { clock, manager, runtime: manager.runtimeFor('db') };
 }
 
-async function calls(clock: VirtualClock, manager: ResilienceScalingManager, n: number, latencyMs: number, fail: boolean): Promise<void> {
+async function calls(
+  clock: VirtualClock,
+  manager: ResilienceScalingManager,
+  n: number,
+  latencyMs: number,
+  fail: boolean,
+): Promise<void> {
   for (let i = 0; i < n; i++) {
-    void manager.executeWithResilience('db', () => new Promise((resolve, reject) => {
-      clock.setTimeout(() => (fail ? reject(new Error('refused')) : resolve(i)), latencyMs);
-    })).catch(() => undefined);
+    void manager
+      .executeWithResilience(
+        'db',
+        () =>
+          new Promise((resolve, reject) => {
+            clock.setTimeout(() => (fail ? reject(new Error('refused')) : resolve(i)), latencyMs);
+          }),
+      )
+      .catch(() => undefined);
   }
   await clock.advanceAsync(latencyMs + 1);
 }

@@ -4,7 +4,16 @@ import { SlidingWindowMetrics } from './SlidingWindowMetrics.js';
 import type { WindowStats } from './SlidingWindowMetrics.js';
 
 // Cumulative counters read from StrategyMetrics, in this order.
-const COUNTERS = ['calls', 'successes', 'failures', 'timeouts', 'attempts', 'rejectedBulkhead', 'rejectedCircuitOpen', 'rejectedRateLimited'] as const;
+const COUNTERS = [
+  'calls',
+  'successes',
+  'failures',
+  'timeouts',
+  'attempts',
+  'rejectedBulkhead',
+  'rejectedCircuitOpen',
+  'rejectedRateLimited',
+] as const;
 const P50_P99: readonly number[] = Object.freeze([0.5, 0.99]);
 
 /**
@@ -23,7 +32,12 @@ export class StrategySampler {
    * @param fromZero - count everything the runtime did so far in the first sample (a new
    *   runtime); otherwise start from its counters now (adaptation enabled on a running one).
    */
-  constructor(readonly runtime: AdaptiveTarget, intervalMs: number, longestWindowMs: number, fromZero: boolean) {
+  constructor(
+    readonly runtime: AdaptiveTarget,
+    intervalMs: number,
+    longestWindowMs: number,
+    fromZero: boolean,
+  ) {
     this.windows = new SlidingWindowMetrics(intervalMs, Math.ceil(longestWindowMs / intervalMs));
     if (!fromZero) COUNTERS.forEach((name, i) => (this.last[i] = runtime.metrics[name]));
   }
@@ -50,12 +64,21 @@ export class StrategySampler {
     const completed = d[1]! + d[2]!;
     const fastFailures = d[2]! - d[3]!;
     this.runtime.breaker?.refresh();
-    const representative = this.runtime.breaker?.state !== 'open' && !(completed > 0 && fastFailures / completed > fastFailureRate);
+    const representative =
+      this.runtime.breaker?.state !== 'open' && !(completed > 0 && fastFailures / completed > fastFailureRate);
     const [p50, p99] = representative ? (m.latency.percentiles(nowMs, P50_P99) as [number, number]) : [NaN, NaN];
     this.windows.record(nowMs, {
-      calls: d[0]!, successes: d[1]!, failures: d[2]!, timeouts: d[3]!, attempts: d[4]!,
-      rejectedBulkhead: d[5]!, rejectedCircuitOpen: d[6]!, rejectedRateLimited: d[7]!,
-      p50Ms: p50, p99Ms: p99, queued: this.runtime.bulkheadStatistics()?.queued ?? 0,
+      calls: d[0]!,
+      successes: d[1]!,
+      failures: d[2]!,
+      timeouts: d[3]!,
+      attempts: d[4]!,
+      rejectedBulkhead: d[5]!,
+      rejectedCircuitOpen: d[6]!,
+      rejectedRateLimited: d[7]!,
+      p50Ms: p50,
+      p99Ms: p99,
+      queued: this.runtime.bulkheadStatistics()?.queued ?? 0,
     });
   }
 
@@ -64,9 +87,17 @@ export class StrategySampler {
    * `minCalls` completed calls are left out of the lowest-latency readings (the baseline).
    */
   windowsAt(
-    nowMs: number, shortMs: number, mediumMs: number, longMs: number, minCalls = 0,
+    nowMs: number,
+    shortMs: number,
+    mediumMs: number,
+    longMs: number,
+    minCalls = 0,
   ): { short: WindowStats; medium: WindowStats; long: WindowStats } {
     const w = this.windows;
-    return { short: w.window(shortMs, nowMs, minCalls), medium: w.window(mediumMs, nowMs, minCalls), long: w.window(longMs, nowMs, minCalls) };
+    return {
+      short: w.window(shortMs, nowMs, minCalls),
+      medium: w.window(mediumMs, nowMs, minCalls),
+      long: w.window(longMs, nowMs, minCalls),
+    };
   }
 }

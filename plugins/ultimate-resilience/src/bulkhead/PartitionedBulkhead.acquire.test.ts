@@ -14,7 +14,12 @@ import { PriorityBulkheadIsolation } from './PriorityBulkheadIsolation.js';
 
 /** A partition that counts how often its load (`running`, `queued`, statistics) is read. */
 class CountingBulkhead extends PriorityBulkheadIsolation {
-  constructor(name: string, options: Readonly<BulkheadOptions>, clock: Clock, private readonly counter: { reads: number }) {
+  constructor(
+    name: string,
+    options: Readonly<BulkheadOptions>,
+    clock: Clock,
+    private readonly counter: { reads: number },
+  ) {
     super(name, options, clock);
   }
 
@@ -39,7 +44,10 @@ function counting(counter: { reads: number }): BulkheadFactory<CountingBulkhead>
 }
 
 /** `n` partitions, each holding one lease taken through `tryAcquire`, `k0` first. */
-function busyPartitions(n: number, counter: { reads: number }): { p: PartitionedBulkhead<CountingBulkhead>; leases: BulkheadLease[] } {
+function busyPartitions(
+  n: number,
+  counter: { reads: number },
+): { p: PartitionedBulkhead<CountingBulkhead>; leases: BulkheadLease[] } {
   const p = new PartitionedBulkhead('api', { maxConcurrency: 1 }, n, new VirtualClock(), counting(counter));
   const leases = Array.from({ length: n }, (_, i) => p.tryAcquire(`k${i}`)!);
   return { p, leases };
@@ -137,7 +145,9 @@ describe('PartitionedBulkhead.tryAcquire / acquire', () => {
     controller.abort(new Error('caller gave up'));
     await expect(aborted).rejects.toThrow('caller gave up');
     clock.advance(100);
-    await expect(timedOut).rejects.toSatisfy((e: unknown) => isBulkheadRejectedError(e) && e.reason === 'queue-timeout');
+    await expect(timedOut).rejects.toSatisfy(
+      (e: unknown) => isBulkheadRejectedError(e) && e.reason === 'queue-timeout',
+    );
     const queueFull = p.acquire('c');
     const refused = p.acquire('c'); // the queue of c is full
     await expect(refused).rejects.toSatisfy((e: unknown) => isBulkheadRejectedError(e) && e.reason === 'queue-full');
@@ -169,8 +179,12 @@ describe('PartitionedBulkhead.tryAcquire / acquire', () => {
     (await low).release();
     expect(order).toEqual(['high', 'low']);
 
-    const plain = new PartitionedBulkhead<InMemoryBulkheadIsolation>('api', {}, 10, new VirtualClock(), (name, options, clock) =>
-      new InMemoryBulkheadIsolation(name, options, clock),
+    const plain = new PartitionedBulkhead<InMemoryBulkheadIsolation>(
+      'api',
+      {},
+      10,
+      new VirtualClock(),
+      (name, options, clock) => new InMemoryBulkheadIsolation(name, options, clock),
     );
     // @ts-expect-error the SDK's bulkhead takes no priority
     void plain.acquire('a', undefined, 3).then((l) => l.release());
@@ -185,7 +199,9 @@ describe('PartitionedBulkhead.tryAcquire / acquire', () => {
     await expect(waiting).rejects.toSatisfy((e: unknown) => isBulkheadRejectedError(e) && e.reason === 'disposed');
     expect(p.tryAcquire('a')).toBeUndefined();
     expect(p.tryAcquire('b')).toBeUndefined();
-    await expect(p.acquire('b')).rejects.toSatisfy((e: unknown) => isBulkheadRejectedError(e) && e.reason === 'disposed');
+    await expect(p.acquire('b')).rejects.toSatisfy(
+      (e: unknown) => isBulkheadRejectedError(e) && e.reason === 'disposed',
+    );
     held.release();
     await flushMicrotasks();
     expect(p.getStatistics()).toMatchObject({ running: 0, queued: 0, partitions: 1 });

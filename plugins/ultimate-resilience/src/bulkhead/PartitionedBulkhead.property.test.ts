@@ -16,8 +16,19 @@ type Op =
   | { readonly t: 'limit'; readonly max: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { arbitrary: fc.record({ t: fc.constantFrom('try' as const, 'get' as const, 'direct' as const), key: fc.nat(5) }), weight: 4 },
-  { arbitrary: fc.record({ t: fc.constant('wait' as const), key: fc.nat(5), abortable: fc.boolean(), priority: fc.nat(2) }), weight: 2 },
+  {
+    arbitrary: fc.record({ t: fc.constantFrom('try' as const, 'get' as const, 'direct' as const), key: fc.nat(5) }),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.record({
+      t: fc.constant('wait' as const),
+      key: fc.nat(5),
+      abortable: fc.boolean(),
+      priority: fc.nat(2),
+    }),
+    weight: 2,
+  },
   { arbitrary: fc.record({ t: fc.constant('release' as const), i: fc.nat(20), twice: fc.boolean() }), weight: 4 },
   { arbitrary: fc.record({ t: fc.constant('abort' as const), i: fc.nat(20) }), weight: 1 },
   { arbitrary: fc.record({ t: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 60 }) }), weight: 1 },
@@ -59,7 +70,9 @@ class Model {
   }
 
   evictIdle(n: number): void {
-    const idle = [...this.parts].filter(([, p]) => p.holders === 0 && p.direct === 0).sort(([, a], [, b]) => a.lastUse - b.lastUse);
+    const idle = [...this.parts]
+      .filter(([, p]) => p.holders === 0 && p.direct === 0)
+      .sort(([, a], [, b]) => a.lastUse - b.lastUse);
     for (const [key] of idle.slice(0, n)) this.parts.delete(key);
   }
 
@@ -110,7 +123,11 @@ async function run(maxConcurrency: number, max: number, ops: readonly Op[]): Pro
         const key = KEYS[op.key]!;
         let lease: BulkheadLease | undefined;
         const direct = op.t === 'direct';
-        if (!expectNamed(key, () => (lease = direct ? p.get(key).tryAcquire() : p.tryAcquire(key))) || lease === undefined) break;
+        if (
+          !expectNamed(key, () => (lease = direct ? p.get(key).tryAcquire() : p.tryAcquire(key))) ||
+          lease === undefined
+        )
+          break;
         const part = model.parts.get(key)!;
         if (direct) part.direct++;
         else part.holders++;
@@ -201,7 +218,12 @@ async function run(maxConcurrency: number, max: number, ops: readonly Op[]): Pro
 describe('PartitionedBulkhead (property)', () => {
   it('evicts exactly the least recently used idle partition and refuses a new key only when none is idle', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 4 }), fc.array(opArb, { minLength: 10, maxLength: 80, size: 'max' }), run),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 2 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(opArb, { minLength: 10, maxLength: 80, size: 'max' }),
+        run,
+      ),
       { seed: 0x5eed, numRuns: 300 },
     );
   });

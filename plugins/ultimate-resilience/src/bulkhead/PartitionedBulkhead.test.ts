@@ -62,7 +62,9 @@ describe('PartitionedBulkhead', () => {
     const old = p.get('a');
     p.get('b'); // evicts a
     expect(old.tryAcquire()).toBeUndefined();
-    await expect(old.acquire()).rejects.toSatisfy((e: unknown) => isBulkheadRejectedError(e) && e.reason === 'disposed');
+    await expect(old.acquire()).rejects.toSatisfy(
+      (e: unknown) => isBulkheadRejectedError(e) && e.reason === 'disposed',
+    );
     const fresh = p.get('a');
     expect(fresh).not.toBe(old);
     expect(fresh.tryAcquire()).toBeDefined();
@@ -72,7 +74,9 @@ describe('PartitionedBulkhead', () => {
     const p = new PartitionedBulkhead('api', { maxConcurrency: 1 }, 2, new VirtualClock());
     const la = p.get('a').tryAcquire()!;
     p.get('b').tryAcquire();
-    p.get('b').acquire().catch(() => undefined); // queued counts as busy too
+    p.get('b')
+      .acquire()
+      .catch(() => undefined); // queued counts as busy too
     let err: unknown;
     try {
       p.get('c');
@@ -93,7 +97,9 @@ describe('PartitionedBulkhead', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 5 }),
-        fc.array(fc.record({ key: fc.integer({ min: 0, max: 9 }), hold: fc.boolean(), releaseOne: fc.boolean() }), { maxLength: 100 }),
+        fc.array(fc.record({ key: fc.integer({ min: 0, max: 9 }), hold: fc.boolean(), releaseOne: fc.boolean() }), {
+          maxLength: 100,
+        }),
         (max, steps) => {
           const p = new PartitionedBulkhead('api', { maxConcurrency: 5 }, max, new VirtualClock());
           const held: { key: string; bulkhead: IBulkheadIsolation; lease: BulkheadLease }[] = [];
@@ -139,13 +145,24 @@ describe('PartitionedBulkhead', () => {
   it('aggregates statistics, keeping the counters of evicted partitions', async () => {
     const p = new PartitionedBulkhead('api', { maxConcurrency: 1, maxQueueSize: 0 }, 2, new VirtualClock());
     const l = p.get('a').tryAcquire()!;
-    await p.get('a').acquire().catch(() => undefined); // queue-full
+    await p
+      .get('a')
+      .acquire()
+      .catch(() => undefined); // queue-full
     l.release();
     p.get('b').tryAcquire();
     p.get('c'); // evicts a
     expect(p.getStatistics()).toMatchObject({
-      maxConcurrency: 1, maxQueueSize: 0, running: 1, queued: 0, admitted: 2, rejectedQueueFull: 1,
-      peakRunning: 1, partitions: 2, maxPartitions: 2, evictedPartitions: 1,
+      maxConcurrency: 1,
+      maxQueueSize: 0,
+      running: 1,
+      queued: 0,
+      admitted: 2,
+      rejectedQueueFull: 1,
+      peakRunning: 1,
+      partitions: 2,
+      maxPartitions: 2,
+      evictedPartitions: 1,
     });
   });
 
@@ -176,10 +193,16 @@ describe('PartitionedBulkhead', () => {
   it('uses the given factory and clock', () => {
     const made: [string, Readonly<BulkheadOptions>, Clock][] = [];
     const clock = new VirtualClock();
-    const p = new PartitionedBulkhead<PriorityBulkheadIsolation>('api', { maxConcurrency: 2 }, 10, clock, (name, options, c) => {
-      made.push([name, options, c]);
-      return new PriorityBulkheadIsolation(name, options, c);
-    });
+    const p = new PartitionedBulkhead<PriorityBulkheadIsolation>(
+      'api',
+      { maxConcurrency: 2 },
+      10,
+      clock,
+      (name, options, c) => {
+        made.push([name, options, c]);
+        return new PriorityBulkheadIsolation(name, options, c);
+      },
+    );
     p.get('k');
     expect(made).toHaveLength(1);
     expect(made[0]![0]).toBe('api/k');

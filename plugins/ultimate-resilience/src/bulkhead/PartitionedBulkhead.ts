@@ -31,8 +31,11 @@ type SecondAcquireArg<B extends IBulkheadIsolation> = Exclude<Parameters<B['acqu
  * the partitions' `acquire` (`number` for {@link PriorityBulkheadIsolation}), else `never`.
  * @since 6.0.0
  */
-export type PartitionPriority<B extends IBulkheadIsolation> =
-  2 extends Parameters<B['acquire']>['length'] ? (SecondAcquireArg<B> extends number ? SecondAcquireArg<B> : never) : never;
+export type PartitionPriority<B extends IBulkheadIsolation> = 2 extends Parameters<B['acquire']>['length']
+  ? SecondAcquireArg<B> extends number
+    ? SecondAcquireArg<B>
+    : never
+  : never;
 
 const defaultFactory: BulkheadFactory<PriorityBulkheadIsolation> = (name, options, clock) =>
   new PriorityBulkheadIsolation(name, options, clock);
@@ -203,7 +206,7 @@ export class PartitionedBulkhead<B extends IBulkheadIsolation = PriorityBulkhead
    */
   evictIdle(max = Infinity): number {
     let n = 0;
-    for (let entry = this.idle.head; entry !== undefined && n < max; ) {
+    for (let entry = this.idle.head; entry !== undefined && n < max;) {
       const next = entry.next;
       const bulkhead = entry.bulkhead;
       // No call holds it through this class, but leases may have been taken on it directly.

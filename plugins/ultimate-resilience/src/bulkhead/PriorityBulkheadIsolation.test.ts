@@ -13,7 +13,11 @@ import type { BulkheadLease } from '@datawarehouse/sdk';
 import { PriorityBulkheadIsolation } from './PriorityBulkheadIsolation.js';
 
 /** Starts an acquire and records how it settles, in settlement order. */
-function track(promise: Promise<BulkheadLease>, id: number, log: { admitted: number[]; leases: Map<number, BulkheadLease>; errors: Map<number, unknown> }): void {
+function track(
+  promise: Promise<BulkheadLease>,
+  id: number,
+  log: { admitted: number[]; leases: Map<number, BulkheadLease>; errors: Map<number, unknown> },
+): void {
   promise.then(
     (lease) => {
       log.admitted.push(id);
@@ -262,8 +266,17 @@ describe('PriorityBulkheadIsolation', () => {
     a.release();
     await flushMicrotasks();
     expect(b.getStatistics()).toEqual({
-      maxConcurrency: 1, maxQueueSize: 1, running: 1, queued: 0, admitted: 2,
-      rejectedQueueFull: 1, rejectedQueueTimeout: 0, rejectedShrunk: 0, aborted: 0, peakRunning: 1, peakQueued: 1,
+      maxConcurrency: 1,
+      maxQueueSize: 1,
+      running: 1,
+      queued: 0,
+      admitted: 2,
+      rejectedQueueFull: 1,
+      rejectedQueueTimeout: 0,
+      rejectedShrunk: 0,
+      aborted: 0,
+      peakRunning: 1,
+      peakQueued: 1,
     });
   });
 
@@ -278,11 +291,19 @@ describe('PriorityBulkheadIsolation', () => {
   });
 
   it('rejects bad options naming the field; a failed reconfigure changes nothing', () => {
-    expect(() => new PriorityBulkheadIsolation('db', { maxConcurrency: 0 })).toThrow(expect.objectContaining({ field: 'bulkhead.maxConcurrency' }) as Error);
-    expect(() => new PriorityBulkheadIsolation('', {})).toThrow(expect.objectContaining({ field: 'bulkhead.name' }) as Error);
+    expect(() => new PriorityBulkheadIsolation('db', { maxConcurrency: 0 })).toThrow(
+      expect.objectContaining({ field: 'bulkhead.maxConcurrency' }) as Error,
+    );
+    expect(() => new PriorityBulkheadIsolation('', {})).toThrow(
+      expect.objectContaining({ field: 'bulkhead.name' }) as Error,
+    );
     const b = new PriorityBulkheadIsolation('db', { maxConcurrency: 2 }, new VirtualClock());
-    expect(() => b.reconfigure({ maxConcurrency: 5, maxQueueSize: -1 })).toThrow(expect.objectContaining({ field: 'bulkhead.maxQueueSize' }) as Error);
-    expect(() => b.reconfigure({ maxConcurency: 5 } as never)).toThrow(expect.objectContaining({ field: 'bulkhead.maxConcurency' }) as Error);
+    expect(() => b.reconfigure({ maxConcurrency: 5, maxQueueSize: -1 })).toThrow(
+      expect.objectContaining({ field: 'bulkhead.maxQueueSize' }) as Error,
+    );
+    expect(() => b.reconfigure({ maxConcurency: 5 } as never)).toThrow(
+      expect.objectContaining({ field: 'bulkhead.maxConcurency' }) as Error,
+    );
     expect(b.options.maxConcurrency).toBe(2);
   });
 });
@@ -296,10 +317,22 @@ type Cmd =
   | { readonly t: 'release'; readonly pick: number; readonly twice: boolean }
   | { readonly t: 'abort'; readonly pick: number }
   | { readonly t: 'advance'; readonly ms: number }
-  | { readonly t: 'reconfigure'; readonly maxConcurrency?: number; readonly maxQueueSize?: number; readonly queueTimeoutMs?: number };
+  | {
+      readonly t: 'reconfigure';
+      readonly maxConcurrency?: number;
+      readonly maxQueueSize?: number;
+      readonly queueTimeoutMs?: number;
+    };
 
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ t: fc.constant('acquire' as const), prio: fc.integer({ min: -2, max: 2 }), signal: fc.boolean() }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      t: fc.constant('acquire' as const),
+      prio: fc.integer({ min: -2, max: 2 }),
+      signal: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('try' as const) }) },
   { weight: 4, arbitrary: fc.record({ t: fc.constant('release' as const), pick: fc.nat(), twice: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('abort' as const), pick: fc.nat() }) },
@@ -336,7 +369,11 @@ describe('PriorityBulkheadIsolation (model-based property)', () => {
         fc.array(cmd, { maxLength: 100 }),
         async (c0, q0, timeout0, cmds) => {
           const clock = new VirtualClock();
-          const b = new PriorityBulkheadIsolation('prop', { maxConcurrency: c0, maxQueueSize: q0, queueTimeoutMs: timeout0 }, clock);
+          const b = new PriorityBulkheadIsolation(
+            'prop',
+            { maxConcurrency: c0, maxQueueSize: q0, queueTimeoutMs: timeout0 },
+            clock,
+          );
           const log = newLog();
           const controllers: AbortController[] = [];
           // Model.
@@ -438,7 +475,12 @@ describe('PriorityBulkheadIsolation (model-based property)', () => {
             expect(b.running).toBe(running);
             expect(b.queued).toBe(queue.length);
             expect(log.admitted).toEqual(expectedAdmitted);
-            const actualErrors = new Map([...log.errors].map(([id, e]) => [id, isBulkheadRejectedError(e) ? e.reason : (e as Error).name === 'AbortError' ? 'abort' : String(e)]));
+            const actualErrors = new Map(
+              [...log.errors].map(([id, e]) => [
+                id,
+                isBulkheadRejectedError(e) ? e.reason : (e as Error).name === 'AbortError' ? 'abort' : String(e),
+              ]),
+            );
             expect(actualErrors).toEqual(expectedErrors);
             // Invariants: nobody starts beyond the limit; the queue is bounded.
             if (b.getStatistics().admitted > admittedBefore) expect(b.running).toBeLessThanOrEqual(limit);

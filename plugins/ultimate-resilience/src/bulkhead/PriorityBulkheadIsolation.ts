@@ -1,4 +1,10 @@
-import { BulkheadWaiter, InvalidConfigurationError, QueuedBulkhead, SdkCompatibility, systemClock } from '@datawarehouse/sdk';
+import {
+  BulkheadWaiter,
+  InvalidConfigurationError,
+  QueuedBulkhead,
+  SdkCompatibility,
+  systemClock,
+} from '@datawarehouse/sdk';
 import type { BulkheadLease, BulkheadOptions, Clock } from '@datawarehouse/sdk';
 import type { PriorityHeapNode } from './PriorityWaiterHeap.js';
 import { PriorityWaiterHeap } from './PriorityWaiterHeap.js';

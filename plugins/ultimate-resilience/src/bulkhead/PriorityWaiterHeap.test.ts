@@ -27,12 +27,15 @@ describe('PriorityWaiterHeap', () => {
   it('removes any node and finds the worst, staying consistent with a sorted reference (property)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(
-          fc.record({ op: fc.constant('push' as const), prio: fc.integer({ min: -3, max: 3 }) }),
-          fc.record({ op: fc.constant('pop' as const) }),
-          fc.record({ op: fc.constant('remove' as const), pick: fc.nat() }),
-          fc.record({ op: fc.constant('worst' as const) }),
-        ), { maxLength: 200 }),
+        fc.array(
+          fc.oneof(
+            fc.record({ op: fc.constant('push' as const), prio: fc.integer({ min: -3, max: 3 }) }),
+            fc.record({ op: fc.constant('pop' as const) }),
+            fc.record({ op: fc.constant('remove' as const), pick: fc.nat() }),
+            fc.record({ op: fc.constant('worst' as const) }),
+          ),
+          { maxLength: 200 },
+        ),
         (ops) => {
           const heap = new PriorityWaiterHeap<Node>();
           let ref: Node[] = [];

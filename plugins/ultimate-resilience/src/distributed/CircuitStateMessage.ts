@@ -141,7 +141,10 @@ export function parseCircuitStateEntry(input: unknown, field: string): ParsedCir
   } catch (error) {
     // The validators above throw nothing else; anything else (a getter on a hostile object
     // cannot exist after JSON, but an in-process bus may pass one) is malformed too.
-    const e = error instanceof InvalidConfigurationError ? error : new InvalidConfigurationError(field, undefined, 'a circuit state entry');
+    const e =
+      error instanceof InvalidConfigurationError
+        ? error
+        : new InvalidConfigurationError(field, undefined, 'a circuit state entry');
     return { ok: false, reason: error instanceof InvalidConfigurationError ? stage : 'malformed', error: e };
   }
 }
@@ -175,5 +178,6 @@ export function validateCircuitSyncRequestPayload(payload: unknown): CircuitSync
 }
 
 function validateVersion(v: unknown): void {
-  if (v !== CIRCUIT_STATE_SCHEMA_VERSION) throw new InvalidConfigurationError('payload.v', v, `schema version ${CIRCUIT_STATE_SCHEMA_VERSION}`);
+  if (v !== CIRCUIT_STATE_SCHEMA_VERSION)
+    throw new InvalidConfigurationError('payload.v', v, `schema version ${CIRCUIT_STATE_SCHEMA_VERSION}`);
 }

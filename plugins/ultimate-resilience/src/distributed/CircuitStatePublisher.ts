@@ -1,6 +1,10 @@
 import { SdkCompatibility } from '@datawarehouse/sdk';
 import type { IFederatedMessageBus, Logger, PluginMessage } from '@datawarehouse/sdk';
-import { CIRCUIT_STATE_MESSAGE, CIRCUIT_STATE_SCHEMA_VERSION, CIRCUIT_SYNC_REQUEST_MESSAGE } from './CircuitStateMessage.js';
+import {
+  CIRCUIT_STATE_MESSAGE,
+  CIRCUIT_STATE_SCHEMA_VERSION,
+  CIRCUIT_SYNC_REQUEST_MESSAGE,
+} from './CircuitStateMessage.js';
 import type { CircuitStateEntry, CircuitStatePayload } from './CircuitStateMessage.js';
 import type { ReplicatorMetrics } from './ReplicatorMetrics.js';
 
@@ -69,7 +73,9 @@ export class CircuitStatePublisher {
     const message = this.envelope(type, payload);
     if (jsonBytes(message)! > this.o.maxMessageBytes) {
       m.oversizedOutgoing++;
-      this.o.logger.warn('distributed circuit state: message exceeds maxMessageBytes, not sent', { maxMessageBytes: this.o.maxMessageBytes });
+      this.o.logger.warn('distributed circuit state: message exceeds maxMessageBytes, not sent', {
+        maxMessageBytes: this.o.maxMessageBytes,
+      });
       return;
     }
     if (!('entries' in payload)) m.publishedSyncRequests++;

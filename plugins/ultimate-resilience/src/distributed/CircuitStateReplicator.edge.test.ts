@@ -14,7 +14,11 @@ const STRATEGIES: StrategyDefinition[] = [
   { id: 'cache', circuitBreaker: { failureThreshold: 2, breakDurationMs: 10_000 }, retry: false },
 ];
 
-function cluster(ids: string[], options: Partial<DistributedOptions> = {}, strategies: StrategyDefinition[] = STRATEGIES) {
+function cluster(
+  ids: string[],
+  options: Partial<DistributedOptions> = {},
+  strategies: StrategyDefinition[] = STRATEGIES,
+) {
   return replicatorCluster(ids, strategies, options, 7);
 }
 
@@ -26,8 +30,14 @@ describe('CircuitStateReplicator', () => {
     const rogue = federation.createNode('rogue');
     await settle();
     // One message (a buggy or compromised peer; the in-memory bus does not authenticate).
-    await rogue.publishToAllNodes(CIRCUIT_STATE_TOPIC, stateMessage(
-      [entry({ lamport: Number.MAX_SAFE_INTEGER, origin: '\uffff', state: 'closed', remainingBreakMs: 0 })], 'transition', 'rogue'));
+    await rogue.publishToAllNodes(
+      CIRCUIT_STATE_TOPIC,
+      stateMessage(
+        [entry({ lamport: Number.MAX_SAFE_INTEGER, origin: '\uffff', state: 'closed', remainingBreakMs: 0 })],
+        'transition',
+        'rogue',
+      ),
+    );
     await settle(0);
     // Too far ahead of b's clock: dropped alone, counted; b's clock moved one step only.
     expect(nodes.b!.replicator.registerOf('db')).toBeUndefined();
@@ -100,7 +110,9 @@ describe('CircuitStateReplicator', () => {
     let deep: unknown = {};
     for (let i = 0; i < 300; i++) deep = { d: deep };
     const bad: unknown[] = [
-      JSON.parse('{"v":1,"kind":"transition","entries":[{"strategyId":"db","lamport":9,"origin":"x","state":"open","remainingBreakMs":1,"reason":"r","__proto__":{"polluted":true}}]}'),
+      JSON.parse(
+        '{"v":1,"kind":"transition","entries":[{"strategyId":"db","lamport":9,"origin":"x","state":"open","remainingBreakMs":1,"reason":"r","__proto__":{"polluted":true}}]}',
+      ),
       { v: 1, kind: 'transition', entries: [deep] },
       { v: 1, kind: 'transition', entries: [entry({ lamport: 1e308 })] },
       { v: 1, kind: 'transition', entries: [entry({ remainingBreakMs: Number.NaN })] },
@@ -108,7 +120,10 @@ describe('CircuitStateReplicator', () => {
       { v: 1, kind: 'transition', entries: [entry({ strategyId: '__proto__' })] },
     ];
     for (const payload of bad) {
-      await x.publishToAllNodes(CIRCUIT_STATE_TOPIC, createPluginMessage('circuit-state', payload, { nodeId: 'x', pluginId: 'p' }));
+      await x.publishToAllNodes(
+        CIRCUIT_STATE_TOPIC,
+        createPluginMessage('circuit-state', payload, { nodeId: 'x', pluginId: 'p' }),
+      );
     }
     await settle(0);
     const m = nodes.a!.replicator.metrics();
@@ -131,7 +146,10 @@ describe('CircuitStateReplicator', () => {
     expect(nodes.b!.breaker().state).toBe('closed');
     // A delayed copy of the old open arrives now: stale, ignored.
     const x = federation.createNode('x');
-    await x.publishToAllNodes(CIRCUIT_STATE_TOPIC, stateMessage([entry({ lamport: 1, origin: 'a', remainingBreakMs: 10_000 })]));
+    await x.publishToAllNodes(
+      CIRCUIT_STATE_TOPIC,
+      stateMessage([entry({ lamport: 1, origin: 'a', remainingBreakMs: 10_000 })]),
+    );
     await settle(0);
     expect(nodes.b!.breaker().state).toBe('closed');
   });
@@ -140,7 +158,10 @@ describe('CircuitStateReplicator', () => {
     const { nodes, federation, clock, settle } = cluster(['a']);
     const x = federation.createNode('x');
     await settle();
-    await x.publishToAllNodes(CIRCUIT_STATE_TOPIC, createPluginMessage('circuit-sync-request', { v: 1 }, { nodeId: 'x', pluginId: 'p' }));
+    await x.publishToAllNodes(
+      CIRCUIT_STATE_TOPIC,
+      createPluginMessage('circuit-sync-request', { v: 1 }, { nodeId: 'x', pluginId: 'p' }),
+    );
     await clock.advanceAsync(1);
     nodes.a!.replicator.dispose();
     nodes.a!.manager.dispose();
@@ -154,7 +175,8 @@ describe('CircuitStateReplicator (rate and metric bounds)', () => {
     const x = federation.createNode('x');
     await settle();
     const at = (timestamp: number, lamport: number) => ({
-      ...stateMessage([entry({ lamport, origin: 'x', state: 'closed', remainingBreakMs: 0 })]), timestamp,
+      ...stateMessage([entry({ lamport, origin: 'x', state: 'closed', remainingBreakMs: 0 })]),
+      timestamp,
     });
     await x.publishToAllNodes(CIRCUIT_STATE_TOPIC, at(clock.now() - 30 * 24 * 3_600_000, 1)); // a month behind
     await x.publishToAllNodes(CIRCUIT_STATE_TOPIC, at(clock.now() + 3_600_000, 2)); // an hour ahead
@@ -176,7 +198,10 @@ describe('CircuitStateReplicator (rate and metric bounds)', () => {
     const before = nodes.a!.replicator.metrics().published.syncMessages;
     for (let t = 0; t < 1_000; t += 10) {
       for (let i = 0; i < 5; i++) {
-        await x.publishToAllNodes(CIRCUIT_STATE_TOPIC, createPluginMessage('circuit-sync-request', { v: 1 }, { nodeId: 'x', pluginId: 'p' }));
+        await x.publishToAllNodes(
+          CIRCUIT_STATE_TOPIC,
+          createPluginMessage('circuit-sync-request', { v: 1 }, { nodeId: 'x', pluginId: 'p' }),
+        );
       }
       await clock.advanceAsync(10);
     }
@@ -191,7 +216,10 @@ describe('CircuitStateReplicator (rate and metric bounds)', () => {
     const { nodes, federation, settle } = cluster(['a', 'b'], {}, [STRATEGIES[1]!]);
     const x = federation.createNode('x');
     await settle();
-    await x.publishToAllNodes(CIRCUIT_STATE_TOPIC, stateMessage([entry({ lamport: 40, origin: 'x', state: 'closed', remainingBreakMs: 0 })]));
+    await x.publishToAllNodes(
+      CIRCUIT_STATE_TOPIC,
+      stateMessage([entry({ lamport: 40, origin: 'x', state: 'closed', remainingBreakMs: 0 })]),
+    );
     await settle(0);
     expect(nodes.a!.replicator.metrics().ignored.unknownStrategy).toBe(1);
     nodes.a!.manager.registry.register(STRATEGIES[0]!);
@@ -229,9 +257,13 @@ describe('MessageAuthenticator', () => {
     const signed = auth.sign(topic, message());
     for (const m of [
       { ...signed, payload: deep },
-      JSON.parse(`{"id":"1","type":"t","sourceNodeId":"n","sourcePluginId":"p","timestamp":1,"payload":{"__proto__":{"x":1}},"nonce":"${signed.nonce!}","expiresAt":${signed.expiresAt!},"signature":"${signed.signature!}"}`),
+      JSON.parse(
+        `{"id":"1","type":"t","sourceNodeId":"n","sourcePluginId":"p","timestamp":1,"payload":{"__proto__":{"x":1}},"nonce":"${signed.nonce!}","expiresAt":${signed.expiresAt!},"signature":"${signed.signature!}"}`,
+      ),
       { ...signed, nonce: 'n'.repeat(1_000_000) },
-      null, 42, 'x',
+      null,
+      42,
+      'x',
     ]) {
       expect(() => auth.verify(topic, m)).not.toThrow();
       expect(auth.verify(topic, m).ok).toBe(false);
@@ -240,15 +272,22 @@ describe('MessageAuthenticator', () => {
 
   it('verifies any JSON payload after a JSON round trip, and rejects it after any change to the payload (property)', () => {
     const auth = new MessageAuthenticator({ secret });
-    fc.assert(fc.property(fc.jsonValue({ maxDepth: 6 }), fc.jsonValue({ maxDepth: 3 }), (payload, other) => {
-      const signed = auth.sign(topic, { ...message(), payload });
-      const wire = JSON.parse(JSON.stringify(signed)) as PluginMessage;
-      expect(auth.verify(topic, wire).ok).toBe(true);
-      if (canonicalJson(other) !== canonicalJson(payload)) {
-        const forged = { ...(JSON.parse(JSON.stringify(signed)) as PluginMessage), payload: other, nonce: 'n'.repeat(22) };
-        expect(auth.verify(topic, forged).ok).toBe(false);
-      }
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), fc.jsonValue({ maxDepth: 3 }), (payload, other) => {
+        const signed = auth.sign(topic, { ...message(), payload });
+        const wire = JSON.parse(JSON.stringify(signed)) as PluginMessage;
+        expect(auth.verify(topic, wire).ok).toBe(true);
+        if (canonicalJson(other) !== canonicalJson(payload)) {
+          const forged = {
+            ...(JSON.parse(JSON.stringify(signed)) as PluginMessage),
+            payload: other,
+            nonce: 'n'.repeat(22),
+          };
+          expect(auth.verify(topic, forged).ok).toBe(false);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('rejects an expired message and one whose expiry lies beyond ttl + skew', () => {

@@ -23,10 +23,16 @@ describe('CircuitStateReplicator (a bad entry costs only itself)', () => {
     const { nodes, federation, settle } = cluster(['a']);
     const x = federation.createNode('x');
     await settle();
-    await x.publishToAllNodes(CIRCUIT_STATE_TOPIC, stateMessage([
-      stateEntry({ strategyId: 'db', remainingBreakMs: MAX_REMAINING_BREAK_MS + 1 }),
-      stateEntry({ strategyId: 'cache', state: 'isolated', remainingBreakMs: 0 }),
-    ], 'sync'));
+    await x.publishToAllNodes(
+      CIRCUIT_STATE_TOPIC,
+      stateMessage(
+        [
+          stateEntry({ strategyId: 'db', remainingBreakMs: MAX_REMAINING_BREAK_MS + 1 }),
+          stateEntry({ strategyId: 'cache', state: 'isolated', remainingBreakMs: 0 }),
+        ],
+        'sync',
+      ),
+    );
     await settle(0);
     expect(nodes.a!.breaker('cache').state).toBe('isolated');
     expect(nodes.a!.breaker('db').state).toBe('closed');
@@ -47,11 +53,18 @@ describe('CircuitStateReplicator (a bad entry costs only itself)', () => {
     expect(b.breaker('cache').state).toBe('isolated');
     expect(b.breaker('db').state).toBe('open');
     expect(b.breaker('db').retryAfterMs()).toBeGreaterThan(MAX_REMAINING_BREAK_MS - 5_000);
-    expect(b.metrics().rejectedEntries).toEqual({ malformed: 0, lamportOutOfRange: 0, breakOutOfRange: 0, lamportTooFar: 0 });
+    expect(b.metrics().rejectedEntries).toEqual({
+      malformed: 0,
+      lamportOutOfRange: 0,
+      breakOutOfRange: 0,
+      lamportTooFar: 0,
+    });
   });
 
   it('replicates a break of exactly MAX_BREAK_DURATION_MS, the longest configuration accepts', async () => {
-    const longest: StrategyDefinition[] = [{ id: 'db', circuitBreaker: { failureThreshold: 1, breakDurationMs: MAX_BREAK_DURATION_MS }, retry: false }];
+    const longest: StrategyDefinition[] = [
+      { id: 'db', circuitBreaker: { failureThreshold: 1, breakDurationMs: MAX_BREAK_DURATION_MS }, retry: false },
+    ];
     const { nodes, settle } = replicatorCluster(['a', 'b'], longest, {}, 11);
     await settle();
     nodes.a!.breaker().trip('long');
@@ -75,36 +88,50 @@ describe('CircuitStateReplicator (no value a peer sends stops later writes from 
     ['own clock + MAX_LAMPORT_STEP - 1', (clock: number) => clock + MAX_LAMPORT_STEP - 1],
     ['own clock + MAX_LAMPORT_STEP (the largest adopted)', (clock: number) => clock + MAX_LAMPORT_STEP],
     ['own clock + MAX_LAMPORT_STEP + 1', (clock: number) => clock + MAX_LAMPORT_STEP + 1],
-  ])('after a closed with clock %s from the highest node id, a later trip on any node wins everywhere and stays', async (_name, lamportOf) => {
-    const { nodes, federation, clock, settle } = cluster(['a', 'b', 'c']);
-    const rogue = federation.createNode('rogue');
-    await settle();
-    nodes.a!.breaker().trip();
-    nodes.a!.breaker().reset();
-    await settle(0);
-    const lamport = lamportOf(nodes.b!.replicator.registerOf('db')!.lamport);
-    await rogue.publishToAllNodes(CIRCUIT_STATE_TOPIC, stateMessage(
-      [stateEntry({ lamport, origin: HIGH_ORIGIN, state: 'closed', remainingBreakMs: 0 }), stateEntry({ strategyId: 'cache', lamport: 1, origin: 'rogue' })],
-      'transition', 'rogue'));
-    await settle(0);
-    // The rest of the message was applied whatever happened to the hostile entry.
-    expect(Object.values(nodes).map((n) => n.breaker('cache').state)).toEqual(['open', 'open', 'open']);
+  ])(
+    'after a closed with clock %s from the highest node id, a later trip on any node wins everywhere and stays',
+    async (_name, lamportOf) => {
+      const { nodes, federation, clock, settle } = cluster(['a', 'b', 'c']);
+      const rogue = federation.createNode('rogue');
+      await settle();
+      nodes.a!.breaker().trip();
+      nodes.a!.breaker().reset();
+      await settle(0);
+      const lamport = lamportOf(nodes.b!.replicator.registerOf('db')!.lamport);
+      await rogue.publishToAllNodes(
+        CIRCUIT_STATE_TOPIC,
+        stateMessage(
+          [
+            stateEntry({ lamport, origin: HIGH_ORIGIN, state: 'closed', remainingBreakMs: 0 }),
+            stateEntry({ strategyId: 'cache', lamport: 1, origin: 'rogue' }),
+          ],
+          'transition',
+          'rogue',
+        ),
+      );
+      await settle(0);
+      // The rest of the message was applied whatever happened to the hostile entry.
+      expect(Object.values(nodes).map((n) => n.breaker('cache').state)).toEqual(['open', 'open', 'open']);
 
-    for (const writer of ['b', 'c']) {
-      nodes[writer]!.breaker().trip(`seen by ${writer}`);
-      await settle(0);
-      await clock.advanceAsync(3_000); // three anti-entropy rounds
-      expect(Object.values(nodes).map((n) => n.breaker().state)).toEqual(['open', 'open', 'open']);
-      nodes[writer]!.breaker().reset(`back on ${writer}`);
-      await settle(0);
-      await clock.advanceAsync(3_000);
-      expect(Object.values(nodes).map((n) => n.breaker().state)).toEqual(['closed', 'closed', 'closed']);
-      const winner = nodes.a!.replicator.registerOf('db')!;
-      expect(winner.origin).toBe(writer);
-      for (const n of Object.values(nodes)) expect(n.replicator.registerOf('db')).toEqual(expect.objectContaining({ lamport: winner.lamport, origin: writer }));
-    }
-    for (const n of Object.values(nodes)) expect(n.metrics().internalErrors).toBe(0);
-  });
+      for (const writer of ['b', 'c']) {
+        nodes[writer]!.breaker().trip(`seen by ${writer}`);
+        await settle(0);
+        await clock.advanceAsync(3_000); // three anti-entropy rounds
+        expect(Object.values(nodes).map((n) => n.breaker().state)).toEqual(['open', 'open', 'open']);
+        nodes[writer]!.breaker().reset(`back on ${writer}`);
+        await settle(0);
+        await clock.advanceAsync(3_000);
+        expect(Object.values(nodes).map((n) => n.breaker().state)).toEqual(['closed', 'closed', 'closed']);
+        const winner = nodes.a!.replicator.registerOf('db')!;
+        expect(winner.origin).toBe(writer);
+        for (const n of Object.values(nodes))
+          expect(n.replicator.registerOf('db')).toEqual(
+            expect.objectContaining({ lamport: winner.lamport, origin: writer }),
+          );
+      }
+      for (const n of Object.values(nodes)) expect(n.metrics().internalErrors).toBe(0);
+    },
+  );
 });
 
 describe('CircuitStateReplicator (turning sharing off and on again)', () => {
@@ -179,7 +206,10 @@ describe('CircuitStateReplicator (turning sharing off and on again)', () => {
 describe('CircuitStateReplicator (re-sync after the bus comes back)', () => {
   it('re-converges within a sync round trip of the bus reporting connected, without waiting for anti-entropy', async () => {
     // Anti-entropy off: only the reconnect re-sync can heal what the outage hid.
-    const { nodes, federation, clock, settle } = cluster(['a', 'b', 'c'], { antiEntropyIntervalMs: 0, syncResponseDelayMs: 20 });
+    const { nodes, federation, clock, settle } = cluster(['a', 'b', 'c'], {
+      antiEntropyIntervalMs: 0,
+      syncResponseDelayMs: 20,
+    });
     await settle();
     for (const id of ['a', 'b', 'c']) federation.disconnect(id);
     nodes.b!.breaker().trip('during the outage');

@@ -3,7 +3,9 @@ import type { CircuitStateChange } from '@datawarehouse/sdk';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
 import { replicatorCluster } from '../testing/replicatorCluster.js';
 
-const STRATEGIES: StrategyDefinition[] = [{ id: 'db', circuitBreaker: { failureThreshold: 2, breakDurationMs: 10_000 }, retry: false }];
+const STRATEGIES: StrategyDefinition[] = [
+  { id: 'db', circuitBreaker: { failureThreshold: 2, breakDurationMs: 10_000 }, retry: false },
+];
 
 describe('CircuitStateReplicator (transition origins)', () => {
   it('does not re-publish a remote-applied transition (origin remote), and publishes a local one', async () => {
@@ -24,7 +26,10 @@ describe('CircuitStateReplicator (transition origins)', () => {
     await settle(0);
     nodes.b!.breaker().reset('recovered');
     await settle(0);
-    expect(seenOnB.slice(1).map((c) => [c.newState, c.origin])).toEqual([['half-open', 'local'], ['closed', 'operator']]);
+    expect(seenOnB.slice(1).map((c) => [c.newState, c.origin])).toEqual([
+      ['half-open', 'local'],
+      ['closed', 'operator'],
+    ]);
     expect(nodes.b!.metrics().published.transitions).toBe(2);
     expect(nodes.a!.replicator.registerOf('db')).toMatchObject({ origin: 'b', state: 'closed' });
     expect(nodes.a!.breaker().state).toBe('closed');

@@ -13,12 +13,20 @@ const NODES = ['n1', 'n2', 'n3', 'n4'] as const;
 const STRATEGY_IDS = ['s1', 's2'] as const;
 const STRATEGIES: StrategyDefinition[] = [
   { id: 's1', circuitBreaker: { failureThreshold: 2, breakDurationMs: 300 }, retry: false },
-  { id: 's2', circuitBreaker: { failureThreshold: 1, breakDurationMs: 700, halfOpenSuccessThreshold: 2 }, retry: false },
+  {
+    id: 's2',
+    circuitBreaker: { failureThreshold: 1, breakDurationMs: 700, halfOpenSuccessThreshold: 2 },
+    retry: false,
+  },
 ];
 const ANTI_ENTROPY_MS = 1_000;
 
 type Op =
-  | { readonly kind: 'trip' | 'reset' | 'isolate' | 'fail' | 'succeed'; readonly node: number; readonly strategy: number }
+  | {
+      readonly kind: 'trip' | 'reset' | 'isolate' | 'fail' | 'succeed';
+      readonly node: number;
+      readonly strategy: number;
+    }
   | { readonly kind: 'advance'; readonly ms: number }
   | { readonly kind: 'faults'; readonly faults: FederationFaults }
   | { readonly kind: 'partition'; readonly sides: readonly number[] }
@@ -28,7 +36,14 @@ type Op =
 const nodeIndex = fc.integer({ min: 0, max: NODES.length - 1 });
 const strategyIndex = fc.integer({ min: 0, max: STRATEGY_IDS.length - 1 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constantFrom('trip', 'reset', 'isolate', 'fail', 'succeed'), node: nodeIndex, strategy: strategyIndex }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constantFrom('trip', 'reset', 'isolate', 'fail', 'succeed'),
+      node: nodeIndex,
+      strategy: strategyIndex,
+    }),
+  },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('advance'), ms: fc.integer({ min: 0, max: 800 }) }) },
   {
     weight: 2,
@@ -43,7 +58,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       }),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('partition'), sides: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: NODES.length, maxLength: NODES.length }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('partition'),
+      sides: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: NODES.length, maxLength: NODES.length }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('heal') }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('disconnect', 'reconnect'), node: nodeIndex }) },
 ) as fc.Arbitrary<Op>;
@@ -53,9 +74,17 @@ function buildCluster(seed: number) {
   const federation = new InMemoryFederation({ clock, seed });
   const nodes = NODES.map((id) => {
     const bus = federation.createNode(id);
-    const manager = new ResilienceScalingManager({ registry: new StrategyRegistry(STRATEGIES), clock, random: () => 0.5 });
+    const manager = new ResilienceScalingManager({
+      registry: new StrategyRegistry(STRATEGIES),
+      clock,
+      random: () => 0.5,
+    });
     const replicator = new CircuitStateReplicator({
-      circuits: replicatedCircuitsOf(manager), bus, clock, wallClock: () => clock.now(), options: { antiEntropyIntervalMs: ANTI_ENTROPY_MS, syncResponseDelayMs: 5 },
+      circuits: replicatedCircuitsOf(manager),
+      bus,
+      clock,
+      wallClock: () => clock.now(),
+      options: { antiEntropyIntervalMs: ANTI_ENTROPY_MS, syncResponseDelayMs: 5 },
     });
     replicator.start();
     return { id, manager, replicator };
@@ -127,45 +156,49 @@ function registers(c: Cluster, strategyId: string) {
 describe('CircuitStateReplicator (property: convergence on an unreliable network)', () => {
   it('converges every node to the same winner after healing, with breakers matching it and no message loops', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 0xffff_ffff }), fc.array(opArb, { maxLength: 40 }), async (seed, ops) => {
-        const c = buildCluster(seed);
-        try {
-          await flushMicrotasks();
-          for (const op of ops) await run(c, op);
-          const before = STRATEGY_IDS.map((s) => registers(c, s));
-          await healEverything(c);
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 0xffff_ffff }),
+        fc.array(opArb, { maxLength: 40 }),
+        async (seed, ops) => {
+          const c = buildCluster(seed);
+          try {
+            await flushMicrotasks();
+            for (const op of ops) await run(c, op);
+            const before = STRATEGY_IDS.map((s) => registers(c, s));
+            await healEverything(c);
 
-          for (const [i, s] of STRATEGY_IDS.entries()) {
-            const regs = registers(c, s);
-            // Same winner everywhere...
-            for (const r of regs) expect(r).toEqual(regs[0]);
-            // ...which is at least as new as anything any node held before healing (never backwards).
-            for (const earlier of before[i]!) {
-              if (earlier !== undefined) expect(compareVersions(regs[0]!, earlier)).toBeGreaterThanOrEqual(0);
+            for (const [i, s] of STRATEGY_IDS.entries()) {
+              const regs = registers(c, s);
+              // Same winner everywhere...
+              for (const r of regs) expect(r).toEqual(regs[0]);
+              // ...which is at least as new as anything any node held before healing (never backwards).
+              for (const earlier of before[i]!) {
+                if (earlier !== undefined) expect(compareVersions(regs[0]!, earlier)).toBeGreaterThanOrEqual(0);
+              }
+              // Every breaker is in the winner's state.
+              for (const n of c.nodes) {
+                const state = n.manager.activeRuntimes().get(s)?.breaker?.state ?? 'closed';
+                expect(state).toBe(regs[0]?.state ?? 'closed');
+              }
             }
-            // Every breaker is in the winner's state.
+
+            // Quiescent: more anti-entropy rounds publish no transition and change no register.
+            const transitions = c.nodes.map((n) => n.replicator.metrics().published.transitions);
+            const settled = STRATEGY_IDS.map((s) => registers(c, s));
+            await c.clock.advanceAsync(5 * ANTI_ENTROPY_MS);
+            expect(c.nodes.map((n) => n.replicator.metrics().published.transitions)).toEqual(transitions);
+            expect(STRATEGY_IDS.map((s) => registers(c, s))).toEqual(settled);
+            for (const n of c.nodes) expect(n.replicator.metrics().internalErrors).toBe(0);
+            expect(c.federation.getStatistics().handlerErrors).toBe(0);
+          } finally {
             for (const n of c.nodes) {
-              const state = n.manager.activeRuntimes().get(s)?.breaker?.state ?? 'closed';
-              expect(state).toBe(regs[0]?.state ?? 'closed');
+              n.replicator.dispose();
+              n.manager.dispose();
             }
+            c.federation.dispose();
           }
-
-          // Quiescent: more anti-entropy rounds publish no transition and change no register.
-          const transitions = c.nodes.map((n) => n.replicator.metrics().published.transitions);
-          const settled = STRATEGY_IDS.map((s) => registers(c, s));
-          await c.clock.advanceAsync(5 * ANTI_ENTROPY_MS);
-          expect(c.nodes.map((n) => n.replicator.metrics().published.transitions)).toEqual(transitions);
-          expect(STRATEGY_IDS.map((s) => registers(c, s))).toEqual(settled);
-          for (const n of c.nodes) expect(n.replicator.metrics().internalErrors).toBe(0);
-          expect(c.federation.getStatistics().handlerErrors).toBe(0);
-        } finally {
-          for (const n of c.nodes) {
-            n.replicator.dispose();
-            n.manager.dispose();
-          }
-          c.federation.dispose();
-        }
-      }),
+        },
+      ),
       { numRuns: 150 },
     );
   }, 60_000);
@@ -173,32 +206,38 @@ describe('CircuitStateReplicator (property: convergence on an unreliable network
   it('never re-broadcasts an applied state: each node publishes only its own local transitions', async () => {
     let appliedInAllRuns = 0;
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 0xffff_ffff }), fc.array(opArb, { maxLength: 40 }), async (seed, ops) => {
-        const c = buildCluster(seed);
-        // Applied remote states carry "(from <origin>)" in their reason: everything else is a
-        // local transition (an op on this node, or its own break elapsing).
-        const local = c.nodes.map(() => 0);
-        const applied = c.nodes.map(() => 0);
-        c.nodes.forEach((n, i) => n.manager.events.on('circuitStateChanged', (_id, change) => {
-          if (change.reason.includes(' (from ')) applied[i]!++;
-          else local[i]!++;
-        }));
-        try {
-          await flushMicrotasks();
-          for (const op of ops) await run(c, op);
-          await healEverything(c);
-          c.nodes.forEach((n, i) => {
-            expect(n.replicator.metrics().published.transitions).toBeLessThanOrEqual(local[i]!);
-          });
-          appliedInAllRuns += applied.reduce((a, b) => a + b, 0);
-        } finally {
-          for (const n of c.nodes) {
-            n.replicator.dispose();
-            n.manager.dispose();
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 0xffff_ffff }),
+        fc.array(opArb, { maxLength: 40 }),
+        async (seed, ops) => {
+          const c = buildCluster(seed);
+          // Applied remote states carry "(from <origin>)" in their reason: everything else is a
+          // local transition (an op on this node, or its own break elapsing).
+          const local = c.nodes.map(() => 0);
+          const applied = c.nodes.map(() => 0);
+          c.nodes.forEach((n, i) =>
+            n.manager.events.on('circuitStateChanged', (_id, change) => {
+              if (change.reason.includes(' (from ')) applied[i]!++;
+              else local[i]!++;
+            }),
+          );
+          try {
+            await flushMicrotasks();
+            for (const op of ops) await run(c, op);
+            await healEverything(c);
+            c.nodes.forEach((n, i) => {
+              expect(n.replicator.metrics().published.transitions).toBeLessThanOrEqual(local[i]!);
+            });
+            appliedInAllRuns += applied.reduce((a, b) => a + b, 0);
+          } finally {
+            for (const n of c.nodes) {
+              n.replicator.dispose();
+              n.manager.dispose();
+            }
+            c.federation.dispose();
           }
-          c.federation.dispose();
-        }
-      }),
+        },
+      ),
       { numRuns: 100 },
     );
     // The schedules do make nodes apply each other's states: the check above is not vacuous.

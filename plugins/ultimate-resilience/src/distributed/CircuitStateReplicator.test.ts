@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryFederation, VirtualClock, createPluginMessage, getSdkCompatibility, isInvalidConfigurationError } from '@datawarehouse/sdk';
+import {
+  InMemoryFederation,
+  VirtualClock,
+  createPluginMessage,
+  getSdkCompatibility,
+  isInvalidConfigurationError,
+} from '@datawarehouse/sdk';
 import type { PluginMessage } from '@datawarehouse/sdk';
 import { ResilienceScalingManager } from '../manager/ResilienceScalingManager.js';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
@@ -40,13 +46,16 @@ describe('CircuitStateReplicator', () => {
       expect(nodes[id]!.replicator.registerOf('db')).toMatchObject({ lamport: 1, origin: 'a', state: 'open' });
     }
     expect(nodes.a!.metrics().published.transitions).toBe(1);
-    await expect(nodes.b!.manager.executeWithResilience('db', () => 'never runs')).rejects.toMatchObject({ code: 'ERR_CIRCUIT_OPEN' });
+    await expect(nodes.b!.manager.executeWithResilience('db', () => 'never runs')).rejects.toMatchObject({
+      code: 'ERR_CIRCUIT_OPEN',
+    });
   });
 
   it('trips a remote node when the local breaker trips on failures', async () => {
     const { nodes, settle } = cluster(['a', 'b']);
     await settle();
-    const fail = () => nodes.a!.manager.executeWithResilience('db', () => Promise.reject(new Error('boom'))).catch(() => undefined);
+    const fail = () =>
+      nodes.a!.manager.executeWithResilience('db', () => Promise.reject(new Error('boom'))).catch(() => undefined);
     await fail();
     await fail();
     await settle(0);
@@ -149,7 +158,10 @@ describe('CircuitStateReplicator', () => {
     await x.publishToAllNodes(CIRCUIT_STATE_TOPIC, stateMessage([entry({ lamport: 5, state: 'open' })]));
     await settle(0);
     expect(nodes.a!.breaker().state).toBe('open');
-    await x.publishToAllNodes(CIRCUIT_STATE_TOPIC, stateMessage([entry({ lamport: 4, state: 'closed', remainingBreakMs: 0 })]));
+    await x.publishToAllNodes(
+      CIRCUIT_STATE_TOPIC,
+      stateMessage([entry({ lamport: 4, state: 'closed', remainingBreakMs: 0 })]),
+    );
     await x.publishToAllNodes(CIRCUIT_STATE_TOPIC, stateMessage([entry({ lamport: 5, state: 'open' })]));
     await settle(0);
     expect(nodes.a!.breaker().state).toBe('open');
@@ -209,7 +221,10 @@ describe('CircuitStateReplicator', () => {
     const { nodes, federation, settle } = cluster(['a']);
     const x = federation.createNode('x');
     await settle();
-    await x.publishToAllNodes(CIRCUIT_STATE_TOPIC, stateMessage([entry({ strategyId: 'nobody-here' }), entry({ strategyId: 'no-breaker' })]));
+    await x.publishToAllNodes(
+      CIRCUIT_STATE_TOPIC,
+      stateMessage([entry({ strategyId: 'nobody-here' }), entry({ strategyId: 'no-breaker' })]),
+    );
     await settle(0);
     expect(nodes.a!.metrics().ignored).toMatchObject({ unknownStrategy: 1, noBreaker: 1 });
     expect(nodes.a!.manager.registry.has('nobody-here')).toBe(false);
@@ -290,7 +305,10 @@ describe('CircuitStateReplicator', () => {
     nodes.a!.breaker().trip();
     const before = nodes.a!.metrics().published.syncMessages;
     for (let i = 0; i < 5; i++) {
-      await x.publishToAllNodes(CIRCUIT_STATE_TOPIC, createPluginMessage('circuit-sync-request', { v: 1 }, { nodeId: 'x', pluginId: 'p' }));
+      await x.publishToAllNodes(
+        CIRCUIT_STATE_TOPIC,
+        createPluginMessage('circuit-sync-request', { v: 1 }, { nodeId: 'x', pluginId: 'p' }),
+      );
     }
     await settle();
     expect(nodes.a!.metrics().published.syncMessages - before).toBe(1);

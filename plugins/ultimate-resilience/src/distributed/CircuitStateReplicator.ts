@@ -1,7 +1,13 @@
 import { InvalidConfigurationError, SdkCompatibility, silentLogger } from '@datawarehouse/sdk';
 import { validateObject, validateString } from '@datawarehouse/sdk/internals';
 import type {
-  BusConnectionState, CircuitStateChange, Clock, Disposable, IFederatedMessageBus, Logger, PluginMessage,
+  BusConnectionState,
+  CircuitStateChange,
+  Clock,
+  Disposable,
+  IFederatedMessageBus,
+  Logger,
+  PluginMessage,
 } from '@datawarehouse/sdk';
 import { CircuitStatePublisher } from './CircuitStatePublisher.js';
 import { DEFAULT_DISTRIBUTED_OPTIONS, resolveDistributedOptions } from './DistributedOptions.js';
@@ -115,20 +121,27 @@ export class CircuitStateReplicator {
    */
   constructor(options: CircuitStateReplicatorOptions) {
     const o = validateObject('options', options);
-    if (typeof o.circuits !== 'object' || o.circuits === null) throw new InvalidConfigurationError('circuits', o.circuits, 'ReplicatedCircuits');
+    if (typeof o.circuits !== 'object' || o.circuits === null)
+      throw new InvalidConfigurationError('circuits', o.circuits, 'ReplicatedCircuits');
     assertBus(o.bus);
     this.circuits = options.circuits;
     this.bus = options.bus;
     this.nodeId = validateString('bus.nodeId', options.bus.nodeId, 256);
     const pluginId = validateString('pluginId', options.pluginId ?? 'ultimate-resilience', 256);
     this.clock = options.clock ?? options.circuits.clock;
-    if (typeof this.clock?.setTimeout !== 'function') throw new InvalidConfigurationError('clock', this.clock, 'a Clock');
+    if (typeof this.clock?.setTimeout !== 'function')
+      throw new InvalidConfigurationError('clock', this.clock, 'a Clock');
     if (options.wallClock !== undefined && typeof options.wallClock !== 'function') {
-      throw new InvalidConfigurationError('wallClock', options.wallClock, 'a function returning ms since the Unix epoch');
+      throw new InvalidConfigurationError(
+        'wallClock',
+        options.wallClock,
+        'a function returning ms since the Unix epoch',
+      );
     }
     this.wallClock = options.wallClock ?? defaultWallClock;
     this.logger = options.logger ?? silentLogger;
-    this.options = options.options === undefined ? DEFAULT_DISTRIBUTED_OPTIONS : resolveDistributedOptions(options.options);
+    this.options =
+      options.options === undefined ? DEFAULT_DISTRIBUTED_OPTIONS : resolveDistributedOptions(options.options);
     this.registers = new LwwRegisterMap(this.nodeId);
     this.publisher = new CircuitStatePublisher({
       bus: this.bus,
@@ -153,7 +166,12 @@ export class CircuitStateReplicator {
       onSyncRequest: () => this.sync.scheduleSyncResponse(),
     });
     this.sharing = new SharingWatch({
-      circuits: this.circuits, registers: this.registers, receiver: this.receiver, publisher: this.publisher, metrics: this.counters, clock: this.clock,
+      circuits: this.circuits,
+      registers: this.registers,
+      receiver: this.receiver,
+      publisher: this.publisher,
+      metrics: this.counters,
+      clock: this.clock,
     });
     this.sync = new FullStateSync({
       circuits: this.circuits,
@@ -187,18 +205,21 @@ export class CircuitStateReplicator {
    * @throws {@link InvalidConfigurationError} after {@link dispose}; whatever the bus's `subscribe` throws.
    */
   attach(): void {
-    if (this.disposed) throw new InvalidConfigurationError('replicator', 'disposed', 'a replicator that is not disposed');
+    if (this.disposed)
+      throw new InvalidConfigurationError('replicator', 'disposed', 'a replicator that is not disposed');
     if (this.attached) return;
     const subscription = this.bus.subscribe(this.options.topic, (message) => this.onMessage(message));
     this.disposables.push(subscription);
     this.disposables.push(this.bus.onConnectionStateChange((state) => this.onConnectionState(state)));
     // Sharing may be turned back on by a runtime override or a new definition; a new runtime
     // is recorded so that a later change is seen. (Anti-entropy also looks, as a backstop.)
-    this.disposables.push(this.circuits.watch({
-      transition: (strategyId, change) => this.onLocalTransition(strategyId, change),
-      sharingMayHaveChanged: () => this.checkSharing(),
-      removed: (strategyId) => this.registers.delete(strategyId),
-    }));
+    this.disposables.push(
+      this.circuits.watch({
+        transition: (strategyId, change) => this.onLocalTransition(strategyId, change),
+        sharingMayHaveChanged: () => this.checkSharing(),
+        removed: (strategyId) => this.registers.delete(strategyId),
+      }),
+    );
     this.attached = true;
     this.sharing.check(); // records the runtimes that exist already
   }

@@ -14,8 +14,9 @@ describe('resolveDistributedOptions', () => {
   });
 
   it('keeps given values, 0 turning anti-entropy off', () => {
-    expect(resolveDistributedOptions({ enabled: false, antiEntropyIntervalMs: 0, maxMessageBytes: 4096, topic: 't' }))
-      .toMatchObject({ enabled: false, antiEntropyIntervalMs: 0, maxMessageBytes: 4096, topic: 't' });
+    expect(
+      resolveDistributedOptions({ enabled: false, antiEntropyIntervalMs: 0, maxMessageBytes: 4096, topic: 't' }),
+    ).toMatchObject({ enabled: false, antiEntropyIntervalMs: 0, maxMessageBytes: 4096, topic: 't' });
   });
 
   it('rejects bad values naming distributed.<field>', () => {

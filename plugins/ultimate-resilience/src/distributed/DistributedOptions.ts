@@ -66,11 +66,16 @@ export function resolveDistributedOptions(input: unknown, field = 'distributed')
   rejectUnknownKeys(field, o, KEYS);
   const at = (key: string): string => `${field}.${key}`;
   const d = DEFAULT_DISTRIBUTED_OPTIONS;
-  const antiEntropyIntervalMs = o.antiEntropyIntervalMs === undefined
-    ? d.antiEntropyIntervalMs
-    : validateDuration(at('antiEntropyIntervalMs'), o.antiEntropyIntervalMs, 0);
+  const antiEntropyIntervalMs =
+    o.antiEntropyIntervalMs === undefined
+      ? d.antiEntropyIntervalMs
+      : validateDuration(at('antiEntropyIntervalMs'), o.antiEntropyIntervalMs, 0);
   if (antiEntropyIntervalMs > 0 && antiEntropyIntervalMs < 10) {
-    throw new InvalidConfigurationError(at('antiEntropyIntervalMs'), antiEntropyIntervalMs, '0 (off) or a duration in ms >= 10');
+    throw new InvalidConfigurationError(
+      at('antiEntropyIntervalMs'),
+      antiEntropyIntervalMs,
+      '0 (off) or a duration in ms >= 10',
+    );
   }
   let topic = d.topic;
   if (o.topic !== undefined) {
@@ -86,14 +91,17 @@ export function resolveDistributedOptions(input: unknown, field = 'distributed')
     topic,
     antiEntropyIntervalMs,
     syncOnStart: o.syncOnStart === undefined ? d.syncOnStart : validateBoolean(at('syncOnStart'), o.syncOnStart),
-    syncResponseDelayMs: o.syncResponseDelayMs === undefined
-      ? d.syncResponseDelayMs
-      : validateDuration(at('syncResponseDelayMs'), o.syncResponseDelayMs, 0),
-    maxMessageBytes: o.maxMessageBytes === undefined
-      ? d.maxMessageBytes
-      : validateInteger(at('maxMessageBytes'), o.maxMessageBytes, 4096, 16 * 1024 * 1024),
-    maxEntriesPerMessage: o.maxEntriesPerMessage === undefined
-      ? d.maxEntriesPerMessage
-      : validateInteger(at('maxEntriesPerMessage'), o.maxEntriesPerMessage, 1, 10_000),
+    syncResponseDelayMs:
+      o.syncResponseDelayMs === undefined
+        ? d.syncResponseDelayMs
+        : validateDuration(at('syncResponseDelayMs'), o.syncResponseDelayMs, 0),
+    maxMessageBytes:
+      o.maxMessageBytes === undefined
+        ? d.maxMessageBytes
+        : validateInteger(at('maxMessageBytes'), o.maxMessageBytes, 4096, 16 * 1024 * 1024),
+    maxEntriesPerMessage:
+      o.maxEntriesPerMessage === undefined
+        ? d.maxEntriesPerMessage
+        : validateInteger(at('maxEntriesPerMessage'), o.maxEntriesPerMessage, 1, 10_000),
   });
 }

@@ -7,7 +7,11 @@ import type { CircuitStateEntry } from './CircuitStateMessage.js';
 const STATES = ['closed', 'half-open', 'isolated'] as const;
 // A version is written once, by its origin: the value is a function of (strategy, lamport, origin).
 const entryArb: fc.Arbitrary<CircuitStateEntry> = fc
-  .record({ strategyId: fc.constantFrom('a', 'b'), lamport: fc.integer({ min: 1, max: 6 }), origin: fc.constantFrom('n1', 'n2', 'n3') })
+  .record({
+    strategyId: fc.constantFrom('a', 'b'),
+    lamport: fc.integer({ min: 1, max: 6 }),
+    origin: fc.constantFrom('n1', 'n2', 'n3'),
+  })
   .map((v) => ({
     ...v,
     state: STATES[(v.lamport + Number(v.origin.slice(1))) % STATES.length]!,
@@ -33,7 +37,14 @@ describe('LwwRegisterMap', () => {
 
   it('adopts only newer versions and reports stale and duplicate ones', () => {
     const map = new LwwRegisterMap('me');
-    const e = { strategyId: 'a', lamport: 3, origin: 'n2', state: 'open' as const, remainingBreakMs: 1_000, reason: 'r' };
+    const e = {
+      strategyId: 'a',
+      lamport: 3,
+      origin: 'n2',
+      state: 'open' as const,
+      remainingBreakMs: 1_000,
+      reason: 'r',
+    };
     expect(map.offer(e, 50)).toBe('adopted');
     expect(map.get('a')).toMatchObject({ lamport: 3, origin: 'n2', openUntil: 1_050 });
     expect(map.offer(e, 60)).toBe('duplicate');
@@ -56,24 +67,36 @@ describe('LwwRegisterMap', () => {
   });
 
   it('ends in the same state whatever the order and duplication of the offers (the max version)', () => {
-    fc.assert(fc.property(fc.array(entryArb, { minLength: 1, maxLength: 20 }), fc.integer(), (entries, seed) => {
-      const forward = new LwwRegisterMap('x');
-      for (const e of entries) forward.offer(e, 0);
-      const shuffled = fc.sample(fc.shuffledSubarray([...entries, ...entries], { minLength: entries.length * 2 }), { numRuns: 1, seed })[0]!;
-      const other = new LwwRegisterMap('y');
-      for (const e of shuffled) other.offer(e, 0);
-      for (const id of ['a', 'b']) {
-        const own = entries.filter((e) => e.strategyId === id);
-        expect(other.get(id)).toEqual(forward.get(id));
-        if (own.length === 0) continue;
-        const max = own.reduce((m, e) => (compareVersions(e, m) > 0 ? e : m));
-        expect(forward.get(id)).toMatchObject({ lamport: max.lamport, origin: max.origin });
-      }
-    }));
+    fc.assert(
+      fc.property(fc.array(entryArb, { minLength: 1, maxLength: 20 }), fc.integer(), (entries, seed) => {
+        const forward = new LwwRegisterMap('x');
+        for (const e of entries) forward.offer(e, 0);
+        const shuffled = fc.sample(fc.shuffledSubarray([...entries, ...entries], { minLength: entries.length * 2 }), {
+          numRuns: 1,
+          seed,
+        })[0]!;
+        const other = new LwwRegisterMap('y');
+        for (const e of shuffled) other.offer(e, 0);
+        for (const id of ['a', 'b']) {
+          const own = entries.filter((e) => e.strategyId === id);
+          expect(other.get(id)).toEqual(forward.get(id));
+          if (own.length === 0) continue;
+          const max = own.reduce((m, e) => (compareVersions(e, m) > 0 ? e : m));
+          expect(forward.get(id)).toMatchObject({ lamport: max.lamport, origin: max.origin });
+        }
+      }),
+    );
   });
 
   it('adopts a clock at most MAX_LAMPORT_STEP ahead of its own, and a local write then beats it', () => {
-    const e = (lamport: number) => ({ strategyId: 'a', lamport, origin: '\uffff', state: 'closed' as const, remainingBreakMs: 0, reason: 'r' });
+    const e = (lamport: number) => ({
+      strategyId: 'a',
+      lamport,
+      origin: '\uffff',
+      state: 'closed' as const,
+      remainingBreakMs: 0,
+      reason: 'r',
+    });
     for (const held of [0, 5, 2 ** 48]) {
       const map = new LwwRegisterMap('me');
       while (map.clockOf('a') < held) map.observe('a', held); // one step at a time
@@ -89,7 +112,12 @@ describe('LwwRegisterMap', () => {
   it('drops a clock further ahead but moves its own clock one step towards it, so a later local write still beats everything', () => {
     for (const far of [2 ** 48, 2 ** 48 + 1, MAX_LAMPORT, MAX_LAMPORT_STEP + 1]) {
       const map = new LwwRegisterMap('me');
-      expect(map.offer({ strategyId: 'a', lamport: far, origin: '\uffff', state: 'isolated', remainingBreakMs: 0, reason: 'r' }, 0)).toBe('tooFar');
+      expect(
+        map.offer(
+          { strategyId: 'a', lamport: far, origin: '\uffff', state: 'isolated', remainingBreakMs: 0, reason: 'r' },
+          0,
+        ),
+      ).toBe('tooFar');
       expect(map.get('a')).toBeUndefined();
       expect(map.clockOf('a')).toBe(MAX_LAMPORT_STEP);
       expect(map.writeLocal('a', 'open', 'x', 1).lamport).toBe(MAX_LAMPORT_STEP + 1);

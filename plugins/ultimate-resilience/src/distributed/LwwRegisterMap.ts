@@ -137,7 +137,13 @@ export class LwwRegisterMap {
   writeLocal(strategyId: string, state: CircuitState, reason: string, openUntil: number): CircuitRegisterValue {
     const lamport = Math.min(this.clockOf(strategyId) + 1, MAX_LAMPORT);
     this.observe(strategyId, lamport);
-    const value: CircuitRegisterValue = { lamport, origin: this.nodeId, state, reason, openUntil: state === 'open' ? openUntil : 0 };
+    const value: CircuitRegisterValue = {
+      lamport,
+      origin: this.nodeId,
+      state,
+      reason,
+      openUntil: state === 'open' ? openUntil : 0,
+    };
     this.values.set(strategyId, value);
     return value;
   }
@@ -207,7 +213,8 @@ export class LwwRegisterMap {
       lamport: value.lamport,
       origin: value.origin,
       state: value.state,
-      remainingBreakMs: value.state === 'open' ? Math.min(MAX_REMAINING_BREAK_MS, Math.max(0, value.openUntil - now)) : 0,
+      remainingBreakMs:
+        value.state === 'open' ? Math.min(MAX_REMAINING_BREAK_MS, Math.max(0, value.openUntil - now)) : 0,
       reason: value.reason,
     };
   }

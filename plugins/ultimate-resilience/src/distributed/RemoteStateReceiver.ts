@@ -3,7 +3,10 @@ import type { Clock, Logger, PluginMessage } from '@datawarehouse/sdk';
 import type { ReplicatedCircuits } from './ReplicatedCircuits.js';
 import { applyRemoteState } from './applyRemoteState.js';
 import {
-  CIRCUIT_STATE_MESSAGE, CIRCUIT_SYNC_REQUEST_MESSAGE, parseCircuitStateEntry, validateCircuitStatePayloadHeader,
+  CIRCUIT_STATE_MESSAGE,
+  CIRCUIT_SYNC_REQUEST_MESSAGE,
+  parseCircuitStateEntry,
+  validateCircuitStatePayloadHeader,
   validateCircuitSyncRequestPayload,
 } from './CircuitStateMessage.js';
 import type { CircuitStateEntry, CircuitStatePayloadHeader } from './CircuitStateMessage.js';
@@ -74,7 +77,10 @@ export class RemoteStateReceiver {
       payload = validateCircuitStatePayloadHeader(message.payload, this.o.maxEntriesPerMessage);
     } catch (error) {
       m.rejected.malformed++;
-      this.o.logger.debug('distributed circuit state: malformed message dropped', { from: safeSource(message), error: String(error) });
+      this.o.logger.debug('distributed circuit state: malformed message dropped', {
+        from: safeSource(message),
+        error: String(error),
+      });
       return;
     }
     const wallNow = this.o.wallClock();
@@ -98,7 +104,11 @@ export class RemoteStateReceiver {
       }
     });
     if (dropped > 0) {
-      this.o.logger.debug('distributed circuit state: invalid entries dropped', { from: safeSource(message), dropped, error: String(firstError) });
+      this.o.logger.debug('distributed circuit state: invalid entries dropped', {
+        from: safeSource(message),
+        dropped,
+        error: String(firstError),
+      });
     }
     if (payload.kind === 'sync') m.lastSyncReceivedAt = wallNow;
   }

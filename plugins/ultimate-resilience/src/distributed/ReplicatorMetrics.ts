@@ -68,7 +68,10 @@ export interface ReplicatorMetricsReport {
    * across hosts only as far as their clocks agree). Log-scale histogram, ±3.1 %.
    */
   readonly propagationLagMs: {
-    readonly count: number; readonly p50: number | null; readonly p99: number | null; readonly max: number | null;
+    readonly count: number;
+    readonly p50: number | null;
+    readonly p99: number | null;
+    readonly max: number | null;
     /** Samples left out because the sender's timestamp was over 1 h behind or 1 min ahead. */
     readonly outOfRange: number;
   };
@@ -99,15 +102,26 @@ export class ReplicatorMetrics {
   lastSyncSentAt: number | undefined;
   lastAppliedAt: number | undefined;
   lagOutOfRange = 0;
-  readonly ignored: Record<ReplicatorIgnoreReason, number> = { stale: 0, duplicate: 0, notShared: 0, unknownStrategy: 0, noBreaker: 0 };
+  readonly ignored: Record<ReplicatorIgnoreReason, number> = {
+    stale: 0,
+    duplicate: 0,
+    notShared: 0,
+    unknownStrategy: 0,
+    noBreaker: 0,
+  };
   readonly rejected: Record<ReplicatorRejectionReason, number> = { malformed: 0, oversized: 0, unknownType: 0 };
   readonly rejectedEntries: Record<ReplicatorEntryRejectionReason, number> = {
-    malformed: 0, lamportOutOfRange: 0, breakOutOfRange: 0, lamportTooFar: 0,
+    malformed: 0,
+    lamportOutOfRange: 0,
+    breakOutOfRange: 0,
+    lamportTooFar: 0,
   };
   readonly lag = new LogHistogram();
 
   /** Builds the JSON report. */
-  report(base: Pick<ReplicatorMetricsReport, 'enabled' | 'nodeId' | 'topic' | 'started' | 'connectionState' | 'registers'>): ReplicatorMetricsReport {
+  report(
+    base: Pick<ReplicatorMetricsReport, 'enabled' | 'nodeId' | 'topic' | 'started' | 'connectionState' | 'registers'>,
+  ): ReplicatorMetricsReport {
     const lag = this.lag;
     return {
       ...base,
@@ -132,9 +146,16 @@ export class ReplicatorMetrics {
       lastSyncReceivedAt: iso(this.lastSyncReceivedAt),
       lastSyncSentAt: iso(this.lastSyncSentAt),
       lastAppliedAt: iso(this.lastAppliedAt),
-      propagationLagMs: lag.count === 0
-        ? { count: 0, p50: null, p99: null, max: null, outOfRange: this.lagOutOfRange }
-        : { count: lag.count, p50: lag.percentile(0.5), p99: lag.percentile(0.99), max: lag.max, outOfRange: this.lagOutOfRange },
+      propagationLagMs:
+        lag.count === 0
+          ? { count: 0, p50: null, p99: null, max: null, outOfRange: this.lagOutOfRange }
+          : {
+              count: lag.count,
+              p50: lag.percentile(0.5),
+              p99: lag.percentile(0.99),
+              max: lag.max,
+              outOfRange: this.lagOutOfRange,
+            },
     };
   }
 }

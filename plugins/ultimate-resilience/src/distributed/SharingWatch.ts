@@ -71,7 +71,8 @@ export class SharingWatch {
     // as any local transition, and nothing more is needed.
     breaker?.refresh();
     const state = breaker?.state;
-    if (breaker === undefined || state === undefined || state === 'closed' || registers.get(strategyId) !== undefined) return;
+    if (breaker === undefined || state === undefined || state === 'closed' || registers.get(strategyId) !== undefined)
+      return;
     const now = clock.now();
     const openUntil = state === 'open' ? now + breaker.retryAfterMs() : 0;
     const value = registers.writeLocal(strategyId, state, 'shared again', openUntil);

@@ -9,7 +9,8 @@ import type { ReplicatorMetricsReport } from './ReplicatorMetrics.js';
 import { fakePluginContext } from '../testing/fakePluginContext.js';
 import type { FakePluginContext } from '../testing/fakePluginContext.js';
 
-const context = (bus: IFederatedMessageBus, clock: VirtualClock): FakePluginContext => fakePluginContext({ bus, clock });
+const context = (bus: IFederatedMessageBus, clock: VirtualClock): FakePluginContext =>
+  fakePluginContext({ bus, clock });
 
 const OPTIONS: UltimateResiliencePluginOptions = {
   builtinStrategies: false,
@@ -20,14 +21,16 @@ const OPTIONS: UltimateResiliencePluginOptions = {
 async function twoNodes(options: UltimateResiliencePluginOptions = OPTIONS) {
   const clock = new VirtualClock(0);
   const federation = new InMemoryFederation({ clock });
-  const nodes = await Promise.all(['a', 'b'].map(async (id) => {
-    const bus = federation.createNode(id);
-    const ctx = context(bus, clock);
-    const plugin = new UltimateResiliencePlugin(options);
-    await plugin.initializeAsync(ctx);
-    await plugin.startAsync();
-    return { plugin, bus, subsystem: ctx.subsystemMap.get('resilience') as ResilienceScalingManager };
-  }));
+  const nodes = await Promise.all(
+    ['a', 'b'].map(async (id) => {
+      const bus = federation.createNode(id);
+      const ctx = context(bus, clock);
+      const plugin = new UltimateResiliencePlugin(options);
+      await plugin.initializeAsync(ctx);
+      await plugin.startAsync();
+      return { plugin, bus, subsystem: ctx.subsystemMap.get('resilience') as ResilienceScalingManager };
+    }),
+  );
   await clock.advanceAsync(50);
   return { clock, federation, nodes };
 }
@@ -40,14 +43,23 @@ describe('UltimateResiliencePlugin (distributed circuit state)', () => {
     await clock.advanceAsync(0);
     expect(b!.subsystem.getCircuitBreaker('orders-db')!.state).toBe('open');
     const metrics = b!.subsystem.getScalingMetrics() as { distributed: ReplicatorMetricsReport };
-    expect(metrics.distributed).toMatchObject({ enabled: true, nodeId: 'b', started: true, applied: 1, connectionState: 'connected' });
-    expect((a!.subsystem.getScalingMetrics() as { distributed: ReplicatorMetricsReport }).distributed.published.transitions).toBe(1);
+    expect(metrics.distributed).toMatchObject({
+      enabled: true,
+      nodeId: 'b',
+      started: true,
+      applied: 1,
+      connectionState: 'connected',
+    });
+    expect(
+      (a!.subsystem.getScalingMetrics() as { distributed: ReplicatorMetricsReport }).distributed.published.transitions,
+    ).toBe(1);
   });
 
   it('releases its subscription and timers on stopAsync', async () => {
     const { clock, nodes } = await twoNodes();
     for (const n of nodes) await n.plugin.stopAsync();
-    for (const n of nodes) expect((n.bus as unknown as { subscriberCount(t: string): number }).subscriberCount(CIRCUIT_STATE_TOPIC)).toBe(0);
+    for (const n of nodes)
+      expect((n.bus as unknown as { subscriberCount(t: string): number }).subscriberCount(CIRCUIT_STATE_TOPIC)).toBe(0);
     expect(clock.pendingTimers).toBe(0);
   });
 

@@ -12,8 +12,15 @@ function setup() {
   return { clock, breaker, changes };
 }
 
-const entry = (overrides: Partial<CircuitStateEntry>): CircuitStateEntry =>
-  ({ strategyId: 'db', lamport: 5, origin: 'n2', state: 'open', remainingBreakMs: 500, reason: 'down', ...overrides });
+const entry = (overrides: Partial<CircuitStateEntry>): CircuitStateEntry => ({
+  strategyId: 'db',
+  lamport: 5,
+  origin: 'n2',
+  state: 'open',
+  remainingBreakMs: 500,
+  reason: 'down',
+  ...overrides,
+});
 
 const edges = (changes: CircuitStateChange[]) => changes.map((c) => `${c.previousState}->${c.newState}:${c.origin}`);
 
@@ -26,8 +33,13 @@ describe('applyRemoteState', () => {
     applyRemoteState(breaker, entry({ state: 'closed', remainingBreakMs: 0 }));
     applyRemoteState(breaker, entry({ state: 'open', remainingBreakMs: 0 })); // a break already over: straight to half-open
     expect(edges(changes)).toEqual([
-      'closed->isolated:remote', 'isolated->closed:remote', 'closed->open:remote', 'open->half-open:remote',
-      'half-open->closed:remote', 'closed->open:remote', 'open->half-open:remote',
+      'closed->isolated:remote',
+      'isolated->closed:remote',
+      'closed->open:remote',
+      'open->half-open:remote',
+      'half-open->closed:remote',
+      'closed->open:remote',
+      'open->half-open:remote',
     ]);
     // Each carries the writer's reason, except the lazy half-open, which keeps its own.
     expect(changes.filter((c) => c.reason !== 'break-elapsed').every((c) => c.reason === 'down (from n2)')).toBe(true);

@@ -9,8 +9,12 @@ import type { IFederatedMessageBus } from '@datawarehouse/sdk';
 export function isFederatedMessageBus(bus: unknown): bus is IFederatedMessageBus {
   if (typeof bus !== 'object' || bus === null) return false;
   const b = bus as Record<string, unknown>;
-  return typeof b.nodeId === 'string' && typeof b.publishToAllNodes === 'function' && typeof b.subscribe === 'function' &&
-    typeof b.onConnectionStateChange === 'function';
+  return (
+    typeof b.nodeId === 'string' &&
+    typeof b.publishToAllNodes === 'function' &&
+    typeof b.subscribe === 'function' &&
+    typeof b.onConnectionStateChange === 'function'
+  );
 }
 
 /**

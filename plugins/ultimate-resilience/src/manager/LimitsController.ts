@@ -52,7 +52,11 @@ export class LimitsController {
 
   /** The options strategy `id` adapts with. @throws when its configuration is invalid. */
   adaptationOptionsFor(id: string): AdaptationOptions {
-    return this.adaptation.optionsFor(id, () => this.deps.registry.require(id), () => this.overrides.get(id));
+    return this.adaptation.optionsFor(
+      id,
+      () => this.deps.registry.require(id),
+      () => this.overrides.get(id),
+    );
   }
 
   /** The limits in force, with every registered strategy's effective options. */
@@ -76,7 +80,11 @@ export class LimitsController {
    */
   plan(input: Partial<ScalingLimits>, mode: 'merge' | 'replace'): LimitsPlan<StrategyRuntime> {
     const { registry, runtimes } = this.deps;
-    return planLimits({ numeric: this.numeric, overrides: this.overrides, registry, adaptation: this.adaptation, runtimes }, input, mode);
+    return planLimits(
+      { numeric: this.numeric, overrides: this.overrides, registry, adaptation: this.adaptation, runtimes },
+      input,
+      mode,
+    );
   }
 
   /** Applies a validated plan, reconfiguring every live runtime in place. */
@@ -101,7 +109,10 @@ export class LimitsController {
     try {
       runtime.apply(strategy, this.effectiveOptionsOf(strategy));
     } catch (error) {
-      this.deps.logger.warn('strategy override no longer valid; dropped', { strategyId: strategy.id, error: String(error) });
+      this.deps.logger.warn('strategy override no longer valid; dropped', {
+        strategyId: strategy.id,
+        error: String(error),
+      });
       this.overrides.delete(strategy.id);
       runtime.apply(strategy, this.effectiveOptionsOf(strategy, undefined));
     }

@@ -38,7 +38,11 @@ const NO_ADAPTATION: Readonly<Record<string, unknown>> = Object.freeze({});
  * @throws {@link InvalidConfigurationError} naming the first bad field.
  * @internal
  */
-export function planLimits<R>(base: LimitsBase<R>, input: Partial<ScalingLimits>, mode: 'merge' | 'replace'): LimitsPlan<R> {
+export function planLimits<R>(
+  base: LimitsBase<R>,
+  input: Partial<ScalingLimits>,
+  mode: 'merge' | 'replace',
+): LimitsPlan<R> {
   const replace = mode === 'replace';
   const { registry } = base;
   const numeric = mergeNumericLimits(replace ? DEFAULT_NUMERIC_LIMITS : base.numeric, input);
@@ -47,9 +51,18 @@ export function planLimits<R>(base: LimitsBase<R>, input: Partial<ScalingLimits>
     for (const id of Object.keys(input.strategies)) if (!registry.has(id)) throw unknownStrategyField(id);
   }
   if (numeric.maxCacheEntries < registry.size) {
-    throw new InvalidConfigurationError('maxCacheEntries', numeric.maxCacheEntries, `an integer >= the ${registry.size} registered strategies`);
+    throw new InvalidConfigurationError(
+      'maxCacheEntries',
+      numeric.maxCacheEntries,
+      `an integer >= the ${registry.size} registered strategies`,
+    );
   }
-  const adaptation = base.adaptation.prepare(input.adaptation, registry.list(), overrides, replace ? NO_ADAPTATION : undefined);
+  const adaptation = base.adaptation.prepare(
+    input.adaptation,
+    registry.list(),
+    overrides,
+    replace ? NO_ADAPTATION : undefined,
+  );
   const runtimes: (readonly [R, ResolvedStrategy, EffectiveOptions])[] = [];
   for (const strategy of registry.list()) {
     const effective = computeEffectiveOptions(strategy, numeric, overrides.get(strategy.id));

@@ -13,7 +13,8 @@ export class MetricsSections {
   /** Adds a section; the handle removes it. @throws {@link InvalidConfigurationError} for a bad or used name. */
   add(name: string, provider: () => unknown): { dispose(): void } {
     validateString('name', name, 64);
-    if (this.providers.has(name)) throw new InvalidConfigurationError('name', name, 'a metrics section name not yet used');
+    if (this.providers.has(name))
+      throw new InvalidConfigurationError('name', name, 'a metrics section name not yet used');
     this.providers.set(name, provider);
     return { dispose: () => void (this.providers.get(name) === provider && this.providers.delete(name)) };
   }

@@ -4,9 +4,17 @@ import type { ICircuitBreaker, SubsystemActionInfo } from '@datawarehouse/sdk';
 
 /** The operator actions of the `resilience` subsystem. @internal */
 export const OPERATOR_ACTIONS: readonly SubsystemActionInfo[] = Object.freeze([
-  { name: 'trip', description: "Open a strategy's circuit for one break duration", arguments: ['strategyId', 'reason'] },
+  {
+    name: 'trip',
+    description: "Open a strategy's circuit for one break duration",
+    arguments: ['strategyId', 'reason'],
+  },
   { name: 'isolate', description: "Hold a strategy's circuit open until reset", arguments: ['strategyId', 'reason'] },
-  { name: 'reset', description: "Close a strategy's circuit and clear its counts", arguments: ['strategyId', 'reason'] },
+  {
+    name: 'reset',
+    description: "Close a strategy's circuit and clear its counts",
+    arguments: ['strategyId', 'reason'],
+  },
 ]);
 
 /**
@@ -29,7 +37,8 @@ export function runOperatorAction(
   const strategyId = validateString('strategyId', body.strategyId, 128);
   const reason = body.reason === undefined ? `operator-${action}` : validateString('reason', body.reason, 256);
   const breaker = breakerOf(strategyId);
-  if (breaker === undefined) throw new InvalidConfigurationError('strategyId', strategyId, 'a strategy with a circuit breaker');
+  if (breaker === undefined)
+    throw new InvalidConfigurationError('strategyId', strategyId, 'a strategy with a circuit breaker');
   if (action === 'trip') breaker.trip(reason);
   else if (action === 'isolate') breaker.isolate(reason);
   else breaker.reset(reason);

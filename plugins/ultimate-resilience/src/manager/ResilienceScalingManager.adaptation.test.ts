@@ -13,17 +13,26 @@ function setup(strategies: StrategyDefinition[], limits = {}) {
   return { clock, manager, logger };
 }
 
-async function healthyTraffic(clock: VirtualClock, manager: ResilienceScalingManager, ids: string[], ms: number): Promise<void> {
+async function healthyTraffic(
+  clock: VirtualClock,
+  manager: ResilienceScalingManager,
+  ids: string[],
+  ms: number,
+): Promise<void> {
   const end = clock.now() + ms;
   while (clock.now() + 50 <= end) {
     await clock.advanceAsync(50);
-    for (const id of ids) void manager.executeWithResilience(id, () => new Promise((r) => clock.setTimeout(() => r(1), 5)));
+    for (const id of ids)
+      void manager.executeWithResilience(id, () => new Promise((r) => clock.setTimeout(() => r(1), 5)));
   }
   await clock.advanceAsync(end - clock.now());
 }
 
 async function fieldOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(InvalidConfigurationError);
   return (error as InvalidConfigurationError).field;
 }
@@ -32,8 +41,14 @@ describe('ResilienceScalingManager (adaptation)', () => {
   it('validates `adaptation` before applying anything', async () => {
     const { manager } = setup([{ id: 'db', circuitBreaker: breaker }]);
     const before = manager.currentLimits;
-    expect(await fieldOf(manager.reconfigureLimitsAsync({ maxQueueDepth: 5, adaptation: { emaAlpha: 0 } }))).toBe('adaptation.emaAlpha');
-    expect(await fieldOf(manager.reconfigureLimitsAsync({ maxQueueDepth: 5, adaptation: { minConcurrency: 9, maxConcurrency: 3 } }))).toBe('adaptation.maxConcurrency');
+    expect(await fieldOf(manager.reconfigureLimitsAsync({ maxQueueDepth: 5, adaptation: { emaAlpha: 0 } }))).toBe(
+      'adaptation.emaAlpha',
+    );
+    expect(
+      await fieldOf(
+        manager.reconfigureLimitsAsync({ maxQueueDepth: 5, adaptation: { minConcurrency: 9, maxConcurrency: 3 } }),
+      ),
+    ).toBe('adaptation.maxConcurrency');
     expect(await fieldOf(manager.reconfigureLimitsAsync({ adaptation: 'on' as never }))).toBe('adaptation');
     expect(manager.currentLimits).toEqual(before);
     expect(() => setup([{ id: 'db' }], { adaptation: { enabled: 1 } })).toThrow(/adaptation\.enabled/);
@@ -42,10 +57,20 @@ describe('ResilienceScalingManager (adaptation)', () => {
   it('validates `strategies.<id>.adaptive`, naming the field, and applies nothing then', async () => {
     const { manager } = setup([{ id: 'db', circuitBreaker: breaker }]);
     const before = manager.currentLimits;
-    expect(await fieldOf(manager.reconfigureLimitsAsync({ maxQueueDepth: 5, strategies: { db: { adaptive: { enabled: 'yes' } } } }))).toBe('strategies.db.adaptive.enabled');
-    expect(await fieldOf(manager.reconfigureLimitsAsync({ strategies: { db: { adaptive: { intervalMs: 60_000 } } } }))).toBe('strategies.db.adaptive.intervalMs');
-    expect(await fieldOf(manager.reconfigureLimitsAsync({ strategies: { db: { adaptive: { maxFailureThreshold: 1 } } } }))).toBe('strategies.db.adaptive.maxFailureThreshold');
-    expect(await fieldOf(manager.reconfigureLimitsAsync({ strategies: { nope: { adaptive: { enabled: true } } } }))).toBe('strategies.nope');
+    expect(
+      await fieldOf(
+        manager.reconfigureLimitsAsync({ maxQueueDepth: 5, strategies: { db: { adaptive: { enabled: 'yes' } } } }),
+      ),
+    ).toBe('strategies.db.adaptive.enabled');
+    expect(
+      await fieldOf(manager.reconfigureLimitsAsync({ strategies: { db: { adaptive: { intervalMs: 60_000 } } } })),
+    ).toBe('strategies.db.adaptive.intervalMs');
+    expect(
+      await fieldOf(manager.reconfigureLimitsAsync({ strategies: { db: { adaptive: { maxFailureThreshold: 1 } } } })),
+    ).toBe('strategies.db.adaptive.maxFailureThreshold');
+    expect(
+      await fieldOf(manager.reconfigureLimitsAsync({ strategies: { nope: { adaptive: { enabled: true } } } })),
+    ).toBe('strategies.nope');
     expect(manager.currentLimits).toEqual(before);
   });
 
@@ -81,7 +106,10 @@ describe('ResilienceScalingManager (adaptation)', () => {
 
   it('starts adapting a strategy enabled by its definition even without any limits given', async () => {
     const clock = new VirtualClock(0);
-    const manager = new ResilienceScalingManager({ registry: new StrategyRegistry([{ id: 'db', circuitBreaker: breaker, adaptive: { enabled: true } }]), clock });
+    const manager = new ResilienceScalingManager({
+      registry: new StrategyRegistry([{ id: 'db', circuitBreaker: breaker, adaptive: { enabled: true } }]),
+      clock,
+    });
     await healthyTraffic(clock, manager, ['db'], 31_000);
     expect(manager.getCircuitBreaker('db')!.options.failureThreshold).toBe(13);
     await clock.advanceAsync(100); // the last calls settle
@@ -91,11 +119,17 @@ describe('ResilienceScalingManager (adaptation)', () => {
   });
 
   it('switches adaptation off for a strategy whose definition section does not fit the global options, logs it, and keeps working', async () => {
-    const { clock, manager, logger } = setup([
-      { id: 'bad', circuitBreaker: breaker, adaptive: { minFailureThreshold: 50 } },
-      { id: 'good', circuitBreaker: breaker },
-    ], { adaptation: { enabled: true } });
-    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('invalid adaptive section'), expect.objectContaining({ strategyId: 'bad' }));
+    const { clock, manager, logger } = setup(
+      [
+        { id: 'bad', circuitBreaker: breaker, adaptive: { minFailureThreshold: 50 } },
+        { id: 'good', circuitBreaker: breaker },
+      ],
+      { adaptation: { enabled: true } },
+    );
+    expect(logger.warn).toHaveBeenCalledWith(
+      expect.stringContaining('invalid adaptive section'),
+      expect.objectContaining({ strategyId: 'bad' }),
+    );
     await healthyTraffic(clock, manager, ['bad', 'good'], 31_000);
     expect(manager.getCircuitBreaker('bad')!.options.failureThreshold).toBe(10);
     expect(manager.getCircuitBreaker('good')!.options.failureThreshold).toBe(13);
@@ -108,11 +142,27 @@ describe('ResilienceScalingManager (adaptation)', () => {
     const adapted = vi.fn();
     manager.events.on('adapted', adapted);
     await healthyTraffic(clock, manager, ['db'], 31_000);
-    expect(adapted).toHaveBeenCalledWith('db', expect.objectContaining({ current: expect.objectContaining({ failureThreshold: 13 }) }));
+    expect(adapted).toHaveBeenCalledWith(
+      'db',
+      expect.objectContaining({ current: expect.objectContaining({ failureThreshold: 13 }) }),
+    );
     const metrics = manager.getScalingMetrics().adaptation as Record<string, unknown>;
     expect(metrics).toMatchObject({
-      enabled: true, active: true, running: true, intervalMs: 30_000, sampleIntervalMs: 10_000, adaptations: 1, errors: 0,
-      strategies: { db: { enabled: true, mode: 'gradient', current: { failureThreshold: 13 }, recommended: { failureThreshold: 13 } } },
+      enabled: true,
+      active: true,
+      running: true,
+      intervalMs: 30_000,
+      sampleIntervalMs: 10_000,
+      adaptations: 1,
+      errors: 0,
+      strategies: {
+        db: {
+          enabled: true,
+          mode: 'gradient',
+          current: { failureThreshold: 13 },
+          recommended: { failureThreshold: 13 },
+        },
+      },
     });
   });
 });

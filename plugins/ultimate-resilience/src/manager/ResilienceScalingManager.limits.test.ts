@@ -15,15 +15,30 @@ function setup(limits = {}) {
 describe('ResilienceScalingManager configured limits', () => {
   it('reports what was set, not what is inherited', async () => {
     const manager = setup({ maxQueueDepth: 5 });
-    expect(manager.configuredLimits).toEqual({ maxConcurrentOperations: 64, maxQueueDepth: 5, maxCacheEntries: 10_000, maxMemoryBytes: 100 * 1024 * 1024 });
-    await manager.reconfigureLimitsAsync({ strategies: { db: { bulkhead: { maxQueueSize: 1 } } }, adaptation: { minCalls: 7 } });
-    expect(manager.configuredLimits).toMatchObject({ strategies: { db: { bulkhead: { maxQueueSize: 1 } } }, adaptation: { minCalls: 7 } });
+    expect(manager.configuredLimits).toEqual({
+      maxConcurrentOperations: 64,
+      maxQueueDepth: 5,
+      maxCacheEntries: 10_000,
+      maxMemoryBytes: 100 * 1024 * 1024,
+    });
+    await manager.reconfigureLimitsAsync({
+      strategies: { db: { bulkhead: { maxQueueSize: 1 } } },
+      adaptation: { minCalls: 7 },
+    });
+    expect(manager.configuredLimits).toMatchObject({
+      strategies: { db: { bulkhead: { maxQueueSize: 1 } } },
+      adaptation: { minCalls: 7 },
+    });
     expect(manager.currentLimits.strategies?.db?.bulkhead).toMatchObject({ maxConcurrency: 64, maxQueueSize: 1 });
   });
 
   it('replaceLimitsAsync(configuredLimits) changes nothing', async () => {
     const manager = setup();
-    await manager.reconfigureLimitsAsync({ maxConcurrentOperations: 9, strategies: { api: { circuitBreaker: { failureThreshold: 4 } } }, adaptation: { enabled: true } });
+    await manager.reconfigureLimitsAsync({
+      maxConcurrentOperations: 9,
+      strategies: { api: { circuitBreaker: { failureThreshold: 4 } } },
+      adaptation: { enabled: true },
+    });
     const configured = manager.configuredLimits;
     const current = manager.currentLimits;
     await manager.replaceLimitsAsync(configured);
@@ -33,10 +48,19 @@ describe('ResilienceScalingManager configured limits', () => {
 
   it('replaceLimitsAsync drops what it does not list: the strategy follows the globals again, the circuit stays open', async () => {
     const manager = setup();
-    await manager.reconfigureLimitsAsync({ maxQueueDepth: 7, strategies: { db: { bulkhead: { maxConcurrency: 2 } } }, adaptation: { minCalls: 3 } });
+    await manager.reconfigureLimitsAsync({
+      maxQueueDepth: 7,
+      strategies: { db: { bulkhead: { maxConcurrency: 2 } } },
+      adaptation: { minCalls: 3 },
+    });
     manager.getCircuitBreaker('db')?.trip('test');
     await manager.replaceLimitsAsync({ maxConcurrentOperations: 12 });
-    expect(manager.configuredLimits).toEqual({ maxConcurrentOperations: 12, maxQueueDepth: 1000, maxCacheEntries: 10_000, maxMemoryBytes: 100 * 1024 * 1024 });
+    expect(manager.configuredLimits).toEqual({
+      maxConcurrentOperations: 12,
+      maxQueueDepth: 1000,
+      maxCacheEntries: 10_000,
+      maxMemoryBytes: 100 * 1024 * 1024,
+    });
     expect(manager.currentLimits.strategies?.db?.bulkhead).toMatchObject({ maxConcurrency: 12, maxQueueSize: 1000 });
     expect(manager.currentLimits.adaptation).toMatchObject({ minCalls: 20 });
     expect(manager.getCircuitBreaker('db')?.state).toBe('open');
@@ -47,9 +71,16 @@ describe('ResilienceScalingManager configured limits', () => {
     await manager.reconfigureLimitsAsync({ strategies: { db: { bulkhead: { maxConcurrency: 2 } } } });
     const before = manager.configuredLimits;
     const bad = { strategies: { api: { bulkhead: { maxQueueSize: -1 } } } };
-    expect(configErrorOf(() => manager.validateReplacement(bad))).toMatchObject({ field: 'strategies.api.bulkhead.maxQueueSize', value: -1 });
-    expect(configErrorOf(() => manager.validateReplacement({ strategies: { ghost: {} } }))).toMatchObject({ field: 'strategies.ghost' });
-    await expect(manager.replaceLimitsAsync(bad)).rejects.toMatchObject({ field: 'strategies.api.bulkhead.maxQueueSize' });
+    expect(configErrorOf(() => manager.validateReplacement(bad))).toMatchObject({
+      field: 'strategies.api.bulkhead.maxQueueSize',
+      value: -1,
+    });
+    expect(configErrorOf(() => manager.validateReplacement({ strategies: { ghost: {} } }))).toMatchObject({
+      field: 'strategies.ghost',
+    });
+    await expect(manager.replaceLimitsAsync(bad)).rejects.toMatchObject({
+      field: 'strategies.api.bulkhead.maxQueueSize',
+    });
     expect(manager.configuredLimits).toEqual(before);
   });
 });

@@ -27,7 +27,9 @@ const fail = (message = 'downstream down') => Promise.reject(new Error(message))
 describe('ResilienceScalingManager', () => {
   describe('bulkhead stage', () => {
     it('runs exactly maxConcurrency calls at once and queues the rest in FIFO order', async () => {
-      const { manager } = setup([{ id: 's', bulkhead: { maxConcurrency: 2, maxQueueSize: 100 }, circuitBreaker: false, retry: false }]);
+      const { manager } = setup([
+        { id: 's', bulkhead: { maxConcurrency: 2, maxQueueSize: 100 }, circuitBreaker: false, retry: false },
+      ]);
       let running = 0;
       let peak = 0;
       const order: number[] = [];
@@ -44,7 +46,9 @@ describe('ResilienceScalingManager', () => {
       );
       await flushMicrotasks();
       expect(running).toBe(2);
-      const metrics = manager.getScalingMetrics() as { strategies: Record<string, { running: number; queued: number }> };
+      const metrics = manager.getScalingMetrics() as {
+        strategies: Record<string, { running: number; queued: number }>;
+      };
       expect(metrics.strategies.s).toMatchObject({ running: 2, queued: 8 });
       for (const gate of gates) {
         gate.resolve(undefined);
@@ -57,7 +61,14 @@ describe('ResilienceScalingManager', () => {
     });
 
     it('rejects with BulkheadRejectedError when the queue is full, and does not count it as a failure', async () => {
-      const { manager } = setup([{ id: 's', bulkhead: { maxConcurrency: 1, maxQueueSize: 0 }, circuitBreaker: { failureThreshold: 1 }, retry: false }]);
+      const { manager } = setup([
+        {
+          id: 's',
+          bulkhead: { maxConcurrency: 1, maxQueueSize: 0 },
+          circuitBreaker: { failureThreshold: 1 },
+          retry: false,
+        },
+      ]);
       const gate = deferred<undefined>();
       const first = manager.executeWithResilience('s', () => gate.promise);
       const second = manager.executeWithResilience('s', () => 'never');
@@ -72,13 +83,16 @@ describe('ResilienceScalingManager', () => {
 
   describe('circuit breaker stage', () => {
     it('rejects without calling the operation once the threshold is reached', async () => {
-      const { manager } = setup([{ id: 's', circuitBreaker: { failureThreshold: 3, breakDurationMs: 10_000 }, retry: false }]);
+      const { manager } = setup([
+        { id: 's', circuitBreaker: { failureThreshold: 3, breakDurationMs: 10_000 }, retry: false },
+      ]);
       let calls = 0;
       const op = () => {
         calls++;
         return fail();
       };
-      for (let i = 0; i < 3; i++) await expect(manager.executeWithResilience('s', op)).rejects.toThrow('downstream down');
+      for (let i = 0; i < 3; i++)
+        await expect(manager.executeWithResilience('s', op)).rejects.toThrow('downstream down');
       expect(calls).toBe(3);
       const rejected = manager.executeWithResilience('s', op);
       await expect(rejected).rejects.toSatisfy(isCircuitOpenError);
@@ -89,9 +103,14 @@ describe('ResilienceScalingManager', () => {
     it('does not count a caller abort as a failure', async () => {
       const { manager } = setup([{ id: 's', circuitBreaker: { failureThreshold: 1 }, retry: false }]);
       const controller = new AbortController();
-      const call = manager.executeWithResilience('s', ({ signal }) => new Promise((_, reject) => {
-        signal.addEventListener('abort', () => reject(signal.reason));
-      }), { signal: controller.signal });
+      const call = manager.executeWithResilience(
+        's',
+        ({ signal }) =>
+          new Promise((_, reject) => {
+            signal.addEventListener('abort', () => reject(signal.reason));
+          }),
+        { signal: controller.signal },
+      );
       await flushMicrotasks();
       controller.abort(new DOMException('caller gave up', 'AbortError'));
       await expect(call).rejects.toMatchObject({ name: 'AbortError' });
@@ -105,7 +124,10 @@ describe('ResilienceScalingManager', () => {
       const { manager } = setup([{ id: 's', circuitBreaker: false, retry: false, bulkhead: { maxConcurrency: 100 } }]);
       const controller = new AbortController();
       const calls = Array.from({ length: 50 }, () =>
-        manager.executeWithResilience('s', () => new Promise(() => undefined), { signal: controller.signal }).catch((e: unknown) => e));
+        manager
+          .executeWithResilience('s', () => new Promise(() => undefined), { signal: controller.signal })
+          .catch((e: unknown) => e),
+      );
       await flushMicrotasks();
       expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
       const reason = new Error('shutdown');
@@ -131,10 +153,13 @@ describe('ResilienceScalingManager', () => {
 
   describe('retry stage', () => {
     it('makes 1 try + maxRetries retries with exact delays and no sleep after the last failure', async () => {
-      const { manager, clock } = setup([{
-        id: 's', circuitBreaker: false,
-        retry: { maxRetries: 3, backoff: 'exponential', baseDelayMs: 100, factor: 2 },
-      }]);
+      const { manager, clock } = setup([
+        {
+          id: 's',
+          circuitBreaker: false,
+          retry: { maxRetries: 3, backoff: 'exponential', baseDelayMs: 100, factor: 2 },
+        },
+      ]);
       const attempts: { attempt: number; at: number }[] = [];
       const start = clock.now();
       const call = manager.executeWithResilience('s', ({ attempt }) => {
@@ -158,14 +183,20 @@ describe('ResilienceScalingManager', () => {
     });
 
     it('does not retry an open circuit and stops retrying once the breaker opens', async () => {
-      const { manager, clock } = setup([{
-        id: 's', circuitBreaker: { failureThreshold: 2 }, retry: { maxRetries: 5, backoff: 'fixed', baseDelayMs: 10 },
-      }]);
+      const { manager, clock } = setup([
+        {
+          id: 's',
+          circuitBreaker: { failureThreshold: 2 },
+          retry: { maxRetries: 5, backoff: 'fixed', baseDelayMs: 10 },
+        },
+      ]);
       let calls = 0;
-      const call = manager.executeWithResilience('s', () => {
-        calls++;
-        return fail();
-      }).catch((e: unknown) => e);
+      const call = manager
+        .executeWithResilience('s', () => {
+          calls++;
+          return fail();
+        })
+        .catch((e: unknown) => e);
       await clock.advanceAsync(100);
       const error = await call;
       expect(calls).toBe(2);
@@ -175,8 +206,18 @@ describe('ResilienceScalingManager', () => {
 
     it('honours nonRetryableErrors and ignoredErrors', async () => {
       const { manager } = setup([
-        { id: 'nr', circuitBreaker: { failureThreshold: 1 }, retry: { backoff: 'immediate' }, nonRetryableErrors: ['EBAD'] },
-        { id: 'ig', circuitBreaker: { failureThreshold: 1 }, retry: { backoff: 'immediate' }, ignoredErrors: ['NotFound'] },
+        {
+          id: 'nr',
+          circuitBreaker: { failureThreshold: 1 },
+          retry: { backoff: 'immediate' },
+          nonRetryableErrors: ['EBAD'],
+        },
+        {
+          id: 'ig',
+          circuitBreaker: { failureThreshold: 1 },
+          retry: { backoff: 'immediate' },
+          ignoredErrors: ['NotFound'],
+        },
       ]);
       let calls = 0;
       const coded = () => {
@@ -202,14 +243,21 @@ describe('ResilienceScalingManager', () => {
 
   describe('timeout stage', () => {
     it('aborts the attempt signal with ResilienceTimeoutError and retries', async () => {
-      const { manager, clock } = setup([{
-        id: 's', circuitBreaker: false, timeout: { attemptTimeoutMs: 50 }, retry: { maxRetries: 1, backoff: 'immediate' },
-      }]);
+      const { manager, clock } = setup([
+        {
+          id: 's',
+          circuitBreaker: false,
+          timeout: { attemptTimeoutMs: 50 },
+          retry: { maxRetries: 1, backoff: 'immediate' },
+        },
+      ]);
       const signals: AbortSignal[] = [];
       const call = manager.executeWithResilience('s', ({ signal, attempt }) => {
         signals.push(signal);
         if (attempt === 2) return 'second';
-        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+        return new Promise((_, reject) =>
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+        );
       });
       await clock.advanceAsync(50);
       await expect(call).resolves.toBe('second');
@@ -221,9 +269,15 @@ describe('ResilienceScalingManager', () => {
     });
 
     it('keeps the bulkhead slot of a timed-out attempt until the operation really settles', async () => {
-      const { manager, clock } = setup([{
-        id: 's', circuitBreaker: false, retry: false, timeout: { attemptTimeoutMs: 10 }, bulkhead: { maxConcurrency: 1, maxQueueSize: 0 },
-      }]);
+      const { manager, clock } = setup([
+        {
+          id: 's',
+          circuitBreaker: false,
+          retry: false,
+          timeout: { attemptTimeoutMs: 10 },
+          bulkhead: { maxConcurrency: 1, maxQueueSize: 0 },
+        },
+      ]);
       const slow = deferred();
       const first = manager.executeWithResilience('s', () => slow.promise).catch((e: unknown) => e);
       await clock.advanceAsync(10);
@@ -236,14 +290,21 @@ describe('ResilienceScalingManager', () => {
     });
 
     it('gives up with the real error when no retry could finish before the overall deadline', async () => {
-      const { manager, clock } = setup([{
-        id: 's', circuitBreaker: false, timeout: { overallTimeoutMs: 250 }, retry: { maxRetries: 10, backoff: 'fixed', baseDelayMs: 100 },
-      }]);
+      const { manager, clock } = setup([
+        {
+          id: 's',
+          circuitBreaker: false,
+          timeout: { overallTimeoutMs: 250 },
+          retry: { maxRetries: 10, backoff: 'fixed', baseDelayMs: 100 },
+        },
+      ]);
       let calls = 0;
-      const call = manager.executeWithResilience('s', () => {
-        calls++;
-        return fail();
-      }).catch((e: unknown) => e);
+      const call = manager
+        .executeWithResilience('s', () => {
+          calls++;
+          return fail();
+        })
+        .catch((e: unknown) => e);
       await clock.advanceAsync(1000);
       const error = await call;
       expect((error as Error).message).toBe('downstream down');
@@ -253,14 +314,21 @@ describe('ResilienceScalingManager', () => {
     });
 
     it('times out an attempt that runs into the overall deadline with scope overall', async () => {
-      const { manager, clock } = setup([{
-        id: 's', circuitBreaker: false, timeout: { attemptTimeoutMs: 1000, overallTimeoutMs: 250 }, retry: { maxRetries: 3, backoff: 'fixed', baseDelayMs: 100 },
-      }]);
+      const { manager, clock } = setup([
+        {
+          id: 's',
+          circuitBreaker: false,
+          timeout: { attemptTimeoutMs: 1000, overallTimeoutMs: 250 },
+          retry: { maxRetries: 3, backoff: 'fixed', baseDelayMs: 100 },
+        },
+      ]);
       let calls = 0;
-      const call = manager.executeWithResilience('s', ({ attempt }) => {
-        calls++;
-        return attempt === 1 ? fail() : new Promise(() => undefined);
-      }).catch((e: unknown) => e);
+      const call = manager
+        .executeWithResilience('s', ({ attempt }) => {
+          calls++;
+          return attempt === 1 ? fail() : new Promise(() => undefined);
+        })
+        .catch((e: unknown) => e);
       await clock.advanceAsync(250);
       const error = await call;
       expect(error).toMatchObject({ code: 'ERR_RESILIENCE_TIMEOUT', scope: 'overall', timeoutMs: 250 });
@@ -288,7 +356,9 @@ describe('ResilienceScalingManager', () => {
     });
 
     it('replaces the rate limiter when its kind changes', async () => {
-      const { manager, registry } = setup([{ id: 's', rateLimit: { kind: 'token-bucket', capacity: 1, refillPerSecond: 1 } }]);
+      const { manager, registry } = setup([
+        { id: 's', rateLimit: { kind: 'token-bucket', capacity: 1, refillPerSecond: 1 } },
+      ]);
       await manager.executeWithResilience('s', () => 1);
       await expect(manager.executeWithResilience('s', () => 1)).rejects.toSatisfy(isRateLimitedError);
       registry.update('s', { rateLimit: { kind: 'sliding-window', limit: 5, windowMs: 1000 } });
@@ -330,18 +400,23 @@ describe('ResilienceScalingManager', () => {
       let peakAfterShrink = 0;
       let shrunk = false;
       const gates: ReturnType<typeof deferred<undefined>>[] = [];
-      const calls = Array.from({ length: 12 }, () => manager.executeWithResilience('b', async () => {
-        running++;
-        if (shrunk) peakAfterShrink = Math.max(peakAfterShrink, running);
-        const gate = deferred<undefined>();
-        gates.push(gate);
-        await gate.promise;
-        running--;
-      }));
+      const calls = Array.from({ length: 12 }, () =>
+        manager.executeWithResilience('b', async () => {
+          running++;
+          if (shrunk) peakAfterShrink = Math.max(peakAfterShrink, running);
+          const gate = deferred<undefined>();
+          gates.push(gate);
+          await gate.promise;
+          running--;
+        }),
+      );
       await flushMicrotasks();
       expect(running).toBe(4);
       await manager.reconfigureLimitsAsync({
-        strategies: { b: { bulkhead: { maxConcurrency: 2 } }, c: { circuitBreaker: { failureThreshold: 10, breakDurationMs: 1000 } } },
+        strategies: {
+          b: { bulkhead: { maxConcurrency: 2 } },
+          c: { circuitBreaker: { failureThreshold: 10, breakDurationMs: 1000 } },
+        },
       });
       shrunk = true;
       expect(manager.getCircuitBreaker('c')!.state).toBe('open');
@@ -364,13 +439,22 @@ describe('ResilienceScalingManager', () => {
       const { manager } = setup([{ id: 's' }]);
       await manager.executeWithResilience('s', () => 1);
       const before = manager.currentLimits;
-      const bad = manager.reconfigureLimitsAsync({ maxConcurrentOperations: 5, strategies: { s: { bulkhead: { maxQueueSize: -1 } } } });
+      const bad = manager.reconfigureLimitsAsync({
+        maxConcurrentOperations: 5,
+        strategies: { s: { bulkhead: { maxQueueSize: -1 } } },
+      });
       await expect(bad).rejects.toSatisfy(isInvalidConfigurationError);
       await expect(bad).rejects.toMatchObject({ field: 'strategies.s.bulkhead.maxQueueSize', value: -1 });
       expect(manager.currentLimits).toEqual(before);
-      await expect(manager.reconfigureLimitsAsync({ maxConcurrentOperations: 0 })).rejects.toMatchObject({ field: 'maxConcurrentOperations' });
-      await expect(manager.reconfigureLimitsAsync({ strategies: { ghost: {} } })).rejects.toMatchObject({ field: 'strategies.ghost' });
-      await expect(manager.reconfigureLimitsAsync({ maxConcurency: 3 } as never)).rejects.toMatchObject({ field: 'maxConcurency' });
+      await expect(manager.reconfigureLimitsAsync({ maxConcurrentOperations: 0 })).rejects.toMatchObject({
+        field: 'maxConcurrentOperations',
+      });
+      await expect(manager.reconfigureLimitsAsync({ strategies: { ghost: {} } })).rejects.toMatchObject({
+        field: 'strategies.ghost',
+      });
+      await expect(manager.reconfigureLimitsAsync({ maxConcurency: 3 } as never)).rejects.toMatchObject({
+        field: 'maxConcurency',
+      });
     });
   });
 
@@ -378,13 +462,20 @@ describe('ResilienceScalingManager', () => {
     it('reports latency percentiles of attempts, not of rejected calls', async () => {
       const { manager, clock } = setup([{ id: 's', circuitBreaker: { failureThreshold: 1 }, retry: false }]);
       for (let i = 1; i <= 100; i++) {
-        const call = manager.executeWithResilience('s', () => new Promise<void>((resolve) => clock.setTimeout(resolve, i)));
+        const call = manager.executeWithResilience(
+          's',
+          () => new Promise<void>((resolve) => clock.setTimeout(resolve, i)),
+        );
         await clock.advanceAsync(i);
         await call;
       }
       manager.getCircuitBreaker('s')!.trip('test');
       for (let i = 0; i < 1000; i++) await manager.executeWithResilience('s', () => 1).catch(() => undefined);
-      const s = (manager.getScalingMetrics() as { strategies: Record<string, { latencyMs: { p50: number; p99: number; count: number } }> }).strategies.s!;
+      const s = (
+        manager.getScalingMetrics() as {
+          strategies: Record<string, { latencyMs: { p50: number; p99: number; count: number } }>;
+        }
+      ).strategies.s!;
       expect(s.latencyMs.count).toBe(100);
       expect(s.latencyMs.p50).toBeGreaterThan(50 * 0.96);
       expect(s.latencyMs.p50).toBeLessThan(51 * 1.04);

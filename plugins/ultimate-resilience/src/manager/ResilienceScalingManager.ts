@@ -31,10 +31,16 @@ import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
 import { LimitsController } from './LimitsController.js';
 import { MetricsSections } from './MetricsSections.js';
 import { OPERATOR_ACTIONS, runOperatorAction } from './OperatorActions.js';
-import type { ResilienceScalingManagerEvents, ResilienceScalingManagerOptions } from './ResilienceScalingManagerOptions.js';
+import type {
+  ResilienceScalingManagerEvents,
+  ResilienceScalingManagerOptions,
+} from './ResilienceScalingManagerOptions.js';
 import { runtimesReportOf, worstBackpressure } from './strategyReport.js';
 
-export type { ResilienceScalingManagerEvents, ResilienceScalingManagerOptions } from './ResilienceScalingManagerOptions.js';
+export type {
+  ResilienceScalingManagerEvents,
+  ResilienceScalingManagerOptions,
+} from './ResilienceScalingManagerOptions.js';
 
 /**
  * Applies each strategy's resilience to every call — bulkhead → circuit breaker → retry
@@ -55,7 +61,9 @@ export type { ResilienceScalingManagerEvents, ResilienceScalingManagerOptions } 
  * @since 6.0.0
  */
 @SdkCompatibility('6.0.0')
-export class ResilienceScalingManager implements IScalableSubsystem, IConfigurableSubsystem, IResilienceService, IOperableSubsystem {
+export class ResilienceScalingManager
+  implements IScalableSubsystem, IConfigurableSubsystem, IResilienceService, IOperableSubsystem
+{
   readonly name = 'resilience';
   /** Typed events (eventemitter3). */
   readonly events = new EventEmitter<ResilienceScalingManagerEvents>();
@@ -76,7 +84,8 @@ export class ResilienceScalingManager implements IScalableSubsystem, IConfigurab
     this.registry = options.registry ?? new StrategyRegistry();
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
-    const createBreaker = options.createCircuitBreaker ?? ((name, o, clock) => new InMemoryCircuitBreaker(name, o, clock));
+    const createBreaker =
+      options.createCircuitBreaker ?? ((name, o, clock) => new InMemoryCircuitBreaker(name, o, clock));
     this.deps = {
       clock: this.clock,
       random: options.random ?? Math.random,
@@ -138,7 +147,6 @@ export class ResilienceScalingManager implements IScalableSubsystem, IConfigurab
     }
     return runtime.execute(operation, options);
   }
-
 
   /**
    * The limits in force, with every registered strategy's effective options (what it inherits

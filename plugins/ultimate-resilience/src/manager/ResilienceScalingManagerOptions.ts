@@ -1,4 +1,11 @@
-import type { CircuitBreakerOptions, CircuitStateChange, Clock, ICircuitBreaker, Logger, ScalingLimits } from '@datawarehouse/sdk';
+import type {
+  CircuitBreakerOptions,
+  CircuitStateChange,
+  Clock,
+  ICircuitBreaker,
+  Logger,
+  ScalingLimits,
+} from '@datawarehouse/sdk';
 import type { AdaptationEvent } from '../adaptive/AdaptiveController.js';
 import type { StrategyRegistry } from '../strategies/StrategyRegistry.js';
 
@@ -15,7 +22,11 @@ export interface ResilienceScalingManagerOptions {
   /** Window of the rate and latency metrics, ms. Default 60 000. */
   readonly metricsWindowMs?: number;
   /** Makes each strategy's breaker (default: {@link InMemoryCircuitBreaker}). */
-  readonly createCircuitBreaker?: (name: string, options: Readonly<CircuitBreakerOptions>, clock: Clock) => ICircuitBreaker;
+  readonly createCircuitBreaker?: (
+    name: string,
+    options: Readonly<CircuitBreakerOptions>,
+    clock: Clock,
+  ) => ICircuitBreaker;
 }
 
 /** Events of the manager. @since 6.0.0 */

@@ -3,11 +3,21 @@ import { rejectUnknownKeys, validateInteger, validateObject } from '@datawarehou
 import type { ScalingLimits, StrategyLimits } from '@datawarehouse/sdk';
 import type { EffectiveOptions } from '../strategies/effectiveOptions.js';
 
-const LIMIT_KEYS = ['maxConcurrentOperations', 'maxQueueDepth', 'maxCacheEntries', 'maxMemoryBytes', 'strategies', 'adaptation'] as const;
+const LIMIT_KEYS = [
+  'maxConcurrentOperations',
+  'maxQueueDepth',
+  'maxCacheEntries',
+  'maxMemoryBytes',
+  'strategies',
+  'adaptation',
+] as const;
 const STRATEGY_LIMIT_KEYS = ['circuitBreaker', 'bulkhead', 'retry', 'timeout', 'adaptive', 'shareState'] as const;
 
 /** The four numeric limits, validated. @internal */
-export type NumericLimits = Pick<ScalingLimits, 'maxConcurrentOperations' | 'maxQueueDepth' | 'maxCacheEntries' | 'maxMemoryBytes'>;
+export type NumericLimits = Pick<
+  ScalingLimits,
+  'maxConcurrentOperations' | 'maxQueueDepth' | 'maxCacheEntries' | 'maxMemoryBytes'
+>;
 
 /**
  * Validates the shape of a partial {@link ScalingLimits} and merges its numeric limits over
@@ -20,18 +30,22 @@ export function mergeNumericLimits(current: NumericLimits, input: unknown): Nume
   const obj = validateObject('limits', input);
   rejectUnknownKeys('', obj, LIMIT_KEYS);
   return Object.freeze({
-    maxConcurrentOperations: obj.maxConcurrentOperations === undefined
-      ? current.maxConcurrentOperations
-      : validateInteger('maxConcurrentOperations', obj.maxConcurrentOperations, 1, 1_000_000),
-    maxQueueDepth: obj.maxQueueDepth === undefined
-      ? current.maxQueueDepth
-      : validateInteger('maxQueueDepth', obj.maxQueueDepth, 0, 10_000_000),
-    maxCacheEntries: obj.maxCacheEntries === undefined
-      ? current.maxCacheEntries
-      : validateInteger('maxCacheEntries', obj.maxCacheEntries, 1, 10_000_000),
-    maxMemoryBytes: obj.maxMemoryBytes === undefined
-      ? current.maxMemoryBytes
-      : validateInteger('maxMemoryBytes', obj.maxMemoryBytes, 1),
+    maxConcurrentOperations:
+      obj.maxConcurrentOperations === undefined
+        ? current.maxConcurrentOperations
+        : validateInteger('maxConcurrentOperations', obj.maxConcurrentOperations, 1, 1_000_000),
+    maxQueueDepth:
+      obj.maxQueueDepth === undefined
+        ? current.maxQueueDepth
+        : validateInteger('maxQueueDepth', obj.maxQueueDepth, 0, 10_000_000),
+    maxCacheEntries:
+      obj.maxCacheEntries === undefined
+        ? current.maxCacheEntries
+        : validateInteger('maxCacheEntries', obj.maxCacheEntries, 1, 10_000_000),
+    maxMemoryBytes:
+      obj.maxMemoryBytes === undefined
+        ? current.maxMemoryBytes
+        : validateInteger('maxMemoryBytes', obj.maxMemoryBytes, 1),
   });
 }
 

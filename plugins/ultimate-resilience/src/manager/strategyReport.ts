@@ -15,7 +15,11 @@ export const WARNING_UTILIZATION = 0.8;
  * For a partitioned bulkhead the busiest partition decides.
  * @internal
  */
-export function backpressureOf(runtime: StrategyRuntime, now: number, stats = runtime.bulkheadStatistics()): BackpressureState {
+export function backpressureOf(
+  runtime: StrategyRuntime,
+  now: number,
+  stats = runtime.bulkheadStatistics(),
+): BackpressureState {
   if (now - runtime.metrics.lastRejectionAt < SHEDDING_HOLD_MS) return 'shedding';
   if (stats === undefined) return 'normal';
   const { running, queued } = bulkheadLoad(stats);
@@ -54,7 +58,8 @@ export function strategyMetricsOf(runtime: StrategyRuntime, now: number): Record
     queued: bulkhead?.queued ?? 0,
     maxQueueSize: bulkhead?.maxQueueSize ?? null,
     utilization: bulkhead === undefined || load === undefined ? null : load.running / bulkhead.maxConcurrency,
-    ...(bulkhead !== undefined && 'partitions' in bulkhead && { partitions: (bulkhead as PartitionedBulkheadStatistics).partitions }),
+    ...(bulkhead !== undefined &&
+      'partitions' in bulkhead && { partitions: (bulkhead as PartitionedBulkheadStatistics).partitions }),
     calls: m.calls,
     successes: m.successes,
     failures: m.failures,
@@ -107,15 +112,37 @@ export function worstBackpressure(runtimes: Iterable<StrategyRuntime>, now: numb
  * circuits per state, totals over all strategies, and the worst backpressure.
  * @internal
  */
-export function runtimesReportOf(runtimes: ReadonlyMap<string, StrategyRuntime>, now: number): {
+export function runtimesReportOf(
+  runtimes: ReadonlyMap<string, StrategyRuntime>,
+  now: number,
+): {
   backpressure: BackpressureState;
   circuitBreakers: { count: number; closed: number; open: number; halfOpen: number; isolated: number };
-  totals: Record<'calls' | 'successes' | 'failures' | 'retries' | 'timeouts' | 'rejectedCircuitOpen' | 'rejectedBulkhead' | 'rejectedRateLimited', number>;
+  totals: Record<
+    | 'calls'
+    | 'successes'
+    | 'failures'
+    | 'retries'
+    | 'timeouts'
+    | 'rejectedCircuitOpen'
+    | 'rejectedBulkhead'
+    | 'rejectedRateLimited',
+    number
+  >;
   strategies: Record<string, unknown>;
 } {
   const strategies: Record<string, unknown> = {};
   const circuits = { count: 0, closed: 0, open: 0, halfOpen: 0, isolated: 0 };
-  const totals = { calls: 0, successes: 0, failures: 0, retries: 0, timeouts: 0, rejectedCircuitOpen: 0, rejectedBulkhead: 0, rejectedRateLimited: 0 };
+  const totals = {
+    calls: 0,
+    successes: 0,
+    failures: 0,
+    retries: 0,
+    timeouts: 0,
+    rejectedCircuitOpen: 0,
+    rejectedBulkhead: 0,
+    rejectedRateLimited: 0,
+  };
   for (const [id, runtime] of runtimes) {
     strategies[id] = strategyMetricsOf(runtime, now);
     if (runtime.breaker !== undefined) {

@@ -68,12 +68,7 @@ export function logBucketMidpointMicros(index: number): number {
  * (1-based), or -1 when the total stays below it. No allocation; O(464 * slices).
  * @since 6.0.0
  */
-export function logBucketAtRank(
-  counts: Uint32Array,
-  offsets: ArrayLike<number>,
-  slices: number,
-  rank: number,
-): number {
+export function logBucketAtRank(counts: Uint32Array, offsets: ArrayLike<number>, slices: number, rank: number): number {
   let seen = 0;
   for (let i = 0; i < LOG_BUCKET_COUNT; i++) {
     for (let k = 0; k < slices; k++) seen += counts[offsets[k]! + i]!;

@@ -134,8 +134,14 @@ describe('LogHistogram', () => {
           const merged = new LogHistogram();
           const other = new LogHistogram();
           const both = new LogHistogram();
-          for (const v of a) { merged.record(v); both.record(v); }
-          for (const v of b) { other.record(v); both.record(v); }
+          for (const v of a) {
+            merged.record(v);
+            both.record(v);
+          }
+          for (const v of b) {
+            other.record(v);
+            both.record(v);
+          }
           other.record(NaN);
           merged.addFrom(other);
           expect(merged.count).toBe(both.count);

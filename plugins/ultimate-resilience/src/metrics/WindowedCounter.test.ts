@@ -54,7 +54,14 @@ describe('WindowedCounter', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 20 }),
-        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 300 }), field: fc.integer({ min: 0, max: 2 }), n: fc.integer({ min: -3, max: 10 }) }), { maxLength: 200 }),
+        fc.array(
+          fc.record({
+            gap: fc.integer({ min: 0, max: 300 }),
+            field: fc.integer({ min: 0, max: 2 }),
+            n: fc.integer({ min: -3, max: 10 }),
+          }),
+          { maxLength: 200 },
+        ),
         fc.integer({ min: 0, max: 2_000 }),
         (buckets, events, readDelay) => {
           const windowMs = 1_000;

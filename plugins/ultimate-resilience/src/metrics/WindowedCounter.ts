@@ -37,7 +37,11 @@ export class WindowedCounter {
    * @param fields - counters kept per bucket, integer 1..64.
    * @throws {@link InvalidConfigurationError} naming `windowMs`, `buckets` or `fields`.
    */
-  constructor(readonly windowMs: number, readonly buckets: number, readonly fields: number) {
+  constructor(
+    readonly windowMs: number,
+    readonly buckets: number,
+    readonly fields: number,
+  ) {
     validateNumber('windowMs', windowMs, 0, Number.MAX_SAFE_INTEGER, true);
     validateInteger('buckets', buckets, 1, MAX_BUCKETS);
     validateInteger('fields', fields, 1, MAX_FIELDS);
@@ -88,7 +92,8 @@ export class WindowedCounter {
    * @throws {@link InvalidConfigurationError} naming `nowMs` or `out` (shorter than `fields`).
    */
   sums(nowMs: number, out: Float64Array = new Float64Array(this.fields)): Float64Array {
-    if (out.length < this.fields) throw new InvalidConfigurationError('out', out.length, `an array of length >= ${this.fields}`);
+    if (out.length < this.fields)
+      throw new InvalidConfigurationError('out', out.length, `an array of length >= ${this.fields}`);
     return this.ring.sums(this.epochOf(nowMs), this.buckets, out);
   }
 

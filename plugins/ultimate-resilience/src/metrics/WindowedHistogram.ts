@@ -62,7 +62,10 @@ export class WindowedHistogram {
    * @param slices - slices the window is split into (resolution of expiry), integer 1..64. Default 4.
    * @throws {@link InvalidConfigurationError} naming `windowMs` or `slices`.
    */
-  constructor(readonly windowMs = 60_000, readonly slices = 4) {
+  constructor(
+    readonly windowMs = 60_000,
+    readonly slices = 4,
+  ) {
     validateNumber('windowMs', windowMs, 0, Number.MAX_SAFE_INTEGER, true);
     validateInteger('slices', slices, 1, MAX_SLICES);
     this.sliceMs = windowMs / slices;

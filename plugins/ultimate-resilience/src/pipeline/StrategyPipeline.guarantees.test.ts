@@ -34,10 +34,12 @@ function downstream() {
   const ignoring = (clock: VirtualClock, ms: number) => (): Promise<string> => {
     enter();
     if (ms === Infinity) return never();
-    return new Promise((resolve) => clock.setTimeout(() => {
-      leave();
-      resolve('late');
-    }, ms));
+    return new Promise((resolve) =>
+      clock.setTimeout(() => {
+        leave();
+        resolve('late');
+      }, ms),
+    );
   };
   return { d, ignoring };
 }
@@ -46,11 +48,17 @@ describe('StrategyRuntime guarantees', () => {
   describe('a retry never runs under the slot of an abandoned attempt that is still running', () => {
     it('with no queue, refuses the retries: two slots, three retries, operations that never settle -> 2 in the downstream, not 8', async () => {
       const { clock, runtime } = makeRuntime({
-        id: 's', circuitBreaker: false, bulkhead: { maxConcurrency: 2, maxQueueSize: 0 },
-        timeout: { attemptTimeoutMs: 100 }, retry: { maxRetries: 3, backoff: 'fixed', baseDelayMs: 10 },
+        id: 's',
+        circuitBreaker: false,
+        bulkhead: { maxConcurrency: 2, maxQueueSize: 0 },
+        timeout: { attemptTimeoutMs: 100 },
+        retry: { maxRetries: 3, backoff: 'fixed', baseDelayMs: 10 },
       });
       const { d, ignoring } = downstream();
-      const calls = [track(runtime.execute(ignoring(clock, Infinity), undefined)), track(runtime.execute(ignoring(clock, Infinity), undefined))];
+      const calls = [
+        track(runtime.execute(ignoring(clock, Infinity), undefined)),
+        track(runtime.execute(ignoring(clock, Infinity), undefined)),
+      ];
       await clock.advanceAsync(1_000);
       expect(d.started).toBe(2);
       expect(d.peak).toBe(2);
@@ -59,13 +67,22 @@ describe('StrategyRuntime guarantees', () => {
         expect(isResilienceTimeoutError(call.error)).toBe(true);
       }
       expect(runtime.bulkheadStatistics()).toMatchObject({ running: 2, queued: 0 });
-      expect(runtime.metrics).toMatchObject({ attempts: 2, retries: 0, retrySlotRefused: 2, abandonedRunning: 2, failures: 2 });
+      expect(runtime.metrics).toMatchObject({
+        attempts: 2,
+        retries: 0,
+        retrySlotRefused: 2,
+        abandonedRunning: 2,
+        failures: 2,
+      });
     });
 
     it('with a queue, the retry waits for a slot and runs when the abandoned operation settles', async () => {
       const { clock, runtime } = makeRuntime({
-        id: 's', circuitBreaker: false, bulkhead: { maxConcurrency: 1, maxQueueSize: 1 },
-        timeout: { attemptTimeoutMs: 100 }, retry: { maxRetries: 1, backoff: 'fixed', baseDelayMs: 10 },
+        id: 's',
+        circuitBreaker: false,
+        bulkhead: { maxConcurrency: 1, maxQueueSize: 1 },
+        timeout: { attemptTimeoutMs: 100 },
+        retry: { maxRetries: 1, backoff: 'fixed', baseDelayMs: 10 },
       });
       const { d, ignoring } = downstream();
       const late = ignoring(clock, 500);
@@ -78,13 +95,22 @@ describe('StrategyRuntime guarantees', () => {
       expect(call.value).toBe('second');
       expect(d.peak).toBe(1);
       expect(runtime.bulkheadStatistics()).toMatchObject({ running: 0, queued: 0 });
-      expect(runtime.metrics).toMatchObject({ attempts: 2, retries: 1, retrySlotRefused: 0, abandonedRunning: 0, successes: 1 });
+      expect(runtime.metrics).toMatchObject({
+        attempts: 2,
+        retries: 1,
+        retrySlotRefused: 0,
+        abandonedRunning: 0,
+        successes: 1,
+      });
     });
 
     it('takes its slot back when the abandoned operation settles during the backoff (no queueing, nobody overtakes)', async () => {
       const { clock, runtime } = makeRuntime({
-        id: 's', circuitBreaker: false, bulkhead: { maxConcurrency: 1, maxQueueSize: 0 },
-        timeout: { attemptTimeoutMs: 100 }, retry: { maxRetries: 1, backoff: 'fixed', baseDelayMs: 50 },
+        id: 's',
+        circuitBreaker: false,
+        bulkhead: { maxConcurrency: 1, maxQueueSize: 0 },
+        timeout: { attemptTimeoutMs: 100 },
+        retry: { maxRetries: 1, backoff: 'fixed', baseDelayMs: 50 },
       });
       const { ignoring } = downstream();
       const late = ignoring(clock, 120);
@@ -101,8 +127,11 @@ describe('StrategyRuntime guarantees', () => {
 
     it('a caller abort while the retry waits for a slot leaves the queue at once; the abandoned operation keeps its slot until it settles', async () => {
       const { clock, runtime } = makeRuntime({
-        id: 's', circuitBreaker: false, bulkhead: { maxConcurrency: 1, maxQueueSize: 5 },
-        timeout: { attemptTimeoutMs: 100 }, retry: { maxRetries: 3, backoff: 'fixed', baseDelayMs: 10 },
+        id: 's',
+        circuitBreaker: false,
+        bulkhead: { maxConcurrency: 1, maxQueueSize: 5 },
+        timeout: { attemptTimeoutMs: 100 },
+        retry: { maxRetries: 3, backoff: 'fixed', baseDelayMs: 10 },
       });
       const op = deferred<string>();
       const controller = new AbortController();
@@ -123,8 +152,11 @@ describe('StrategyRuntime guarantees', () => {
 
     it('fails with the last downstream error when the overall timeout passes while the retry waits for a slot', async () => {
       const { clock, runtime } = makeRuntime({
-        id: 's', circuitBreaker: false, bulkhead: { maxConcurrency: 1, maxQueueSize: 5 },
-        timeout: { attemptTimeoutMs: 100, overallTimeoutMs: 300 }, retry: { maxRetries: 3, backoff: 'fixed', baseDelayMs: 10 },
+        id: 's',
+        circuitBreaker: false,
+        bulkhead: { maxConcurrency: 1, maxQueueSize: 5 },
+        timeout: { attemptTimeoutMs: 100, overallTimeoutMs: 300 },
+        retry: { maxRetries: 3, backoff: 'fixed', baseDelayMs: 10 },
       });
       const call = track(runtime.execute(never, undefined));
       await clock.advanceAsync(300);
@@ -138,15 +170,27 @@ describe('StrategyRuntime guarantees', () => {
   describe('only rejections the pipeline raised itself pass through uncounted', () => {
     const forged: ReadonlyArray<[string, () => unknown]> = [
       ['a plain object with code ERR_CIRCUIT_OPEN', () => ({ code: 'ERR_CIRCUIT_OPEN' })],
-      ['an Error with code ERR_BULKHEAD_REJECTED', () => Object.assign(new Error('remote full'), { code: 'ERR_BULKHEAD_REJECTED' })],
-      ['an Error with code ERR_RATE_LIMITED', () => Object.assign(new Error('remote 429'), { code: 'ERR_RATE_LIMITED' })],
-      ['an Error with code ERR_INVALID_CONFIGURATION', () => Object.assign(new Error('remote 400'), { code: 'ERR_INVALID_CONFIGURATION' })],
+      [
+        'an Error with code ERR_BULKHEAD_REJECTED',
+        () => Object.assign(new Error('remote full'), { code: 'ERR_BULKHEAD_REJECTED' }),
+      ],
+      [
+        'an Error with code ERR_RATE_LIMITED',
+        () => Object.assign(new Error('remote 429'), { code: 'ERR_RATE_LIMITED' }),
+      ],
+      [
+        'an Error with code ERR_INVALID_CONFIGURATION',
+        () => Object.assign(new Error('remote 400'), { code: 'ERR_INVALID_CONFIGURATION' }),
+      ],
       ['a CircuitOpenError the downstream built itself', () => new CircuitOpenError('remote', 'open', 1000)],
     ];
     for (const [what, make] of forged) {
       it(`counts ${what} as a downstream failure, opens the breaker and serves the fallback`, async () => {
         const { runtime } = makeRuntime({
-          id: 's', retry: false, bulkhead: false, fallback: { value: 'fallback' },
+          id: 's',
+          retry: false,
+          bulkhead: false,
+          fallback: { value: 'fallback' },
           circuitBreaker: { mode: 'consecutive', failureThreshold: 3 },
         });
         for (let i = 0; i < 3; i++) {
@@ -157,15 +201,21 @@ describe('StrategyRuntime guarantees', () => {
       });
     }
 
-    it('passes a nested pipeline\'s real rejection through untouched, without counting it or falling back', async () => {
+    it("passes a nested pipeline's real rejection through untouched, without counting it or falling back", async () => {
       const clock = new VirtualClock(0);
       const registry = new StrategyRegistry([
         { id: 'inner', retry: false, circuitBreaker: { mode: 'consecutive', failureThreshold: 1 } },
-        { id: 'outer', retry: false, fallback: { value: 'fallback' }, circuitBreaker: { mode: 'consecutive', failureThreshold: 1 } },
+        {
+          id: 'outer',
+          retry: false,
+          fallback: { value: 'fallback' },
+          circuitBreaker: { mode: 'consecutive', failureThreshold: 1 },
+        },
       ]);
       const manager = new ResilienceScalingManager({ registry, clock });
       manager.getCircuitBreaker('inner')!.trip();
-      const error = await manager.executeWithResilience('outer', () => manager.executeWithResilience('inner', () => 'x'))
+      const error = await manager
+        .executeWithResilience('outer', () => manager.executeWithResilience('inner', () => 'x'))
         .catch((e: unknown) => e);
       expect(isCircuitOpenError(error)).toBe(true);
       expect(isPipelineRejection(error)).toBe(true);
@@ -175,12 +225,21 @@ describe('StrategyRuntime guarantees', () => {
       manager.dispose();
     });
 
-    it('passes a nested call\'s refused arguments (unknown strategy, operation not a function) through without counting them', async () => {
-      const registry = new StrategyRegistry([{ id: 'outer', retry: false, circuitBreaker: { mode: 'consecutive', failureThreshold: 1 } }]);
+    it("passes a nested call's refused arguments (unknown strategy, operation not a function) through without counting them", async () => {
+      const registry = new StrategyRegistry([
+        { id: 'outer', retry: false, circuitBreaker: { mode: 'consecutive', failureThreshold: 1 } },
+      ]);
       const manager = new ResilienceScalingManager({ registry, clock: new VirtualClock(0) });
-      const unknown = await manager.executeWithResilience('outer', () => manager.executeWithResilience('nope', () => 1)).catch((e: unknown) => e);
-      const notAFunction = await manager.executeWithResilience('outer', () => manager.executeWithResilience('outer', 42 as never)).catch((e: unknown) => e);
-      expect([unknown, notAFunction].map((e) => (e as { code: string }).code)).toEqual(['ERR_UNKNOWN_STRATEGY', 'ERR_INVALID_CONFIGURATION']);
+      const unknown = await manager
+        .executeWithResilience('outer', () => manager.executeWithResilience('nope', () => 1))
+        .catch((e: unknown) => e);
+      const notAFunction = await manager
+        .executeWithResilience('outer', () => manager.executeWithResilience('outer', 42 as never))
+        .catch((e: unknown) => e);
+      expect([unknown, notAFunction].map((e) => (e as { code: string }).code)).toEqual([
+        'ERR_UNKNOWN_STRATEGY',
+        'ERR_INVALID_CONFIGURATION',
+      ]);
       const outer = manager.runtimeFor('outer');
       expect(outer.breaker!.state).toBe('closed');
       expect(outer.metrics).toMatchObject({ failures: 0, passed: 2 });
@@ -188,14 +247,22 @@ describe('StrategyRuntime guarantees', () => {
     });
 
     it('marks its own rejections: open circuit, full bulkhead, rate limit, bad options', async () => {
-      const { clock, runtime } = makeRuntime({ id: 's', retry: false, bulkhead: { maxConcurrency: 1, maxQueueSize: 0 }, rateLimit: { kind: 'token-bucket', capacity: 2, refillPerSecond: 1 } });
+      const { clock, runtime } = makeRuntime({
+        id: 's',
+        retry: false,
+        bulkhead: { maxConcurrency: 1, maxQueueSize: 0 },
+        rateLimit: { kind: 'token-bucket', capacity: 2, refillPerSecond: 1 },
+      });
       const hold = deferred<string>();
       const first = track(runtime.execute(() => hold.promise, undefined));
       const full = await runtime.execute(() => 'x', undefined).catch((e: unknown) => e);
       const limited = await runtime.execute(() => 'x', undefined).catch((e: unknown) => e);
       const invalid = await runtime.execute(() => 'x', { priority: Number.NaN }).catch((e: unknown) => e);
-      expect([full, limited, invalid].map((e) => (e as { code: string }).code))
-        .toEqual(['ERR_BULKHEAD_REJECTED', 'ERR_RATE_LIMITED', 'ERR_INVALID_CONFIGURATION']);
+      expect([full, limited, invalid].map((e) => (e as { code: string }).code)).toEqual([
+        'ERR_BULKHEAD_REJECTED',
+        'ERR_RATE_LIMITED',
+        'ERR_INVALID_CONFIGURATION',
+      ]);
       expect([full, limited, invalid].every(isPipelineRejection)).toBe(true);
       runtime.breaker!.trip();
       hold.resolve('ok');
@@ -207,7 +274,7 @@ describe('StrategyRuntime guarantees', () => {
     });
   });
 
-  describe('a caller abort during the operation\'s synchronous part', () => {
+  describe("a caller abort during the operation's synchronous part", () => {
     it('aborts ctx.signal at once, and the call rejects with the reason even though the operation returned a plain value', async () => {
       const { runtime } = makeRuntime({ id: 's', retry: false, bulkhead: { maxConcurrency: 1, maxQueueSize: 0 } });
       const controller = new AbortController();
@@ -215,13 +282,18 @@ describe('StrategyRuntime guarantees', () => {
       let seenInside: boolean | undefined;
       let signal: AbortSignal | undefined;
       const background: string[] = [];
-      const error = await runtime.execute((ctx) => {
-        signal = ctx.signal;
-        signal.addEventListener('abort', () => background.push('cancelled'));
-        controller.abort(reason); // e.g. a shutdown triggered by something the operation called
-        seenInside = ctx.signal.aborted;
-        return 'plain value';
-      }, { signal: controller.signal }).catch((e: unknown) => e);
+      const error = await runtime
+        .execute(
+          (ctx) => {
+            signal = ctx.signal;
+            signal.addEventListener('abort', () => background.push('cancelled'));
+            controller.abort(reason); // e.g. a shutdown triggered by something the operation called
+            seenInside = ctx.signal.aborted;
+            return 'plain value';
+          },
+          { signal: controller.signal },
+        )
+        .catch((e: unknown) => e);
       expect(seenInside).toBe(true);
       expect(signal!.reason).toBe(reason);
       expect(background).toEqual(['cancelled']);
@@ -237,11 +309,16 @@ describe('StrategyRuntime guarantees', () => {
       const reason = new Error('caller gave up');
       const op = deferred<string>();
       let seen: boolean | undefined;
-      const call = track(runtime.execute((ctx) => {
-        controller.abort(reason);
-        seen = ctx.signal.aborted;
-        return op.promise; // ignores the signal
-      }, { signal: controller.signal }));
+      const call = track(
+        runtime.execute(
+          (ctx) => {
+            controller.abort(reason);
+            seen = ctx.signal.aborted;
+            return op.promise; // ignores the signal
+          },
+          { signal: controller.signal },
+        ),
+      );
       await flushMicrotasks();
       expect(seen).toBe(true);
       expect(call.error).toBe(reason);
@@ -254,13 +331,22 @@ describe('StrategyRuntime guarantees', () => {
     });
 
     it('treats an error thrown after the caller aborted as the abort, not as a downstream failure', async () => {
-      const { runtime } = makeRuntime({ id: 's', retry: false, circuitBreaker: { mode: 'consecutive', failureThreshold: 1 } });
+      const { runtime } = makeRuntime({
+        id: 's',
+        retry: false,
+        circuitBreaker: { mode: 'consecutive', failureThreshold: 1 },
+      });
       const controller = new AbortController();
       const reason = new Error('caller gave up');
-      const error = await runtime.execute(() => {
-        controller.abort(reason);
-        throw new Error('saw the abort');
-      }, { signal: controller.signal }).catch((e: unknown) => e);
+      const error = await runtime
+        .execute(
+          () => {
+            controller.abort(reason);
+            throw new Error('saw the abort');
+          },
+          { signal: controller.signal },
+        )
+        .catch((e: unknown) => e);
       expect(error).toBe(reason);
       expect(runtime.breaker!.state).toBe('closed');
       expect(runtime.metrics).toMatchObject({ aborted: 1, failures: 0 });

@@ -87,7 +87,13 @@ export abstract class StrategyPipeline {
     if (this.limiter !== undefined) {
       const waitMs = this.limiter.tryAcquire(startedAt);
       if (waitMs > 0) {
-        return rejectAsync(this.strategy, this.metrics, 'rateLimited', markPipelineRejection(withoutStack(() => new RateLimitedError(this.id, waitMs))), startedAt);
+        return rejectAsync(
+          this.strategy,
+          this.metrics,
+          'rateLimited',
+          markPipelineRejection(withoutStack(() => new RateLimitedError(this.id, waitMs))),
+          startedAt,
+        );
       }
     }
     const bulkhead = this.bulkhead;
@@ -100,7 +106,8 @@ export abstract class StrategyPipeline {
           lease = tryAcquireSlot(bulkhead, options);
         } catch (error) {
           // A partitioned bulkhead whose every partition is busy cannot take a new key.
-          if (isCapacityExceededError(error)) return rejectAsync(this.strategy, this.metrics, 'bulkhead', markPipelineRejection(error), startedAt);
+          if (isCapacityExceededError(error))
+            return rejectAsync(this.strategy, this.metrics, 'bulkhead', markPipelineRejection(error), startedAt);
           return rejectLater(markPipelineRejection(error));
         }
       }
@@ -125,7 +132,12 @@ export abstract class StrategyPipeline {
    * Waits for a bulkhead slot — bounded by the caller's signal and by the overall timeout,
    * which covers the time spent queued — then runs the call.
    */
-  private async runQueued<T>(operation: ResilientOperation<T>, options: ExecuteOptions | undefined, bulkhead: Bulkhead, startedAt: number): Promise<T> {
+  private async runQueued<T>(
+    operation: ResilientOperation<T>,
+    options: ExecuteOptions | undefined,
+    bulkhead: Bulkhead,
+    startedAt: number,
+  ): Promise<T> {
     const clock = this.clock;
     const signal = options === undefined ? undefined : options.signal;
     const overallTimeoutMs = this.options.timeout.overallTimeoutMs;
@@ -157,7 +169,13 @@ export abstract class StrategyPipeline {
     if (admittedAt >= overallDeadline) {
       lease.release();
       this.metrics.timeouts++;
-      return reject(this.strategy, this.metrics, 'bulkhead', markPipelineRejection(new ResilienceTimeoutError(overallTimeoutMs, 'overall', this.id)), admittedAt);
+      return reject(
+        this.strategy,
+        this.metrics,
+        'bulkhead',
+        markPipelineRejection(new ResilienceTimeoutError(overallTimeoutMs, 'overall', this.id)),
+        admittedAt,
+      );
     }
     // Time spent queued counts against the overall timeout, not against the first attempt.
     return this.run(operation, options, lease, startedAt, admittedAt, undefined);
@@ -208,7 +226,15 @@ export abstract class StrategyPipeline {
         call.current = attempt;
         metrics.attempts++;
         try {
-          const value = await this.runAttempt(operation, attempt, attemptStart, attemptTimeoutMs, overallDeadline, overallTimeoutMs, signal !== undefined);
+          const value = await this.runAttempt(
+            operation,
+            attempt,
+            attemptStart,
+            attemptTimeoutMs,
+            overallDeadline,
+            overallTimeoutMs,
+            signal !== undefined,
+          );
           attempt.finish();
           const now = clock.now();
           const duration = now - attemptStart;
@@ -222,7 +248,11 @@ export abstract class StrategyPipeline {
           if (attempt.runningAbandoned) call.holdUntilSettled(attempt);
           // Aborted by the caller: the race rejected with the reason, or the operation threw
           // after the caller aborted during its synchronous part.
-          if (signal !== undefined && signal.aborted && (error === signal.reason || attempt.abandonedBy === signal.reason)) {
+          if (
+            signal !== undefined &&
+            signal.aborted &&
+            (error === signal.reason || attempt.abandonedBy === signal.reason)
+          ) {
             breaker?.releasePermission(permit);
             throw signal.reason;
           }
@@ -243,7 +273,11 @@ export abstract class StrategyPipeline {
           call.lastError = error;
 
           if (signal !== undefined && signal.aborted) throw signal.reason;
-          if (attemptNo > maxRetries || (timedOut && attempt.timeoutScope === 'overall') || !shouldRetry(this.strategy, error, attemptNo)) {
+          if (
+            attemptNo > maxRetries ||
+            (timedOut && attempt.timeoutScope === 'overall') ||
+            !shouldRetry(this.strategy, error, attemptNo)
+          ) {
             throw error;
           }
           if (budget !== undefined && !budget.tryConsumeRetry(now)) {
@@ -258,7 +292,16 @@ export abstract class StrategyPipeline {
           if (delay > 0) await call.sleep(clock, delay);
           const waited =
             call.needsSlot &&
-            (await retakeSlot(this.clock, this.id, this.bulkhead, this.metrics, call, options, overallDeadline, overallTimeoutMs));
+            (await retakeSlot(
+              this.clock,
+              this.id,
+              this.bulkhead,
+              this.metrics,
+              call,
+              options,
+              overallDeadline,
+              overallTimeoutMs,
+            ));
           metrics.retried(now);
           attemptStart = delay > 0 || waited ? clock.now() : now;
         }

@@ -30,7 +30,11 @@ export function tryAcquireSlot(bulkhead: Bulkhead, options: ExecuteOptions | und
 }
 
 /** A slot now or after waiting in the bulkhead's queue (priority and partition from `options`). @internal */
-export function acquireSlot(bulkhead: Bulkhead, options: ExecuteOptions | undefined, signal: AbortSignal | undefined): Promise<BulkheadLease> {
+export function acquireSlot(
+  bulkhead: Bulkhead,
+  options: ExecuteOptions | undefined,
+  signal: AbortSignal | undefined,
+): Promise<BulkheadLease> {
   switch (bulkhead.kind) {
     case 'partitioned':
       return bulkhead.impl.acquire(partitionKey(options), signal);

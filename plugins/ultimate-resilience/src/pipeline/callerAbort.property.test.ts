@@ -16,9 +16,21 @@ const NUM_RUNS = 300;
 
 /** What the operation returns or throws right after its caller aborted. */
 type AfterAbort =
-  | 'plainValue' | 'resolvedPromise' | 'resolvesLater' | 'pendingForever' | 'honoursSignal' | 'rejectedPromise' | 'throws';
+  | 'plainValue'
+  | 'resolvedPromise'
+  | 'resolvesLater'
+  | 'pendingForever'
+  | 'honoursSignal'
+  | 'rejectedPromise'
+  | 'throws';
 const AFTER_ABORT: readonly AfterAbort[] = [
-  'plainValue', 'resolvedPromise', 'resolvesLater', 'pendingForever', 'honoursSignal', 'rejectedPromise', 'throws',
+  'plainValue',
+  'resolvedPromise',
+  'resolvesLater',
+  'pendingForever',
+  'honoursSignal',
+  'rejectedPromise',
+  'throws',
 ];
 type ReasonKind = 'error' | 'domException' | 'default' | 'string';
 
@@ -36,18 +48,20 @@ interface Plan {
   readonly reason: ReasonKind;
 }
 
-const planArb: fc.Arbitrary<Plan> = fc.record({
-  bulkhead: fc.boolean(),
-  breaker: fc.boolean(),
-  maxRetries: fc.integer({ min: 0, max: 2 }),
-  attemptTimeoutMs: fc.constantFrom(Infinity, 1_000),
-  overallTimeoutMs: fc.constantFrom(Infinity, 5_000),
-  abortOnAttempt: fc.integer({ min: 1, max: 3 }),
-  earlierFailuresSync: fc.boolean(),
-  readSignal: fc.constantFrom('before' as const, 'after' as const, 'both' as const),
-  afterAbort: fc.constantFrom(...AFTER_ABORT),
-  reason: fc.constantFrom('error' as const, 'domException' as const, 'default' as const, 'string' as const),
-}).map((p) => ({ ...p, abortOnAttempt: Math.min(p.abortOnAttempt, p.maxRetries + 1) }));
+const planArb: fc.Arbitrary<Plan> = fc
+  .record({
+    bulkhead: fc.boolean(),
+    breaker: fc.boolean(),
+    maxRetries: fc.integer({ min: 0, max: 2 }),
+    attemptTimeoutMs: fc.constantFrom(Infinity, 1_000),
+    overallTimeoutMs: fc.constantFrom(Infinity, 5_000),
+    abortOnAttempt: fc.integer({ min: 1, max: 3 }),
+    earlierFailuresSync: fc.boolean(),
+    readSignal: fc.constantFrom('before' as const, 'after' as const, 'both' as const),
+    afterAbort: fc.constantFrom(...AFTER_ABORT),
+    reason: fc.constantFrom('error' as const, 'domException' as const, 'default' as const, 'string' as const),
+  })
+  .map((p) => ({ ...p, abortOnAttempt: Math.min(p.abortOnAttempt, p.maxRetries + 1) }));
 
 function strategy(plan: Plan): StrategyDefinition {
   return {
@@ -104,10 +118,12 @@ async function runPlan(plan: Plan) {
         return Promise.resolve('value');
       case 'resolvesLater':
         running++;
-        return new Promise((resolve) => h.clock.setTimeout(() => {
-          running--;
-          resolve('value');
-        }, 10));
+        return new Promise((resolve) =>
+          h.clock.setTimeout(() => {
+            running--;
+            resolve('value');
+          }, 10),
+        );
       case 'pendingForever':
         running++;
         return new Promise(() => undefined);
@@ -137,8 +153,8 @@ async function runPlan(plan: Plan) {
 }
 
 describe('ResilienceScalingManager pipeline (properties)', () => {
-  describe('caller abort during the operation\'s synchronous part', () => {
-    it('aborts ctx.signal with the caller\'s reason by the time the call settles, and rejects with that reason without counting a failure', async () => {
+  describe("caller abort during the operation's synchronous part", () => {
+    it("aborts ctx.signal with the caller's reason by the time the call settles, and rejects with that reason without counting a failure", async () => {
       await fc.assert(
         fc.asyncProperty(planArb, async (plan) => {
           const r = await runPlan(plan);
@@ -152,12 +168,17 @@ describe('ResilienceScalingManager pipeline (properties)', () => {
           // No attempt after the abort; the earlier attempts' failures are the only ones counted.
           expect(r.invocations).toBe(plan.abortOnAttempt);
           const report = r.h.report('s');
-          expect({ aborted: report.aborted, calls: report.calls, attempts: report.attempts })
-            .toEqual({ aborted: 1, calls: 0, attempts: plan.abortOnAttempt });
+          expect({ aborted: report.aborted, calls: report.calls, attempts: report.attempts }).toEqual({
+            aborted: 1,
+            calls: 0,
+            attempts: plan.abortOnAttempt,
+          });
           if (plan.breaker) {
             const breaker = r.h.breaker('s');
-            expect({ failedCalls: breaker.getStatistics().failedCalls, outstanding: breaker.outstanding })
-              .toEqual({ failedCalls: plan.abortOnAttempt - 1, outstanding: 0 });
+            expect({ failedCalls: breaker.getStatistics().failedCalls, outstanding: breaker.outstanding }).toEqual({
+              failedCalls: plan.abortOnAttempt - 1,
+              outstanding: 0,
+            });
           }
           // Only an operation still running keeps its slot, and it shows as abandoned.
           expect(report.abandonedRunning).toBe(r.stillRunning);
@@ -167,14 +188,25 @@ describe('ResilienceScalingManager pipeline (properties)', () => {
       );
     });
 
-    it.each(AFTER_ABORT)('aborts a signal read before the caller aborted, when the operation then ends with %s', async (afterAbort) => {
-      const r = await runPlan({
-        bulkhead: true, breaker: true, maxRetries: 0, attemptTimeoutMs: Infinity, overallTimeoutMs: Infinity,
-        abortOnAttempt: 1, earlierFailuresSync: false, readSignal: 'before', afterAbort, reason: 'error',
-      });
-      expect(r.call).toMatchObject({ status: 'rejected', error: r.controller.signal.reason });
-      expect(r.atSettle).toEqual({ aborted: true, reason: r.controller.signal.reason });
-      expect(r.h.breaker('s').getStatistics().failedCalls).toBe(0);
-    });
+    it.each(AFTER_ABORT)(
+      'aborts a signal read before the caller aborted, when the operation then ends with %s',
+      async (afterAbort) => {
+        const r = await runPlan({
+          bulkhead: true,
+          breaker: true,
+          maxRetries: 0,
+          attemptTimeoutMs: Infinity,
+          overallTimeoutMs: Infinity,
+          abortOnAttempt: 1,
+          earlierFailuresSync: false,
+          readSignal: 'before',
+          afterAbort,
+          reason: 'error',
+        });
+        expect(r.call).toMatchObject({ status: 'rejected', error: r.controller.signal.reason });
+        expect(r.atSettle).toEqual({ aborted: true, reason: r.controller.signal.reason });
+        expect(r.h.breaker('s').getStatistics().failedCalls).toBe(0);
+      },
+    );
   });
 });

@@ -21,8 +21,17 @@ export function executeOptionsError(options: unknown): InvalidConfigurationError
   if (o.context !== undefined && (typeof o.context !== 'object' || o.context === null)) {
     return new InvalidConfigurationError('options.context', o.context, 'an object');
   }
-  if (o.partitionKey !== undefined && (typeof o.partitionKey !== 'string' || o.partitionKey.length === 0 || o.partitionKey.length > MAX_PARTITION_KEY_LENGTH)) {
-    return new InvalidConfigurationError('options.partitionKey', o.partitionKey, `a non-empty string of at most ${MAX_PARTITION_KEY_LENGTH} characters`);
+  if (
+    o.partitionKey !== undefined &&
+    (typeof o.partitionKey !== 'string' ||
+      o.partitionKey.length === 0 ||
+      o.partitionKey.length > MAX_PARTITION_KEY_LENGTH)
+  ) {
+    return new InvalidConfigurationError(
+      'options.partitionKey',
+      o.partitionKey,
+      `a non-empty string of at most ${MAX_PARTITION_KEY_LENGTH} characters`,
+    );
   }
   if (o.priority !== undefined && (typeof o.priority !== 'number' || !Number.isFinite(o.priority))) {
     return new InvalidConfigurationError('options.priority', o.priority, 'a finite number');

@@ -12,7 +12,12 @@ import type { OperationContext } from '@datawarehouse/sdk';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
 import { pipelineHarness, trackCall } from '../testing/pipelineHarness.js';
 import {
-  IS_NESTED_REJECTION, NESTED_VIAS, REJECTING_STRATEGIES, REJECTION_CODES, armRejectingStrategies, forgedRejection,
+  IS_NESTED_REJECTION,
+  NESTED_VIAS,
+  REJECTING_STRATEGIES,
+  REJECTION_CODES,
+  armRejectingStrategies,
+  forgedRejection,
 } from '../testing/rejections.js';
 import type { ForgedShape, NestedVia, RejectionCode } from '../testing/rejections.js';
 
@@ -29,8 +34,21 @@ type Outcome =
 
 const outcomeArb: fc.Arbitrary<Outcome> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('succeed' as const) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom('plainError' as const, 'nonError' as const, 'benign' as const), sync: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('ignored' as const), by: fc.constantFrom('code' as const, 'name' as const), sync: fc.boolean() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constantFrom('plainError' as const, 'nonError' as const, 'benign' as const),
+      sync: fc.boolean(),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('ignored' as const),
+      by: fc.constantFrom('code' as const, 'name' as const),
+      sync: fc.boolean(),
+    }),
+  },
   {
     weight: 4,
     arbitrary: fc.record({
@@ -69,7 +87,8 @@ function endsCall(outcome: Outcome): boolean {
   return outcome.kind === 'succeed' || outcome.kind === 'ignored' || outcome.kind === 'nested';
 }
 
-const isBenign = (e: unknown): boolean => typeof e === 'object' && e !== null && (e as { benign?: unknown }).benign === true;
+const isBenign = (e: unknown): boolean =>
+  typeof e === 'object' && e !== null && (e as { benign?: unknown }).benign === true;
 
 function errorFor(outcome: Exclude<Outcome, { kind: 'succeed' | 'nested' }>): unknown {
   switch (outcome.kind) {
@@ -109,7 +128,11 @@ async function nestedSetup(outer: StrategyDefinition) {
 }
 
 /** One call's operation: attempt n does `outcomes[n - 1]`; every error it produces is recorded. */
-function plannedOperation(outcomes: readonly Outcome[], nested: (via: NestedVia) => Promise<string>, thrown: unknown[]) {
+function plannedOperation(
+  outcomes: readonly Outcome[],
+  nested: (via: NestedVia) => Promise<string>,
+  thrown: unknown[],
+) {
   return (ctx: OperationContext): Promise<string> | string => {
     const outcome = outcomes[ctx.attempt - 1]!;
     if (outcome.kind === 'succeed') return `ok on attempt ${ctx.attempt}`;
@@ -140,53 +163,82 @@ describe('ResilienceScalingManager pipeline (properties)', () => {
     it('counts exactly the downstream errors as breaker failures — forged rejection codes included — and passes nested pipeline rejections through unchanged', async () => {
       const callArb = fc.array(outcomeArb, { minLength: 3, maxLength: 3 });
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 0, max: 2 }), fc.boolean(), fc.array(callArb, { minLength: 1, maxLength: 8 }), async (maxRetries, withIsFailure, plannedCalls) => {
-          const setup = await nestedSetup(outerStrategy(maxRetries, withIsFailure));
-          const { h } = setup;
-          const expected = { failures: 0, successes: 0, attempts: 0, succeededCalls: 0, passedThroughCalls: 0 };
+        fc.asyncProperty(
+          fc.integer({ min: 0, max: 2 }),
+          fc.boolean(),
+          fc.array(callArb, { minLength: 1, maxLength: 8 }),
+          async (maxRetries, withIsFailure, plannedCalls) => {
+            const setup = await nestedSetup(outerStrategy(maxRetries, withIsFailure));
+            const { h } = setup;
+            const expected = { failures: 0, successes: 0, attempts: 0, succeededCalls: 0, passedThroughCalls: 0 };
 
-          for (const planned of plannedCalls) {
-            const outcomes = planned.slice(0, maxRetries + 1);
-            const thrown: unknown[] = [];
-            const invoked: Outcome[] = [];
-            const operation = plannedOperation(outcomes, setup.nested, thrown);
-            const call = trackCall(h.manager.executeWithResilience('outer', (ctx) => {
-              invoked.push(outcomes[ctx.attempt - 1]!);
-              return operation(ctx);
-            }));
-            await h.clock.advanceAsync(0);
+            for (const planned of plannedCalls) {
+              const outcomes = planned.slice(0, maxRetries + 1);
+              const thrown: unknown[] = [];
+              const invoked: Outcome[] = [];
+              const operation = plannedOperation(outcomes, setup.nested, thrown);
+              const call = trackCall(
+                h.manager.executeWithResilience('outer', (ctx) => {
+                  invoked.push(outcomes[ctx.attempt - 1]!);
+                  return operation(ctx);
+                }),
+              );
+              await h.clock.advanceAsync(0);
 
-            // Failed attempts are retried until maxRetries; successes and answers end the call.
-            const ending = outcomes.findIndex(endsCall);
-            expect(invoked).toEqual(outcomes.slice(0, ending === -1 ? outcomes.length : ending + 1));
-            expected.attempts += invoked.length;
-            expected.failures += invoked.filter((o) => counts(o, withIsFailure)).length;
-            expected.successes += invoked.filter((o) => o.kind === 'succeed').length;
+              // Failed attempts are retried until maxRetries; successes and answers end the call.
+              const ending = outcomes.findIndex(endsCall);
+              expect(invoked).toEqual(outcomes.slice(0, ending === -1 ? outcomes.length : ending + 1));
+              expected.attempts += invoked.length;
+              expected.failures += invoked.filter((o) => counts(o, withIsFailure)).length;
+              expected.successes += invoked.filter((o) => o.kind === 'succeed').length;
 
-            const last = invoked[invoked.length - 1]!;
-            if (last.kind === 'succeed') {
-              expected.succeededCalls++;
-              expect(call).toMatchObject({ settlements: 1, status: 'resolved', value: `ok on attempt ${invoked.length}` });
-            } else {
-              // The call ends with the last attempt's error itself: a nested rejection unchanged.
-              expect(call.settlements).toBe(1);
-              expect(call.status).toBe('rejected');
-              expect(call.error).toBe(thrown[thrown.length - 1]);
-              if (last.kind === 'nested') expect(IS_NESTED_REJECTION[last.via](call.error)).toBe(true);
-              if (last.kind === 'ignored' || last.kind === 'nested') expected.passedThroughCalls++;
+              const last = invoked[invoked.length - 1]!;
+              if (last.kind === 'succeed') {
+                expected.succeededCalls++;
+                expect(call).toMatchObject({
+                  settlements: 1,
+                  status: 'resolved',
+                  value: `ok on attempt ${invoked.length}`,
+                });
+              } else {
+                // The call ends with the last attempt's error itself: a nested rejection unchanged.
+                expect(call.settlements).toBe(1);
+                expect(call.status).toBe('rejected');
+                expect(call.error).toBe(thrown[thrown.length - 1]);
+                if (last.kind === 'nested') expect(IS_NESTED_REJECTION[last.via](call.error)).toBe(true);
+                if (last.kind === 'ignored' || last.kind === 'nested') expected.passedThroughCalls++;
+              }
             }
-          }
 
-          const stats = h.breaker('outer').getStatistics();
-          expect({ failedCalls: stats.failedCalls, successfulCalls: stats.successfulCalls, totalCalls: stats.totalCalls, state: stats.state })
-            .toEqual({ failedCalls: expected.failures, successfulCalls: expected.successes, totalCalls: expected.attempts, state: 'closed' });
-          const report = h.report('outer');
-          expect({ calls: report.calls, successes: report.successes, passedThrough: report.passedThrough, attempts: report.attempts })
-            .toEqual({ calls: plannedCalls.length, successes: expected.succeededCalls, passedThrough: expected.passedThroughCalls, attempts: expected.attempts });
-          expect(h.breaker('outer').outstanding).toBe(0);
-          expect(setup.innerInvocations()).toBe(0);
-          await setup.release();
-        }),
+            const stats = h.breaker('outer').getStatistics();
+            expect({
+              failedCalls: stats.failedCalls,
+              successfulCalls: stats.successfulCalls,
+              totalCalls: stats.totalCalls,
+              state: stats.state,
+            }).toEqual({
+              failedCalls: expected.failures,
+              successfulCalls: expected.successes,
+              totalCalls: expected.attempts,
+              state: 'closed',
+            });
+            const report = h.report('outer');
+            expect({
+              calls: report.calls,
+              successes: report.successes,
+              passedThrough: report.passedThrough,
+              attempts: report.attempts,
+            }).toEqual({
+              calls: plannedCalls.length,
+              successes: expected.succeededCalls,
+              passedThrough: expected.passedThroughCalls,
+              attempts: expected.attempts,
+            });
+            expect(h.breaker('outer').outstanding).toBe(0);
+            expect(setup.innerInvocations()).toBe(0);
+            await setup.release();
+          },
+        ),
         { seed: SEED, numRuns: NUM_RUNS },
       );
     });
@@ -195,22 +247,32 @@ describe('ResilienceScalingManager pipeline (properties)', () => {
       ['a plain object', 'object'],
       ['an Error with the code', 'error'],
       ['the SDK error class constructed by the downstream', 'class'],
-    ] as const satisfies readonly (readonly [string, ForgedShape])[])('opens the circuit on downstream errors carrying a rejection code (%s)', async (_, shape) => {
-      for (const code of REJECTION_CODES) {
-        const h = pipelineHarness([outerStrategy(0, false, 3)]);
-        for (let i = 0; i < 3; i++) {
-          const call = trackCall(h.manager.executeWithResilience('outer', () => Promise.reject(forgedRejection(code, shape))));
-          await h.clock.advanceAsync(0);
-          expect(call.status).toBe('rejected');
+    ] as const satisfies readonly (readonly [string, ForgedShape])[])(
+      'opens the circuit on downstream errors carrying a rejection code (%s)',
+      async (_, shape) => {
+        for (const code of REJECTION_CODES) {
+          const h = pipelineHarness([outerStrategy(0, false, 3)]);
+          for (let i = 0; i < 3; i++) {
+            const call = trackCall(
+              h.manager.executeWithResilience('outer', () => Promise.reject(forgedRejection(code, shape))),
+            );
+            await h.clock.advanceAsync(0);
+            expect(call.status).toBe('rejected');
+          }
+          expect({
+            code,
+            failedCalls: h.breaker('outer').getStatistics().failedCalls,
+            state: h.breaker('outer').state,
+          }).toEqual({ code, failedCalls: 3, state: 'open' });
         }
-        expect({ code, failedCalls: h.breaker('outer').getStatistics().failedCalls, state: h.breaker('outer').state })
-          .toEqual({ code, failedCalls: 3, state: 'open' });
-      }
-    });
+      },
+    );
 
     it('reopens a half-open circuit when its probe answers with a CircuitOpenError the downstream constructed', async () => {
       const h = pipelineHarness([outerStrategy(0, false, 1)]);
-      const first = trackCall(h.manager.executeWithResilience('outer', () => Promise.reject(new Error('downstream 503'))));
+      const first = trackCall(
+        h.manager.executeWithResilience('outer', () => Promise.reject(new Error('downstream 503'))),
+      );
       await h.clock.advanceAsync(1_000);
       expect(first.status).toBe('rejected');
       h.breaker('outer').refresh();
@@ -228,10 +290,14 @@ describe('ResilienceScalingManager pipeline (properties)', () => {
       const { h } = setup;
       for (const via of NESTED_VIAS) {
         let inner: unknown;
-        const call = trackCall(h.manager.executeWithResilience('outer', () => setup.nested(via).catch((e: unknown) => {
-          inner = e;
-          throw e;
-        })));
+        const call = trackCall(
+          h.manager.executeWithResilience('outer', () =>
+            setup.nested(via).catch((e: unknown) => {
+              inner = e;
+              throw e;
+            }),
+          ),
+        );
         await h.clock.advanceAsync(0);
         expect(call).toMatchObject({ settlements: 1, status: 'rejected' });
         expect(call.error).toBe(inner);

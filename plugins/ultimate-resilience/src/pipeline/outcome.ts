@@ -17,7 +17,13 @@ export function fallbackOrThrow<T>(strategy: ResolvedStrategy, metrics: Strategy
 }
 
 /** Counts a rejection (the call never reached the downstream) and answers it: fallback or throw. @internal */
-export function reject<T>(strategy: ResolvedStrategy, metrics: StrategyMetrics, cause: RejectionCause, error: unknown, now: number): T {
+export function reject<T>(
+  strategy: ResolvedStrategy,
+  metrics: StrategyMetrics,
+  cause: RejectionCause,
+  error: unknown,
+  now: number,
+): T {
   metrics.reject(cause, now);
   return fallbackOrThrow(strategy, metrics, error);
 }
@@ -27,7 +33,13 @@ export function reject<T>(strategy: ResolvedStrategy, metrics: StrategyMetrics, 
  * or a rejection one microtask later (see {@link rejectLater}).
  * @internal
  */
-export function rejectAsync<T>(strategy: ResolvedStrategy, metrics: StrategyMetrics, cause: RejectionCause, error: unknown, now: number): Promise<T> {
+export function rejectAsync<T>(
+  strategy: ResolvedStrategy,
+  metrics: StrategyMetrics,
+  cause: RejectionCause,
+  error: unknown,
+  now: number,
+): Promise<T> {
   metrics.reject(cause, now);
   if (strategy.fallbackFn === undefined && strategy.fallback === undefined) return rejectLater(error);
   try {

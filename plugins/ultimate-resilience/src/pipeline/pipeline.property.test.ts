@@ -11,7 +11,11 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { getEventListeners } from 'node:events';
 import {
-  DownstreamGauge, callPlansArb, scheduleCalls, strategyDefinition, strategyPlanArb,
+  DownstreamGauge,
+  callPlansArb,
+  scheduleCalls,
+  strategyDefinition,
+  strategyPlanArb,
 } from '../testing/downstreamModel.js';
 import type { CallPlan, ScenarioCall, StrategyPlan } from '../testing/downstreamModel.js';
 import { pipelineHarness, trackCall } from '../testing/pipelineHarness.js';
@@ -51,7 +55,8 @@ describe('ResilienceScalingManager pipeline (properties)', () => {
         fc.asyncProperty(strategyPlanArb, callPlansArb(true), async (plan, drawn) => {
           // A call without a signal must end by itself: only an overall timeout guarantees that
           // when operations may never settle. Every other call is aborted at the horizon.
-          const plans: CallPlan[] = plan.overallTimeoutMs === undefined ? drawn.map((c) => ({ ...c, signal: true })) : drawn;
+          const plans: CallPlan[] =
+            plan.overallTimeoutMs === undefined ? drawn.map((c) => ({ ...c, signal: true })) : drawn;
           const h = pipelineHarness([strategyDefinition('s', plan)]);
           const gauge = new DownstreamGauge();
           const calls = scheduleCalls(h, 's', plans, gauge);
@@ -69,7 +74,11 @@ describe('ResilienceScalingManager pipeline (properties)', () => {
           await h.clock.advanceAsync(LATE_MS);
           expect(gauge.peak).toBeLessThanOrEqual(plan.maxConcurrency);
           expect(gauge.inside).toBe(gauge.neverSettling);
-          expect(slotsAndAbandoned(h)).toEqual({ running: gauge.neverSettling, queued: 0, abandonedRunning: gauge.neverSettling });
+          expect(slotsAndAbandoned(h)).toEqual({
+            running: gauge.neverSettling,
+            queued: 0,
+            abandonedRunning: gauge.neverSettling,
+          });
           expectAttemptsInOrder(calls, plan);
         }),
         { seed: SEED, numRuns: NUM_RUNS },
@@ -77,21 +86,31 @@ describe('ResilienceScalingManager pipeline (properties)', () => {
     });
 
     it('makes a retry after an abandoned attempt wait for a slot of its own: 2 slots, 3 retries, 2 calls whose operations ignore their signal run 2 operations, not 8', async () => {
-      const h = pipelineHarness([{
-        id: 's', adaptive: false, circuitBreaker: false,
-        bulkhead: { maxConcurrency: 2, maxQueueSize: 5 },
-        retry: { maxRetries: 3, backoff: 'fixed', baseDelayMs: 5 },
-        timeout: { attemptTimeoutMs: 10 },
-      }]);
+      const h = pipelineHarness([
+        {
+          id: 's',
+          adaptive: false,
+          circuitBreaker: false,
+          bulkhead: { maxConcurrency: 2, maxQueueSize: 5 },
+          retry: { maxRetries: 3, backoff: 'fixed', baseDelayMs: 5 },
+          timeout: { attemptTimeoutMs: 10 },
+        },
+      ]);
       const gauge = new DownstreamGauge();
-      const calls = [0, 1].map(() => trackCall(h.manager.executeWithResilience('s', ({ signal }) => {
-        void signal;
-        const settled = gauge.enter();
-        return new Promise<string>((resolve) => h.clock.setTimeout(() => {
-          settled();
-          resolve('late');
-        }, 1_000));
-      })));
+      const calls = [0, 1].map(() =>
+        trackCall(
+          h.manager.executeWithResilience('s', ({ signal }) => {
+            void signal;
+            const settled = gauge.enter();
+            return new Promise<string>((resolve) =>
+              h.clock.setTimeout(() => {
+                settled();
+                resolve('late');
+              }, 1_000),
+            );
+          }),
+        ),
+      );
       await h.clock.advanceAsync(500);
       expect(gauge.peak).toBe(2);
       expect(gauge.inside).toBe(2);
@@ -113,7 +132,8 @@ describe('ResilienceScalingManager pipeline (properties)', () => {
 
           await h.clock.advanceAsync(HORIZON_MS);
           // Queued calls wait for operations that all settle: bounded, but may take a while.
-          for (let i = 0; i < 100 && (unsettled(calls).length > 0 || gauge.inside > 0); i++) await h.clock.advanceAsync(1_000);
+          for (let i = 0; i < 100 && (unsettled(calls).length > 0 || gauge.inside > 0); i++)
+            await h.clock.advanceAsync(1_000);
           await h.clock.advanceAsync(LATE_MS);
 
           expect(unsettled(calls)).toHaveLength(0);
@@ -121,16 +141,27 @@ describe('ResilienceScalingManager pipeline (properties)', () => {
           expectAttemptsInOrder(calls, plan);
 
           const report = h.report('s');
-          expect({ inFlight: report.inFlight, running: report.running, queued: report.queued }).toEqual({ inFlight: 0, running: 0, queued: 0 });
+          expect({ inFlight: report.inFlight, running: report.running, queued: report.queued }).toEqual({
+            inFlight: 0,
+            running: 0,
+            queued: 0,
+          });
           expect(report.attempts).toBe(gauge.invoked);
           // Each call is accounted once: an outcome (calls) or a caller's abort.
           const resolved = calls.filter((c) => c.record!.status === 'resolved').length;
-          const aborted = calls.filter((c) => c.record!.status === 'rejected' && c.controller?.signal.aborted === true && c.record!.error === c.controller.signal.reason).length;
+          const aborted = calls.filter(
+            (c) =>
+              c.record!.status === 'rejected' &&
+              c.controller?.signal.aborted === true &&
+              c.record!.error === c.controller.signal.reason,
+          ).length;
           expect(report.calls + report.aborted).toBe(plans.length);
           expect(report.successes).toBe(resolved);
           expect(report.aborted).toBe(aborted);
           const r = report.rejected;
-          expect(report.successes + report.failures + report.passedThrough + r.circuitOpen + r.bulkhead + r.rateLimited).toBe(report.calls);
+          expect(
+            report.successes + report.failures + report.passedThrough + r.circuitOpen + r.bulkhead + r.rateLimited,
+          ).toBe(report.calls);
 
           for (const c of calls) {
             if (c.controller !== undefined) expect(getEventListeners(c.controller.signal, 'abort')).toHaveLength(0);
@@ -139,7 +170,10 @@ describe('ResilienceScalingManager pipeline (properties)', () => {
 
           if (plan.breaker !== undefined) {
             const breaker = h.breaker('s');
-            expect({ outstanding: breaker.outstanding, violations: breaker.protocolViolations }).toEqual({ outstanding: 0, violations: 0 });
+            expect({ outstanding: breaker.outstanding, violations: breaker.protocolViolations }).toEqual({
+              outstanding: 0,
+              violations: 0,
+            });
             expect(breaker.getStatistics().halfOpenInFlight).toBe(0);
             // No probe slot leaked: after a break the circuit admits a probe and closes again.
             await h.clock.advanceAsync(plan.breaker.breakDurationMs);

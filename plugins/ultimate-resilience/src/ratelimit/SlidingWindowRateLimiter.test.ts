@@ -121,7 +121,9 @@ describe('SlidingWindowRateLimiter', () => {
     expect(fieldOf(() => new SlidingWindowRateLimiter({ limit: 1, windowMs: -1 }))).toBe('rateLimit.windowMs');
     const limiter = new SlidingWindowRateLimiter({ limit: 2, windowMs: 1_000 });
     expect(limiter.options.segments).toBe(10);
-    expect(fieldOf(() => limiter.reconfigure({ kind: 'token-bucket', capacity: 1, refillPerSecond: 1 }))).toBe('rateLimit.kind');
+    expect(fieldOf(() => limiter.reconfigure({ kind: 'token-bucket', capacity: 1, refillPerSecond: 1 }))).toBe(
+      'rateLimit.kind',
+    );
     expect(fieldOf(() => limiter.reconfigure({ segments: 0 }))).toBe('rateLimit.segments');
     expect(limiter.options.segments).toBe(10);
     expect(fieldOf(() => limiter.tryAcquire(NaN))).toBe('nowMs');

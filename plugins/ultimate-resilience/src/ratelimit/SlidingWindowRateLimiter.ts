@@ -43,10 +43,12 @@ export class SlidingWindowRateLimiter implements IRateLimiter {
    *   10); `kind` may be left out.
    * @throws {@link InvalidConfigurationError} naming the field (`rateLimit.limit`, ...).
    */
-  constructor(options: Omit<SlidingWindowOptions, 'kind' | 'segments'> & {
-    readonly kind?: 'sliding-window';
-    readonly segments?: number;
-  }) {
+  constructor(
+    options: Omit<SlidingWindowOptions, 'kind' | 'segments'> & {
+      readonly kind?: 'sliding-window';
+      readonly segments?: number;
+    },
+  ) {
     this.opts = resolveOwn(options);
     this.limit = this.opts.limit;
     this.ring = newRing(this.opts);
@@ -97,7 +99,11 @@ export class SlidingWindowRateLimiter implements IRateLimiter {
   reconfigure(options: unknown, nowMs?: number): void {
     const next = resolveRateLimitOptions(options, 'rateLimit', this.opts);
     if (next.kind !== 'sliding-window') {
-      throw new InvalidConfigurationError('rateLimit.kind', next.kind, "'sliding-window' (a limiter cannot change kind)");
+      throw new InvalidConfigurationError(
+        'rateLimit.kind',
+        next.kind,
+        "'sliding-window' (a limiter cannot change kind)",
+      );
     }
     if (nowMs !== undefined) this.advance(nowMs);
     const sameShape = next.windowMs === this.opts.windowMs && next.segments === this.opts.segments;

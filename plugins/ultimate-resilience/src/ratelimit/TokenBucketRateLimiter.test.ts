@@ -104,9 +104,13 @@ describe('TokenBucketRateLimiter', () => {
 
   it('rejects bad options and times naming the field; a failed reconfigure changes nothing', () => {
     expect(fieldOf(() => new TokenBucketRateLimiter({ capacity: 0, refillPerSecond: 1 }))).toBe('rateLimit.capacity');
-    expect(fieldOf(() => new TokenBucketRateLimiter({ capacity: 1, refillPerSecond: -1 }))).toBe('rateLimit.refillPerSecond');
+    expect(fieldOf(() => new TokenBucketRateLimiter({ capacity: 1, refillPerSecond: -1 }))).toBe(
+      'rateLimit.refillPerSecond',
+    );
     const limiter = new TokenBucketRateLimiter({ capacity: 2, refillPerSecond: 1 });
-    expect(fieldOf(() => limiter.reconfigure({ kind: 'sliding-window', limit: 1, windowMs: 10 }))).toBe('rateLimit.kind');
+    expect(fieldOf(() => limiter.reconfigure({ kind: 'sliding-window', limit: 1, windowMs: 10 }))).toBe(
+      'rateLimit.kind',
+    );
     expect(fieldOf(() => limiter.reconfigure({ capacity: -5 }))).toBe('rateLimit.capacity');
     expect(fieldOf(() => limiter.reconfigure({ burst: 5 }))).toBe('rateLimit.burst');
     expect(limiter.options.capacity).toBe(2);

@@ -11,21 +11,37 @@ describe('resolveRateLimitOptions', () => {
 
   it('resolves a sliding window with 10 segments by default', () => {
     expect(resolveRateLimitOptions({ kind: 'sliding-window', limit: 100, windowMs: 1_000 })).toEqual({
-      kind: 'sliding-window', limit: 100, windowMs: 1_000, segments: DEFAULT_SLIDING_WINDOW_SEGMENTS,
+      kind: 'sliding-window',
+      limit: 100,
+      windowMs: 1_000,
+      segments: DEFAULT_SLIDING_WINDOW_SEGMENTS,
     });
-    expect(resolveRateLimitOptions({ kind: 'sliding-window', limit: 1, windowMs: 1, segments: 1 })).toMatchObject({ segments: 1 });
+    expect(resolveRateLimitOptions({ kind: 'sliding-window', limit: 1, windowMs: 1, segments: 1 })).toMatchObject({
+      segments: 1,
+    });
   });
 
   it('lays a partial over a base of the same kind, kind optional', () => {
     const base = resolveRateLimitOptions({ kind: 'sliding-window', limit: 100, windowMs: 1_000, segments: 4 });
-    expect(resolveRateLimitOptions({ limit: 5 }, 'rateLimit', base)).toEqual({ kind: 'sliding-window', limit: 5, windowMs: 1_000, segments: 4 });
+    expect(resolveRateLimitOptions({ limit: 5 }, 'rateLimit', base)).toEqual({
+      kind: 'sliding-window',
+      limit: 5,
+      windowMs: 1_000,
+      segments: 4,
+    });
     const tb = resolveRateLimitOptions({ kind: 'token-bucket', capacity: 10, refillPerSecond: 1 });
-    expect(resolveRateLimitOptions({ refillPerSecond: 3 }, 'rateLimit', tb)).toEqual({ kind: 'token-bucket', capacity: 10, refillPerSecond: 3 });
+    expect(resolveRateLimitOptions({ refillPerSecond: 3 }, 'rateLimit', tb)).toEqual({
+      kind: 'token-bucket',
+      capacity: 10,
+      refillPerSecond: 3,
+    });
   });
 
   it('requires every field when the kind differs from the base', () => {
     const tb = resolveRateLimitOptions({ kind: 'token-bucket', capacity: 10, refillPerSecond: 1 });
-    expect(fieldOf(() => resolveRateLimitOptions({ kind: 'sliding-window', limit: 5 }, 'rateLimit', tb))).toBe('rateLimit.windowMs');
+    expect(fieldOf(() => resolveRateLimitOptions({ kind: 'sliding-window', limit: 5 }, 'rateLimit', tb))).toBe(
+      'rateLimit.windowMs',
+    );
   });
 
   it('names the bad field for every invalid input', () => {
@@ -49,11 +65,18 @@ describe('resolveRateLimitOptions', () => {
       [{ kind: 'sliding-window', limit: 1, windowMs: 10, segments: 1001 }, 'rateLimit.segments'],
       [{ kind: 'sliding-window', limit: 1, windowMs: 10, capacity: 3 }, 'rateLimit.capacity'],
     ];
-    for (const [input, field] of cases) expect(fieldOf(() => resolveRateLimitOptions(input)), JSON.stringify(input)).toBe(field);
+    for (const [input, field] of cases)
+      expect(
+        fieldOf(() => resolveRateLimitOptions(input)),
+        JSON.stringify(input),
+      ).toBe(field);
   });
 
   it('prefixes error fields with the given path', () => {
-    expect(fieldOf(() => resolveRateLimitOptions({ kind: 'token-bucket', capacity: 0, refillPerSecond: 1 }, 'strategies.api.rateLimit')))
-      .toBe('strategies.api.rateLimit.capacity');
+    expect(
+      fieldOf(() =>
+        resolveRateLimitOptions({ kind: 'token-bucket', capacity: 0, refillPerSecond: 1 }, 'strategies.api.rateLimit'),
+      ),
+    ).toBe('strategies.api.rateLimit.capacity');
   });
 });

@@ -43,8 +43,7 @@ export interface SlidingWindowOptions {
  * @since 6.0.0
  */
 export type RateLimitOptions =
-  | TokenBucketOptions
-  | (Omit<SlidingWindowOptions, 'segments'> & { readonly segments?: number });
+  TokenBucketOptions | (Omit<SlidingWindowOptions, 'segments'> & { readonly segments?: number });
 
 /** Rate-limit options after {@link resolveRateLimitOptions}: every field present. @since 6.0.0 */
 export type ResolvedRateLimitOptions = TokenBucketOptions | SlidingWindowOptions;
@@ -97,23 +96,24 @@ export function resolveRateLimitOptions(
   if (kind === 'token-bucket') {
     rejectUnknownKeys(field, obj, TOKEN_BUCKET_KEYS);
     const from = base?.kind === 'token-bucket' ? base : undefined;
-    const capacity = has('capacity') || from === undefined
-      ? validateNumber(at('capacity'), obj.capacity, 1)
-      : from.capacity;
-    const refillPerSecond = has('refillPerSecond') || from === undefined
-      ? validateNumber(at('refillPerSecond'), obj.refillPerSecond, 0, MAX_REFILL_PER_SECOND, true)
-      : from.refillPerSecond;
+    const capacity =
+      has('capacity') || from === undefined ? validateNumber(at('capacity'), obj.capacity, 1) : from.capacity;
+    const refillPerSecond =
+      has('refillPerSecond') || from === undefined
+        ? validateNumber(at('refillPerSecond'), obj.refillPerSecond, 0, MAX_REFILL_PER_SECOND, true)
+        : from.refillPerSecond;
     return Object.freeze({ kind, capacity, refillPerSecond });
   }
 
   rejectUnknownKeys(field, obj, SLIDING_WINDOW_KEYS);
   const from = base?.kind === 'sliding-window' ? base : undefined;
   const limit = has('limit') || from === undefined ? validateInteger(at('limit'), obj.limit, 1) : from.limit;
-  const windowMs = has('windowMs') || from === undefined
-    ? validateNumber(at('windowMs'), obj.windowMs, 0, Number.MAX_SAFE_INTEGER, true)
-    : from.windowMs;
+  const windowMs =
+    has('windowMs') || from === undefined
+      ? validateNumber(at('windowMs'), obj.windowMs, 0, Number.MAX_SAFE_INTEGER, true)
+      : from.windowMs;
   const segments = has('segments')
     ? validateInteger(at('segments'), obj.segments, 1, MAX_SLIDING_WINDOW_SEGMENTS)
-    : from?.segments ?? DEFAULT_SLIDING_WINDOW_SEGMENTS;
+    : (from?.segments ?? DEFAULT_SLIDING_WINDOW_SEGMENTS);
   return Object.freeze({ kind, limit, windowMs, segments });
 }

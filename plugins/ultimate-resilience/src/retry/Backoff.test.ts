@@ -56,8 +56,12 @@ describe('computeRetryDelay', () => {
       const o = opts({ backoff, baseDelayMs: 1_000, maxDelayMs: 1_500, factor: 10 });
       expect(computeRetryDelay(o, 5, 1e9, () => 0.9999)).toBeLessThanOrEqual(1_500);
     }
-    expect(computeRetryDelay(opts({ backoff: 'exponential', baseDelayMs: 1_000, maxDelayMs: 1_500 }), 5, 0, half)).toBe(1_500);
-    expect(computeRetryDelay(opts({ backoff: 'linear', baseDelayMs: 1_000, maxDelayMs: 1_500 }), 5, 0, half)).toBe(1_500);
+    expect(computeRetryDelay(opts({ backoff: 'exponential', baseDelayMs: 1_000, maxDelayMs: 1_500 }), 5, 0, half)).toBe(
+      1_500,
+    );
+    expect(computeRetryDelay(opts({ backoff: 'linear', baseDelayMs: 1_000, maxDelayMs: 1_500 }), 5, 0, half)).toBe(
+      1_500,
+    );
   });
 
   it('never returns NaN, a negative or more than maxDelayMs, whatever the valid options and random source (property)', () => {
@@ -72,7 +76,12 @@ describe('computeRetryDelay', () => {
         fc.double({ min: -1e300, max: 1e300 }),
         fc.oneof(fc.double(), fc.constantFrom(NaN, Infinity, -Infinity, 1, 0)),
         (backoff, base, extra, factor, retry, prev, r) => {
-          const o = opts({ backoff, baseDelayMs: base, maxDelayMs: Math.min(MAX_RETRY_DELAY_MS, base + extra), factor });
+          const o = opts({
+            backoff,
+            baseDelayMs: base,
+            maxDelayMs: Math.min(MAX_RETRY_DELAY_MS, base + extra),
+            factor,
+          });
           const d = computeRetryDelay(o, retry, prev, () => r);
           expect(Number.isNaN(d)).toBe(false);
           expect(d).toBeGreaterThanOrEqual(0);
@@ -89,7 +98,8 @@ describe('computeRetryDelay', () => {
   });
 
   it('rejects a retry number that is not an integer >= 1, naming retry', () => {
-    for (const n of [0, -1, 1.5, NaN]) expect(fieldOf(() => computeRetryDelay(DEFAULT_RETRY_OPTIONS, n, 0, half))).toBe('retry');
+    for (const n of [0, -1, 1.5, NaN])
+      expect(fieldOf(() => computeRetryDelay(DEFAULT_RETRY_OPTIONS, n, 0, half))).toBe('retry');
   });
 });
 
@@ -111,7 +121,13 @@ describe('resolveRetryOptions', () => {
 
   it('lays the given fields over the base and freezes the result', () => {
     const r = resolveRetryOptions({ backoff: 'fixed', baseDelayMs: 200, maxRetries: 0, budgetRatio: 0.2 });
-    expect(r).toMatchObject({ backoff: 'fixed', baseDelayMs: 200, maxRetries: 0, budgetRatio: 0.2, maxDelayMs: 30_000 });
+    expect(r).toMatchObject({
+      backoff: 'fixed',
+      baseDelayMs: 200,
+      maxRetries: 0,
+      budgetRatio: 0.2,
+      maxDelayMs: 30_000,
+    });
     expect(Object.isFrozen(r)).toBe(true);
     const again = resolveRetryOptions({ factor: 3 }, 'retry', r);
     expect(again).toMatchObject({ backoff: 'fixed', baseDelayMs: 200, factor: 3, budgetRatio: 0.2 });

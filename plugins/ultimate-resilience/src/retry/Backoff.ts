@@ -11,7 +11,12 @@ import type { BackoffKind, RetryPolicyOptions } from '@datawarehouse/sdk';
 
 /** Every {@link BackoffKind}, in documentation order. @since 6.0.0 */
 export const BACKOFF_KINDS: readonly BackoffKind[] = Object.freeze([
-  'immediate', 'fixed', 'linear', 'exponential', 'exponential-jitter', 'decorrelated-jitter',
+  'immediate',
+  'fixed',
+  'linear',
+  'exponential',
+  'exponential-jitter',
+  'decorrelated-jitter',
 ]);
 
 /** Most retries a policy may ask for; more is a retry storm, not a policy. @since 6.0.0 */
@@ -43,7 +48,13 @@ export const DEFAULT_RETRY_OPTIONS: Readonly<RetryPolicyOptions> = Object.freeze
 });
 
 const KNOWN_KEYS: readonly (keyof RetryPolicyOptions)[] = Object.freeze([
-  'maxRetries', 'backoff', 'baseDelayMs', 'maxDelayMs', 'factor', 'budgetRatio', 'budgetMinRetriesPerSecond',
+  'maxRetries',
+  'backoff',
+  'baseDelayMs',
+  'maxDelayMs',
+  'factor',
+  'budgetRatio',
+  'budgetMinRetriesPerSecond',
 ]);
 
 /**
@@ -144,7 +155,9 @@ export function resolveRetryOptions(
   const at = (key: string) => fieldPath(field, key);
   const has = (key: keyof RetryPolicyOptions) => Object.hasOwn(obj, key);
 
-  const maxRetries = has('maxRetries') ? validateInteger(at('maxRetries'), obj.maxRetries, 0, MAX_RETRIES) : base.maxRetries;
+  const maxRetries = has('maxRetries')
+    ? validateInteger(at('maxRetries'), obj.maxRetries, 0, MAX_RETRIES)
+    : base.maxRetries;
   const backoff = has('backoff') ? validateEnum(at('backoff'), obj.backoff, BACKOFF_KINDS) : base.backoff;
   const baseDelayMs = has('baseDelayMs')
     ? validateNumber(at('baseDelayMs'), obj.baseDelayMs, 0, MAX_RETRY_DELAY_MS)
@@ -158,14 +171,23 @@ export function resolveRetryOptions(
   const factor = has('factor') ? validateNumber(at('factor'), obj.factor, 1) : base.factor;
   let budgetRatio = base.budgetRatio;
   if (has('budgetRatio')) {
-    budgetRatio = obj.budgetRatio === undefined || obj.budgetRatio === null
-      ? undefined
-      : validateNumber(at('budgetRatio'), obj.budgetRatio, 0, MAX_BUDGET_RATIO);
+    budgetRatio =
+      obj.budgetRatio === undefined || obj.budgetRatio === null
+        ? undefined
+        : validateNumber(at('budgetRatio'), obj.budgetRatio, 0, MAX_BUDGET_RATIO);
   }
   const budgetMinRetriesPerSecond = has('budgetMinRetriesPerSecond')
     ? validateNumber(at('budgetMinRetriesPerSecond'), obj.budgetMinRetriesPerSecond, 0)
     : base.budgetMinRetriesPerSecond;
-  return Object.freeze({ maxRetries, backoff, baseDelayMs, maxDelayMs, factor, budgetRatio, budgetMinRetriesPerSecond });
+  return Object.freeze({
+    maxRetries,
+    backoff,
+    baseDelayMs,
+    maxDelayMs,
+    factor,
+    budgetRatio,
+    budgetMinRetriesPerSecond,
+  });
 }
 
 // Copies only the known fields, so a base carrying extra properties does not leak them.

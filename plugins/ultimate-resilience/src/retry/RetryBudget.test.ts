@@ -20,7 +20,12 @@ describe('RetryBudget', () => {
     for (let i = 0; i < 100; i++) budget.recordAttempt(i);
     expect(grantRun(budget, 100, 1_000)).toBe(20);
     expect(budget.tryConsumeRetry(100)).toBe(false);
-    expect(budget.getStatistics(100)).toMatchObject({ windowAttempts: 100, windowRetries: 20, granted: 20, refused: 2 });
+    expect(budget.getStatistics(100)).toMatchObject({
+      windowAttempts: 100,
+      windowRetries: 20,
+      granted: 20,
+      refused: 2,
+    });
   });
 
   it('always grants minRetriesPerSecond * window seconds, even without traffic', () => {
@@ -41,7 +46,14 @@ describe('RetryBudget', () => {
       fc.property(
         fc.double({ min: 0, max: 2, noNaN: true }),
         fc.integer({ min: 0, max: 5 }),
-        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 500 }), attempts: fc.integer({ min: 0, max: 5 }), retries: fc.integer({ min: 0, max: 20 }) }), { maxLength: 100 }),
+        fc.array(
+          fc.record({
+            gap: fc.integer({ min: 0, max: 500 }),
+            attempts: fc.integer({ min: 0, max: 5 }),
+            retries: fc.integer({ min: 0, max: 20 }),
+          }),
+          { maxLength: 100 },
+        ),
         (ratio, minPerSecond, steps) => {
           const windowMs = 2_000;
           const budget = new RetryBudget(ratio, minPerSecond, windowMs);
@@ -51,7 +63,10 @@ describe('RetryBudget', () => {
           let t = 0;
           for (const s of steps) {
             t += s.gap;
-            for (let i = 0; i < s.attempts; i++) { budget.recordAttempt(t); attempts.push(t); }
+            for (let i = 0; i < s.attempts; i++) {
+              budget.recordAttempt(t);
+              attempts.push(t);
+            }
             const current = Math.floor(t / bucketMs);
             const inWindow = (x: number) => Math.floor(x / bucketMs) > current - 10;
             const allowed = ratio * attempts.filter(inWindow).length + (minPerSecond * windowMs) / 1000;

@@ -56,7 +56,11 @@ export class RetryBudget {
    * @throws {@link InvalidConfigurationError} naming `retry.budgetRatio`,
    *   `retry.budgetMinRetriesPerSecond` or `windowMs`.
    */
-  constructor(ratio: number, minRetriesPerSecond: number, readonly windowMs = 10_000) {
+  constructor(
+    ratio: number,
+    minRetriesPerSecond: number,
+    readonly windowMs = 10_000,
+  ) {
     this.window = new WindowedCounter(windowMs, BUCKETS, 2);
     this.ratioValue = validateRatio(ratio);
     this.minPerSecond = validateMin(minRetriesPerSecond);

@@ -14,7 +14,10 @@ describe('resolveTimeoutOptions', () => {
     const a = resolveTimeoutOptions({ attemptTimeoutMs: 5_000 });
     expect(a).toEqual({ attemptTimeoutMs: 5_000, overallTimeoutMs: Infinity });
     expect(Object.isFrozen(a)).toBe(true);
-    expect(resolveTimeoutOptions({ overallTimeoutMs: 10_000 }, 'timeout', a)).toEqual({ attemptTimeoutMs: 5_000, overallTimeoutMs: 10_000 });
+    expect(resolveTimeoutOptions({ overallTimeoutMs: 10_000 }, 'timeout', a)).toEqual({
+      attemptTimeoutMs: 5_000,
+      overallTimeoutMs: 10_000,
+    });
     expect(resolveTimeoutOptions({ attemptTimeoutMs: Infinity }, 'timeout', a).attemptTimeoutMs).toBe(Infinity);
     expect(resolveTimeoutOptions({ attemptTimeoutMs: MAX_TIMEOUT_MS }).attemptTimeoutMs).toBe(MAX_TIMEOUT_MS);
   });
@@ -22,7 +25,9 @@ describe('resolveTimeoutOptions', () => {
   it('rejects a timeout that is not > 0 and <= 2^31 - 1 nor Infinity, naming the field', () => {
     for (const bad of [0, -1, NaN, -Infinity, MAX_TIMEOUT_MS + 1, '100', null]) {
       expect(fieldOf(() => resolveTimeoutOptions({ attemptTimeoutMs: bad }))).toBe('timeout.attemptTimeoutMs');
-      expect(fieldOf(() => resolveTimeoutOptions({ overallTimeoutMs: bad }, 'strategies.x.timeout'))).toBe('strategies.x.timeout.overallTimeoutMs');
+      expect(fieldOf(() => resolveTimeoutOptions({ overallTimeoutMs: bad }, 'strategies.x.timeout'))).toBe(
+        'strategies.x.timeout.overallTimeoutMs',
+      );
     }
   });
 

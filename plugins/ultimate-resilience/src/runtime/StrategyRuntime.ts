@@ -22,7 +22,11 @@ export interface RuntimeDeps {
   readonly clock: Clock;
   readonly random: () => number;
   readonly metricsWindowMs: number;
-  readonly createBreaker: (name: string, options: EffectiveOptions['circuitBreaker'] & object, clock: Clock) => ICircuitBreaker;
+  readonly createBreaker: (
+    name: string,
+    options: EffectiveOptions['circuitBreaker'] & object,
+    clock: Clock,
+  ) => ICircuitBreaker;
 }
 
 /**
@@ -44,7 +48,8 @@ export class StrategyRuntime extends StrategyPipeline {
     private readonly deps: RuntimeDeps,
   ) {
     super(id, strategy, options, deps.clock, deps.random, deps.metricsWindowMs);
-    this.breaker = options.circuitBreaker === undefined ? undefined : deps.createBreaker(id, options.circuitBreaker, deps.clock);
+    this.breaker =
+      options.circuitBreaker === undefined ? undefined : deps.createBreaker(id, options.circuitBreaker, deps.clock);
     this.bulkhead = this.createBulkhead(options);
     this.limiter = strategy.rateLimit === undefined ? undefined : createRateLimiter(strategy.rateLimit);
     this.budget = this.createBudget(options);
@@ -91,7 +96,8 @@ export class StrategyRuntime extends StrategyPipeline {
     }
 
     if (strategy.rateLimit === undefined) this.limiter = undefined;
-    else if (this.limiter === undefined || this.limiter.kind !== strategy.rateLimit.kind) this.limiter = createRateLimiter(strategy.rateLimit);
+    else if (this.limiter === undefined || this.limiter.kind !== strategy.rateLimit.kind)
+      this.limiter = createRateLimiter(strategy.rateLimit);
     else this.limiter.reconfigure(strategy.rateLimit, this.clock.now());
 
     const r = options.retry;

@@ -16,8 +16,12 @@ export interface BulkheadLimits {
  * object when the overlay sets no breaker value).
  * @internal
  */
-export function overlayBreakerOptions(base: BreakerOptions | undefined, overlay: AdaptiveOverlay): BreakerOptions | undefined {
-  if (base === undefined || (overlay.failureThreshold === undefined && overlay.breakDurationMs === undefined)) return base;
+export function overlayBreakerOptions(
+  base: BreakerOptions | undefined,
+  overlay: AdaptiveOverlay,
+): BreakerOptions | undefined {
+  if (base === undefined || (overlay.failureThreshold === undefined && overlay.breakDurationMs === undefined))
+    return base;
   return {
     ...base,
     ...(overlay.failureThreshold !== undefined && { failureThreshold: overlay.failureThreshold }),
@@ -41,8 +45,17 @@ export function overlayBulkheadOptions(b: BulkheadSection, overlay: AdaptiveOver
  * over the adapted value, which adaptation then continues from at its next tick.
  * @internal
  */
-export function withoutOverriddenValues(overlay: AdaptiveOverlay, previous: EffectiveOptions, next: EffectiveOptions): AdaptiveOverlay {
-  if (overlay.failureThreshold === undefined && overlay.breakDurationMs === undefined && overlay.maxConcurrency === undefined) return overlay;
+export function withoutOverriddenValues(
+  overlay: AdaptiveOverlay,
+  previous: EffectiveOptions,
+  next: EffectiveOptions,
+): AdaptiveOverlay {
+  if (
+    overlay.failureThreshold === undefined &&
+    overlay.breakDurationMs === undefined &&
+    overlay.maxConcurrency === undefined
+  )
+    return overlay;
   const kept: { -readonly [K in keyof AdaptiveOverlay]: AdaptiveOverlay[K] } = { ...overlay };
   if (previous.circuitBreaker?.failureThreshold !== next.circuitBreaker?.failureThreshold) delete kept.failureThreshold;
   if (previous.circuitBreaker?.breakDurationMs !== next.circuitBreaker?.breakDurationMs) delete kept.breakDurationMs;

@@ -7,7 +7,12 @@ import {
   validateObject,
   validateString,
 } from '@datawarehouse/sdk/internals';
-import type { BulkheadOptions, CircuitBreakerOptions, RetryPolicyOptions, TimeoutPolicyOptions } from '@datawarehouse/sdk';
+import type {
+  BulkheadOptions,
+  CircuitBreakerOptions,
+  RetryPolicyOptions,
+  TimeoutPolicyOptions,
+} from '@datawarehouse/sdk';
 import { validateAdaptationFields } from '../adaptive/AdaptationOptions.js';
 import { resolveRetryOptions } from '../retry/Backoff.js';
 import { resolveTimeoutOptions } from '../retry/TimeoutOptions.js';
@@ -27,7 +32,7 @@ export interface StrategyBulkheadOptions extends BulkheadOptions {
 
 /** Strategy categories, for listing and documentation. @since 6.0.0 */
 export type StrategyCategory =
-  | 'composite' | 'circuit-breaker' | 'bulkhead' | 'retry' | 'timeout' | 'fallback' | 'rate-limit';
+  'composite' | 'circuit-breaker' | 'bulkhead' | 'retry' | 'timeout' | 'fallback' | 'rate-limit';
 
 /**
  * A named resilience strategy as users write it (in code or in the host's JSON configuration).
@@ -93,11 +98,31 @@ export interface ResolvedStrategy {
 export const STRATEGY_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const KNOWN_KEYS = [
-  'id', 'description', 'category', 'circuitBreaker', 'bulkhead', 'retry', 'timeout', 'rateLimit', 'fallback',
-  'nonRetryableErrors', 'ignoredErrors', 'adaptive', 'shareState', 'shouldRetry', 'isFailure', 'fallbackFn',
+  'id',
+  'description',
+  'category',
+  'circuitBreaker',
+  'bulkhead',
+  'retry',
+  'timeout',
+  'rateLimit',
+  'fallback',
+  'nonRetryableErrors',
+  'ignoredErrors',
+  'adaptive',
+  'shareState',
+  'shouldRetry',
+  'isFailure',
+  'fallbackFn',
 ] as const;
 const CATEGORIES: readonly StrategyCategory[] = [
-  'composite', 'circuit-breaker', 'bulkhead', 'retry', 'timeout', 'fallback', 'rate-limit',
+  'composite',
+  'circuit-breaker',
+  'bulkhead',
+  'retry',
+  'timeout',
+  'fallback',
+  'rate-limit',
 ];
 const BULKHEAD_KINDS: readonly BulkheadKind[] = ['semaphore', 'partitioned', 'priority'];
 
@@ -115,11 +140,17 @@ export function resolveStrategyDefinition(input: unknown, field = 'strategy'): R
   const description = def.description === undefined ? '' : validateString(at('description'), def.description, 1024);
   const category = def.category === undefined ? 'composite' : validateEnum(at('category'), def.category, CATEGORIES);
 
-  const circuitBreaker = def.circuitBreaker === false ? undefined : resolveCircuitBreakerOptions(def.circuitBreaker ?? {}, at('circuitBreaker'));
+  const circuitBreaker =
+    def.circuitBreaker === false
+      ? undefined
+      : resolveCircuitBreakerOptions(def.circuitBreaker ?? {}, at('circuitBreaker'));
   const bulkhead = def.bulkhead === false ? undefined : resolveBulkheadSection(def.bulkhead ?? {}, at('bulkhead'));
   const retry = def.retry === false ? undefined : resolveRetryOptions(def.retry ?? {}, at('retry'));
   const timeout = resolveTimeoutOptions(def.timeout ?? {}, at('timeout'));
-  const rateLimit = def.rateLimit === undefined || def.rateLimit === false ? undefined : resolveRateLimitOptions(def.rateLimit, at('rateLimit'));
+  const rateLimit =
+    def.rateLimit === undefined || def.rateLimit === false
+      ? undefined
+      : resolveRateLimitOptions(def.rateLimit, at('rateLimit'));
 
   let fallback: { value: unknown } | undefined;
   if (def.fallback !== undefined && def.fallback !== false) {
@@ -169,7 +200,8 @@ function resolveBulkheadSection(input: unknown, field: string): ResolvedStrategy
   return Object.freeze({
     ...given,
     kind: kind === undefined ? 'semaphore' : validateEnum(`${field}.kind`, kind, BULKHEAD_KINDS),
-    maxPartitions: maxPartitions === undefined ? 1000 : validateInteger(`${field}.maxPartitions`, maxPartitions, 1, 1_000_000),
+    maxPartitions:
+      maxPartitions === undefined ? 1000 : validateInteger(`${field}.maxPartitions`, maxPartitions, 1, 1_000_000),
   });
 }
 

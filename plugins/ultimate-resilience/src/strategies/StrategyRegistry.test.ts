@@ -9,8 +9,19 @@ describe('StrategyRegistry', () => {
   it('accepts every built-in strategy', () => {
     const registry = new StrategyRegistry(BUILTIN_STRATEGIES);
     expect(registry.size).toBe(BUILTIN_STRATEGIES.length);
-    for (const id of ['default', 'breaker-rate-window', 'bulkhead-partitioned', 'bulkhead-priority', 'retry-decorrelated-jitter',
-      'retry-budgeted', 'timeout-attempt', 'timeout-overall', 'fallback-null', 'ratelimit-token-bucket', 'ratelimit-sliding-window']) {
+    for (const id of [
+      'default',
+      'breaker-rate-window',
+      'bulkhead-partitioned',
+      'bulkhead-priority',
+      'retry-decorrelated-jitter',
+      'retry-budgeted',
+      'timeout-attempt',
+      'timeout-overall',
+      'fallback-null',
+      'ratelimit-token-bucket',
+      'ratelimit-sliding-window',
+    ]) {
       expect(registry.has(id)).toBe(true);
     }
   });
@@ -70,7 +81,9 @@ describe('resolveStrategyDefinition', () => {
     expect(s.bulkhead).toEqual({ maxQueueSize: 5, kind: 'semaphore', maxPartitions: 1000 });
     expect(Object.isFrozen(s)).toBe(true);
     expect(resolveStrategyDefinition({ id: 'y', circuitBreaker: false, retry: false, bulkhead: false })).toMatchObject({
-      circuitBreaker: undefined, retry: undefined, bulkhead: undefined,
+      circuitBreaker: undefined,
+      retry: undefined,
+      bulkhead: undefined,
     });
   });
 });
@@ -81,7 +94,9 @@ describe('resolveStrategyDefinition adaptive section', () => {
     [{ id: 'x', adaptive: { enabeld: true } }, 'strategy.adaptive.enabeld'],
     [{ id: 'x', adaptive: 'on' }, 'strategy.adaptive'],
   ])('rejects %j naming %s', (input, field) => {
-    expect(() => resolveStrategyDefinition(input)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONFIGURATION', field }));
+    expect(() => resolveStrategyDefinition(input)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_CONFIGURATION', field }),
+    );
   });
 
   it('accepts a valid section and false', () => {

@@ -46,7 +46,11 @@ export class StrategyRegistry {
   setMaxStrategies(max: number): void {
     const value = validateInteger('maxStrategies', max, 1);
     if (value < this.strategies.size) {
-      throw new InvalidConfigurationError('maxStrategies', value, `an integer >= the ${this.strategies.size} strategies registered`);
+      throw new InvalidConfigurationError(
+        'maxStrategies',
+        value,
+        `an integer >= the ${this.strategies.size} strategies registered`,
+      );
     }
     this.limit = value;
   }

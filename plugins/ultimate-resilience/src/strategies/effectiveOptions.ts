@@ -1,6 +1,11 @@
 import { InvalidConfigurationError, resolveBulkheadOptions, resolveCircuitBreakerOptions } from '@datawarehouse/sdk';
 import type {
-  BulkheadOptions, CircuitBreakerOptions, RetryPolicyOptions, ScalingLimits, StrategyLimits, TimeoutPolicyOptions,
+  BulkheadOptions,
+  CircuitBreakerOptions,
+  RetryPolicyOptions,
+  ScalingLimits,
+  StrategyLimits,
+  TimeoutPolicyOptions,
 } from '@datawarehouse/sdk';
 import { resolveRetryOptions } from '../retry/Backoff.js';
 import { resolveTimeoutOptions } from '../retry/TimeoutOptions.js';
@@ -13,7 +18,8 @@ import type { BulkheadKind, ResolvedStrategy } from '../strategies/StrategyDefin
  */
 export interface EffectiveOptions {
   readonly circuitBreaker: Readonly<CircuitBreakerOptions> | undefined;
-  readonly bulkhead: (Readonly<BulkheadOptions> & { readonly kind: BulkheadKind; readonly maxPartitions: number }) | undefined;
+  readonly bulkhead:
+    (Readonly<BulkheadOptions> & { readonly kind: BulkheadKind; readonly maxPartitions: number }) | undefined;
   readonly retry: Readonly<RetryPolicyOptions> | undefined;
   readonly timeout: Readonly<TimeoutPolicyOptions>;
   readonly shareState: boolean;
@@ -31,13 +37,25 @@ export function computeEffectiveOptions(
   const at = (section: string) => `strategies.${strategy.id}.${section}`;
   const o = override ?? {};
   if (o.circuitBreaker !== undefined && strategy.circuitBreaker === undefined) {
-    throw new InvalidConfigurationError(at('circuitBreaker'), o.circuitBreaker, 'absent: this strategy has no circuit breaker (enable it in its definition)');
+    throw new InvalidConfigurationError(
+      at('circuitBreaker'),
+      o.circuitBreaker,
+      'absent: this strategy has no circuit breaker (enable it in its definition)',
+    );
   }
   if (o.bulkhead !== undefined && strategy.bulkhead === undefined) {
-    throw new InvalidConfigurationError(at('bulkhead'), o.bulkhead, 'absent: this strategy has no bulkhead (enable it in its definition)');
+    throw new InvalidConfigurationError(
+      at('bulkhead'),
+      o.bulkhead,
+      'absent: this strategy has no bulkhead (enable it in its definition)',
+    );
   }
   if (o.retry !== undefined && strategy.retry === undefined) {
-    throw new InvalidConfigurationError(at('retry'), o.retry, 'absent: this strategy has no retry (enable it in its definition)');
+    throw new InvalidConfigurationError(
+      at('retry'),
+      o.retry,
+      'absent: this strategy has no retry (enable it in its definition)',
+    );
   }
   if (o.shareState !== undefined && typeof o.shareState !== 'boolean') {
     throw new InvalidConfigurationError(at('shareState'), o.shareState, 'a boolean');
@@ -45,19 +63,27 @@ export function computeEffectiveOptions(
 
   let bulkhead: EffectiveOptions['bulkhead'];
   if (strategy.bulkhead !== undefined) {
-    const base = resolveBulkheadOptions({
-      maxConcurrency: strategy.bulkhead.maxConcurrency ?? limits.maxConcurrentOperations,
-      maxQueueSize: strategy.bulkhead.maxQueueSize ?? limits.maxQueueDepth,
-      queueTimeoutMs: strategy.bulkhead.queueTimeoutMs ?? Infinity,
-    }, at('bulkhead'));
+    const base = resolveBulkheadOptions(
+      {
+        maxConcurrency: strategy.bulkhead.maxConcurrency ?? limits.maxConcurrentOperations,
+        maxQueueSize: strategy.bulkhead.maxQueueSize ?? limits.maxQueueDepth,
+        queueTimeoutMs: strategy.bulkhead.queueTimeoutMs ?? Infinity,
+      },
+      at('bulkhead'),
+    );
     const resolved = resolveBulkheadOptions(o.bulkhead ?? {}, at('bulkhead'), base);
-    bulkhead = Object.freeze({ ...resolved, kind: strategy.bulkhead.kind, maxPartitions: strategy.bulkhead.maxPartitions });
+    bulkhead = Object.freeze({
+      ...resolved,
+      kind: strategy.bulkhead.kind,
+      maxPartitions: strategy.bulkhead.maxPartitions,
+    });
   }
 
   return Object.freeze({
-    circuitBreaker: strategy.circuitBreaker === undefined
-      ? undefined
-      : resolveCircuitBreakerOptions(o.circuitBreaker ?? {}, at('circuitBreaker'), strategy.circuitBreaker),
+    circuitBreaker:
+      strategy.circuitBreaker === undefined
+        ? undefined
+        : resolveCircuitBreakerOptions(o.circuitBreaker ?? {}, at('circuitBreaker'), strategy.circuitBreaker),
     bulkhead,
     retry: strategy.retry === undefined ? undefined : resolveRetryOptions(o.retry ?? {}, at('retry'), strategy.retry),
     timeout: resolveTimeoutOptions(o.timeout ?? {}, at('timeout'), strategy.timeout),

@@ -54,7 +54,9 @@ export interface StrategyPlan {
   readonly retryDelayMs: number;
   readonly attemptTimeoutMs: number;
   readonly overallTimeoutMs: number | undefined;
-  readonly breaker: { readonly failureThreshold: number; readonly breakDurationMs: number; readonly halfOpenMaxAttempts: number } | undefined;
+  readonly breaker:
+    | { readonly failureThreshold: number; readonly breakDurationMs: number; readonly halfOpenMaxAttempts: number }
+    | undefined;
 }
 
 /** The strategy definition of `plan` (adaptation off, so limits stay what the plan says). */
@@ -68,8 +70,15 @@ export function strategyDefinition(id: string, plan: StrategyPlan): StrategyDefi
       maxQueueSize: plan.maxQueueSize,
       ...(plan.queueTimeoutMs !== undefined && { queueTimeoutMs: plan.queueTimeoutMs }),
     },
-    retry: { maxRetries: plan.maxRetries, backoff: plan.retryDelayMs === 0 ? 'immediate' : 'fixed', baseDelayMs: plan.retryDelayMs },
-    timeout: { attemptTimeoutMs: plan.attemptTimeoutMs, ...(plan.overallTimeoutMs !== undefined && { overallTimeoutMs: plan.overallTimeoutMs }) },
+    retry: {
+      maxRetries: plan.maxRetries,
+      backoff: plan.retryDelayMs === 0 ? 'immediate' : 'fixed',
+      baseDelayMs: plan.retryDelayMs,
+    },
+    timeout: {
+      attemptTimeoutMs: plan.attemptTimeoutMs,
+      ...(plan.overallTimeoutMs !== undefined && { overallTimeoutMs: plan.overallTimeoutMs }),
+    },
     circuitBreaker: plan.breaker ?? false,
   };
 }
@@ -87,19 +96,42 @@ export const strategyPlanArb: fc.Arbitrary<StrategyPlan> = fc.record({
   retryDelayMs: fc.integer({ min: 0, max: 20 }),
   attemptTimeoutMs: fc.integer({ min: 5, max: 40 }),
   overallTimeoutMs: fc.option(fc.integer({ min: 60, max: 600 }), { nil: undefined }),
-  breaker: fc.option(fc.record({
-    failureThreshold: fc.integer({ min: 1, max: 4 }),
-    breakDurationMs: fc.integer({ min: 20, max: 200 }),
-    halfOpenMaxAttempts: fc.integer({ min: 1, max: 2 }),
-  }), { nil: undefined }),
+  breaker: fc.option(
+    fc.record({
+      failureThreshold: fc.integer({ min: 1, max: 4 }),
+      breakDurationMs: fc.integer({ min: 20, max: 200 }),
+      halfOpenMaxAttempts: fc.integer({ min: 1, max: 2 }),
+    }),
+    { nil: undefined },
+  ),
 });
 
 /** Attempt behaviours; `never` only when `withNever`. Short ones straddle the attempt timeouts of {@link strategyPlanArb}. */
 export function behaviourArb(withNever: boolean): fc.Arbitrary<Behaviour> {
   const settling: fc.WeightedArbitrary<Behaviour>[] = [
-    { weight: 4, arbitrary: fc.record({ kind: fc.constantFrom('resolve' as const, 'reject' as const), afterMs: fc.integer({ min: 0, max: 60 }) }) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('ignoreSignal' as const), afterMs: fc.integer({ min: 100, max: 600 }), fails: fc.boolean() }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('honourSignal' as const), afterMs: fc.integer({ min: 0, max: 600 }), fails: fc.boolean() }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constantFrom('resolve' as const, 'reject' as const),
+        afterMs: fc.integer({ min: 0, max: 60 }),
+      }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant('ignoreSignal' as const),
+        afterMs: fc.integer({ min: 100, max: 600 }),
+        fails: fc.boolean(),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('honourSignal' as const),
+        afterMs: fc.integer({ min: 0, max: 600 }),
+        fails: fc.boolean(),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('throwSync' as const, 'returnSync' as const) }) },
   ];
   if (withNever) settling.push({ weight: 1, arbitrary: fc.record({ kind: fc.constant('never' as const) }) });
@@ -117,17 +149,19 @@ export interface CallPlan {
 
 /** 1..10 calls starting within 200 ms; a caller may abort within 400 ms of its start. */
 export function callPlansArb(withNever: boolean): fc.Arbitrary<CallPlan[]> {
-  const call = fc.record({
-    startAt: fc.integer({ min: 0, max: 200 }),
-    behaviours: fc.array(behaviourArb(withNever), { minLength: 1, maxLength: 4 }),
-    signal: fc.boolean(),
-    abortAfterMs: fc.option(fc.integer({ min: 0, max: 400 }), { nil: undefined }),
-  }).map(({ startAt, behaviours, signal, abortAfterMs }): CallPlan => ({
-    startAt,
-    behaviours,
-    signal,
-    abortAt: signal && abortAfterMs !== undefined ? startAt + abortAfterMs : undefined,
-  }));
+  const call = fc
+    .record({
+      startAt: fc.integer({ min: 0, max: 200 }),
+      behaviours: fc.array(behaviourArb(withNever), { minLength: 1, maxLength: 4 }),
+      signal: fc.boolean(),
+      abortAfterMs: fc.option(fc.integer({ min: 0, max: 400 }), { nil: undefined }),
+    })
+    .map(({ startAt, behaviours, signal, abortAfterMs }): CallPlan => ({
+      startAt,
+      behaviours,
+      signal,
+      abortAt: signal && abortAfterMs !== undefined ? startAt + abortAfterMs : undefined,
+    }));
   return fc.array(call, { minLength: 1, maxLength: 10 });
 }
 
@@ -147,13 +181,20 @@ export interface ScenarioCall {
  * Schedules `plans` on the harness's clock against strategy `strategyId`; every operation
  * reports to `gauge`. Nothing runs until the clock advances.
  */
-export function scheduleCalls(h: PipelineHarness, strategyId: string, plans: readonly CallPlan[], gauge: DownstreamGauge): ScenarioCall[] {
+export function scheduleCalls(
+  h: PipelineHarness,
+  strategyId: string,
+  plans: readonly CallPlan[],
+  gauge: DownstreamGauge,
+): ScenarioCall[] {
   return plans.map((plan, i) => {
     const controller = plan.signal ? new AbortController() : undefined;
     const call: ScenarioCall = { plan, controller, record: undefined, attempts: [], invokedAfterSettle: 0 };
     const operation = modelOperation(h.clock, gauge, call, `call ${i}`);
     h.clock.setTimeout(() => {
-      call.record = trackCall(h.manager.executeWithResilience(strategyId, operation, controller && { signal: controller.signal }));
+      call.record = trackCall(
+        h.manager.executeWithResilience(strategyId, operation, controller && { signal: controller.signal }),
+      );
     }, plan.startAt);
     if (controller !== undefined && plan.abortAt !== undefined) {
       h.clock.setTimeout(() => controller.abort(new Error(`caller of call ${i} gave up`)), plan.abortAt);
@@ -163,7 +204,12 @@ export function scheduleCalls(h: PipelineHarness, strategyId: string, plans: rea
 }
 
 /** The operation of `call`: attempt n behaves as `behaviours[n - 1]` (the last one repeats). */
-function modelOperation(clock: Clock, gauge: DownstreamGauge, call: ScenarioCall, label: string): ResilientOperation<string> {
+function modelOperation(
+  clock: Clock,
+  gauge: DownstreamGauge,
+  call: ScenarioCall,
+  label: string,
+): ResilientOperation<string> {
   return (ctx: OperationContext) => {
     call.attempts.push(ctx.attempt);
     if (call.record !== undefined && call.record.settlements > 0) call.invokedAfterSettle++;

@@ -16,9 +16,15 @@ export async function driveTraffic(
   for (let n = 0; clock.now() + gap <= end; n++) {
     await clock.advanceAsync(gap);
     const failing = o.fail?.(n) ?? false;
-    manager.executeWithResilience(id, () => new Promise((resolve, reject) => {
-      clock.setTimeout(() => (failing ? reject(new Error('downstream error')) : resolve(n)), o.latencyMs);
-    })).catch(() => undefined);
+    manager
+      .executeWithResilience(
+        id,
+        () =>
+          new Promise((resolve, reject) => {
+            clock.setTimeout(() => (failing ? reject(new Error('downstream error')) : resolve(n)), o.latencyMs);
+          }),
+      )
+      .catch(() => undefined);
   }
   await clock.advanceAsync(end - clock.now());
 }

@@ -1,6 +1,13 @@
 import { VirtualClock, silentLogger } from '@datawarehouse/sdk';
 import type {
-  Clock, Disposable, IFederatedMessageBus, IScalableSubsystem, IServiceRegistry, ISubsystemRegistry, PluginContext, ServiceToken,
+  Clock,
+  Disposable,
+  IFederatedMessageBus,
+  IScalableSubsystem,
+  IServiceRegistry,
+  ISubsystemRegistry,
+  PluginContext,
+  ServiceToken,
 } from '@datawarehouse/sdk';
 
 /**

@@ -94,7 +94,8 @@ export function pipelineHarness(strategies: readonly StrategyDefinition[]): Pipe
     manager,
     breaker(strategyId) {
       const breaker = manager.getCircuitBreaker(strategyId);
-      if (!(breaker instanceof AuditedCircuitBreaker)) throw new Error(`strategy '${strategyId}' has no circuit breaker`);
+      if (!(breaker instanceof AuditedCircuitBreaker))
+        throw new Error(`strategy '${strategyId}' has no circuit breaker`);
       return breaker;
     },
     report(strategyId) {

@@ -13,7 +13,12 @@ import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
 import type { PipelineHarness } from './pipelineHarness.js';
 
 /** The codes of the rejections a pipeline raises itself. */
-export const REJECTION_CODES = ['ERR_CIRCUIT_OPEN', 'ERR_BULKHEAD_REJECTED', 'ERR_RATE_LIMITED', 'ERR_INVALID_CONFIGURATION'] as const;
+export const REJECTION_CODES = [
+  'ERR_CIRCUIT_OPEN',
+  'ERR_BULKHEAD_REJECTED',
+  'ERR_RATE_LIMITED',
+  'ERR_INVALID_CONFIGURATION',
+] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 /** How a downstream dresses its error: a plain object, an `Error` with a `code`, or the SDK's own class. */
 export type ForgedShape = 'object' | 'error' | 'class';
@@ -49,8 +54,21 @@ export const IS_NESTED_REJECTION: Readonly<Record<NestedVia, (e: unknown) => boo
 /** Strategies an operation can call into; {@link armRejectingStrategies} makes each reject every call. */
 export const REJECTING_STRATEGIES: readonly StrategyDefinition[] = [
   { id: 'inner-open', adaptive: false, bulkhead: false, retry: false },
-  { id: 'inner-full', adaptive: false, circuitBreaker: false, retry: false, bulkhead: { maxConcurrency: 1, maxQueueSize: 0 } },
-  { id: 'inner-limited', adaptive: false, circuitBreaker: false, bulkhead: false, retry: false, rateLimit: { kind: 'sliding-window', limit: 1, windowMs: 3_600_000 } },
+  {
+    id: 'inner-full',
+    adaptive: false,
+    circuitBreaker: false,
+    retry: false,
+    bulkhead: { maxConcurrency: 1, maxQueueSize: 0 },
+  },
+  {
+    id: 'inner-limited',
+    adaptive: false,
+    circuitBreaker: false,
+    bulkhead: false,
+    retry: false,
+    rateLimit: { kind: 'sliding-window', limit: 1, windowMs: 3_600_000 },
+  },
   { id: 'inner-plain', adaptive: false, circuitBreaker: false, bulkhead: false, retry: false },
 ];
 

@@ -34,13 +34,24 @@ export function replicatorCluster(
   const nodes: Record<string, ClusterNode> = {};
   const add = (id: string): ClusterNode => {
     const bus = federation.createNode(id);
-    const manager = new ResilienceScalingManager({ registry: new StrategyRegistry(strategies), clock, random: () => 0.5 });
+    const manager = new ResilienceScalingManager({
+      registry: new StrategyRegistry(strategies),
+      clock,
+      random: () => 0.5,
+    });
     const replicator = new CircuitStateReplicator({
-      circuits: replicatedCircuitsOf(manager), bus, clock, wallClock: () => clock.now(), options: { antiEntropyIntervalMs: 1_000, ...options },
+      circuits: replicatedCircuitsOf(manager),
+      bus,
+      clock,
+      wallClock: () => clock.now(),
+      options: { antiEntropyIntervalMs: 1_000, ...options },
     });
     replicator.start();
     const node: ClusterNode = {
-      id, bus, manager, replicator,
+      id,
+      bus,
+      manager,
+      replicator,
       breaker: (strategyId = 'db') => manager.getCircuitBreaker(strategyId)!,
       metrics: () => replicator.metrics(),
     };
@@ -54,10 +65,22 @@ export function replicatorCluster(
 
 /** A wire entry for strategy `db` (open, lamport 5, 7 s left) with `overrides`. */
 export function stateEntry(overrides: Partial<CircuitStateEntry> = {}): CircuitStateEntry {
-  return { strategyId: 'db', lamport: 5, origin: 'x', state: 'open', remainingBreakMs: 7_000, reason: 'remote test', ...overrides };
+  return {
+    strategyId: 'db',
+    lamport: 5,
+    origin: 'x',
+    state: 'open',
+    remainingBreakMs: 7_000,
+    reason: 'remote test',
+    ...overrides,
+  };
 }
 
 /** A circuit-state envelope carrying `entries` as sent by node `from`. */
 export function stateMessage(entries: unknown, kind = 'transition', from = 'x'): PluginMessage {
-  return createPluginMessage('circuit-state', { v: 1, kind, entries }, { nodeId: from, pluginId: 'ultimate-resilience' });
+  return createPluginMessage(
+    'circuit-state',
+    { v: 1, kind, entries },
+    { nodeId: from, pluginId: 'ultimate-resilience' },
+  );
 }

@@ -30,12 +30,17 @@ export const never = (): Promise<never> => new Promise<never>(() => undefined);
 export function makeRuntime(def: StrategyDefinition, override?: StrategyLimits) {
   const clock = new VirtualClock(1_000_000);
   const strategy = resolveStrategyDefinition(def);
-  const runtime = new StrategyRuntime(strategy.id, strategy, computeEffectiveOptions(strategy, DEFAULT_SCALING_LIMITS, override), {
-    clock,
-    random: () => 0.5,
-    metricsWindowMs: 60_000,
-    createBreaker: (name, options, c) => new InMemoryCircuitBreaker(name, options, c),
-  });
+  const runtime = new StrategyRuntime(
+    strategy.id,
+    strategy,
+    computeEffectiveOptions(strategy, DEFAULT_SCALING_LIMITS, override),
+    {
+      clock,
+      random: () => 0.5,
+      metricsWindowMs: 60_000,
+      createBreaker: (name, options, c) => new InMemoryCircuitBreaker(name, options, c),
+    },
+  );
   /** Applies a new definition in place (what a registry update does through the manager). */
   const reapply = (next: StrategyDefinition, o?: StrategyLimits): void => {
     const s = resolveStrategyDefinition(next);

@@ -7,7 +7,10 @@ import type { DeadlineEntry } from './DeadlineQueue.js';
 class Entry implements DeadlineEntry {
   settled = false;
   expiredAt: number | undefined;
-  constructor(readonly deadline: number, private readonly clock: VirtualClock) {}
+  constructor(
+    readonly deadline: number,
+    private readonly clock: VirtualClock,
+  ) {}
   expire(): void {
     this.expiredAt = this.clock.now();
     this.settled = true;
@@ -107,37 +110,46 @@ describe('DeadlineQueue', () => {
   });
 
   it('expires every entry at its own deadline for any schedule (property)', () => {
-    fc.assert(fc.property(
-      fc.array(fc.record({ at: fc.integer({ min: 0, max: 50 }), timeout: fc.integer({ min: 0, max: 100 }), settleAfter: fc.option(fc.integer({ min: 0, max: 150 })) }), { maxLength: 60 }),
-      (plan) => {
-        const clock = new VirtualClock();
-        const queue = new DeadlineQueue(clock);
-        const sorted = [...plan].sort((x, y) => x.at - y.at);
-        const entries: { entry: Entry; settleAt: number | undefined }[] = [];
-        let t = 0;
-        for (const p of sorted) {
-          clock.advance(p.at - t);
-          t = p.at;
-          const entry = new Entry(clock.now() + p.timeout, clock);
-          queue.add(entry);
-          const settleAt = p.settleAfter === null ? undefined : clock.now() + p.settleAfter;
-          entries.push({ entry, settleAt });
-          if (settleAt !== undefined) {
-            clock.setTimeout(() => {
-              if (!entry.settled) {
-                entry.settled = true;
-                queue.onSettled();
-              }
-            }, p.settleAfter!);
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            at: fc.integer({ min: 0, max: 50 }),
+            timeout: fc.integer({ min: 0, max: 100 }),
+            settleAfter: fc.option(fc.integer({ min: 0, max: 150 })),
+          }),
+          { maxLength: 60 },
+        ),
+        (plan) => {
+          const clock = new VirtualClock();
+          const queue = new DeadlineQueue(clock);
+          const sorted = [...plan].sort((x, y) => x.at - y.at);
+          const entries: { entry: Entry; settleAt: number | undefined }[] = [];
+          let t = 0;
+          for (const p of sorted) {
+            clock.advance(p.at - t);
+            t = p.at;
+            const entry = new Entry(clock.now() + p.timeout, clock);
+            queue.add(entry);
+            const settleAt = p.settleAfter === null ? undefined : clock.now() + p.settleAfter;
+            entries.push({ entry, settleAt });
+            if (settleAt !== undefined) {
+              clock.setTimeout(() => {
+                if (!entry.settled) {
+                  entry.settled = true;
+                  queue.onSettled();
+                }
+              }, p.settleAfter!);
+            }
           }
-        }
-        clock.advance(1000);
-        for (const { entry, settleAt } of entries) {
-          if (settleAt !== undefined && settleAt < entry.deadline) expect(entry.expiredAt).toBeUndefined();
-          else if (settleAt === undefined || settleAt > entry.deadline) expect(entry.expiredAt).toBe(entry.deadline);
-        }
-        expect(clock.pendingTimers).toBe(0);
-      },
-    ));
+          clock.advance(1000);
+          for (const { entry, settleAt } of entries) {
+            if (settleAt !== undefined && settleAt < entry.deadline) expect(entry.expiredAt).toBeUndefined();
+            else if (settleAt === undefined || settleAt > entry.deadline) expect(entry.expiredAt).toBe(entry.deadline);
+          }
+          expect(clock.pendingTimers).toBe(0);
+        },
+      ),
+    );
   });
 });

@@ -128,7 +128,8 @@ export const cockatielWrapRetry: BenchCase = {
     const { op, attempts } = makeFailsFirstAttempt(0);
     // wrap() merges every policy's context, so the retry's `attempt` reaches the operation;
     // the erased `IPolicy` type no longer says so.
-    const call = (): Promise<number> => policy.execute(op as unknown as (ctx: IDefaultPolicyContext) => Promise<number>);
+    const call = (): Promise<number> =>
+      policy.execute(op as unknown as (ctx: IDefaultPolicyContext) => Promise<number>);
     return { call, verify: () => expectAttemptsPerCall('cockatiel-wrap4-retry', call, attempts, 2) };
   },
 };

@@ -18,7 +18,11 @@ export const FULL_STRATEGY: StrategyDefinition = Object.freeze<StrategyDefinitio
 });
 
 /** The full pipeline without its timeout: the difference is what the timeout stage costs. */
-const NO_TIMEOUT_STRATEGY: StrategyDefinition = Object.freeze({ ...FULL_STRATEGY, id: 'bench-no-timeout', timeout: {} });
+const NO_TIMEOUT_STRATEGY: StrategyDefinition = Object.freeze({
+  ...FULL_STRATEGY,
+  id: 'bench-no-timeout',
+  timeout: {},
+});
 
 /** The breaker alone (plus metrics, which cannot be switched off), like cockatiel's breaker-only case. */
 const BREAKER_ONLY_STRATEGY: StrategyDefinition = Object.freeze({

@@ -17,16 +17,33 @@ export class HostProcess {
   private readonly exited: Promise<number | null>;
   private static readonly all = new Set<HostProcess>();
 
-  private constructor(cli: string, readonly configPath: string, cwd: string, env: Readonly<Record<string, string>>) {
-    this.child = spawn(process.execPath, [cli, 'start', '--config', configPath], { cwd, env: { ...process.env, DW_ADMIN_TOKEN: '', ...env } });
-    this.child.stdout.setEncoding('utf8').on('data', (d: string) => { this.stdout += d; });
-    this.child.stderr.setEncoding('utf8').on('data', (d: string) => { this.stderr += d; });
+  private constructor(
+    cli: string,
+    readonly configPath: string,
+    cwd: string,
+    env: Readonly<Record<string, string>>,
+  ) {
+    this.child = spawn(process.execPath, [cli, 'start', '--config', configPath], {
+      cwd,
+      env: { ...process.env, DW_ADMIN_TOKEN: '', ...env },
+    });
+    this.child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      this.stdout += d;
+    });
+    this.child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      this.stderr += d;
+    });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
     HostProcess.all.add(this);
   }
 
   /** Spawns the host and resolves once it printed its admin URL. */
-  static async startAsync(cli: string, configPath: string, cwd: string, env: Readonly<Record<string, string>> = {}): Promise<HostProcess> {
+  static async startAsync(
+    cli: string,
+    configPath: string,
+    cwd: string,
+    env: Readonly<Record<string, string>> = {},
+  ): Promise<HostProcess> {
     const host = new HostProcess(cli, configPath, cwd, env);
     host.url = await host.waitForOutput(/admin API listening on (http:\/\/127\.0\.0\.1:\d+)/);
     return host;
@@ -46,7 +63,9 @@ export class HostProcess {
   /** POST /subsystems/:name/actions/:action with `args` as the JSON body. */
   async actionAsync(subsystem: string, action: string, args: Record<string, unknown>): Promise<unknown> {
     const res = await fetch(`${this.url}/subsystems/${subsystem}/actions/${action}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(args),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(args),
     });
     if (!res.ok) throw new Error(`POST ${subsystem}/${action} -> ${res.status} ${await res.text()}`);
     return res.json();
@@ -57,7 +76,9 @@ export class HostProcess {
     if (!this.running) return this.child.exitCode;
     this.child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), DEADLINE_MS); });
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), DEADLINE_MS);
+    });
     const code = await Promise.race([this.exited, timeout]);
     clearTimeout(timer);
     if (code === 'timeout') {
@@ -84,7 +105,9 @@ export class HostProcess {
       };
       const onExit = (code: number | null): void => {
         done();
-        reject(new Error(`dw-host exited (${code}) before ${pattern}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`));
+        reject(
+          new Error(`dw-host exited (${code}) before ${pattern}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`),
+        );
       };
       const timer = setTimeout(() => {
         done();
@@ -103,7 +126,12 @@ export class HostProcess {
 }
 
 /** Polls `probe` until it resolves true; rejects with `what` at the deadline. */
-export async function eventually(probe: () => Promise<boolean>, what: string, deadlineMs = DEADLINE_MS, intervalMs = 20): Promise<void> {
+export async function eventually(
+  probe: () => Promise<boolean>,
+  what: string,
+  deadlineMs = DEADLINE_MS,
+  intervalMs = 20,
+): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
     if (await probe()) return;
