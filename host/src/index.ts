@@ -15,3 +15,5 @@ export * from './logging/StreamLogger.js';
 export * from './runtime/HostRuntime.js';
 export * from './cli/runCli.js';
 export { CliUsageError, isCliUsageError } from './cli/parseCliArgs.js';
+export type { ModuleImporter } from './kernel/PluginLoader.js';
+export type { PluginInfo, PluginState } from './kernel/PluginRecord.js';

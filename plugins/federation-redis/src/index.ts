@@ -4,3 +4,4 @@ export * from './RedisFederationOptions.js';
 export * from './RedisMessageBus.js';
 export * from './WireCodec.js';
 export * from './RedisMessageBusStatistics.js';
+export type { ConnectionStateSnapshot } from './ConnectionStateTracker.js';

@@ -24,6 +24,7 @@ export type {
   ReplicatorMetricsReport,
   ReplicatorRejectionReason,
 } from './distributed/ReplicatorMetrics.js';
+export type { CircuitStateEntryRejection } from './distributed/CircuitStateMessage.js';
 export type {
   RateLimitKind,
   RateLimitOptions,

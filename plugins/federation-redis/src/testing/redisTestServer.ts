@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 
 /**
- * Test helpers for suites that need a real Redis (not part of the build).
+ * Test helpers for suites that need a real Redis (published as the `./testing` subpath).
  * - `CI=true`: Redis-backed suites must run, never skip.
  * - Locally they skip when nothing answers on 127.0.0.1:6379.
  */
