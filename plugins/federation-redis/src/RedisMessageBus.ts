@@ -1,3 +1,5 @@
+// Over ~300 lines on purpose: the two Redis connections' lifecycle (connect, reconnect with backoff, resubscribe, close) is one
+// state machine. The codec, channel subscriptions, connection tracker and statistics are in their own files.
 import { createClient } from 'redis';
 import {
   BusClosedError,

@@ -1,3 +1,5 @@
+// Over ~300 lines on purpose: what is left is the state machine itself, whose hot-path fields (state code, epoch, tickets)
+// must stay on this object. Trip rules, counters, snapshots, events and execute() are in their own files.
 import { EventEmitter } from 'eventemitter3';
 import type {
   CircuitBreakerEvents,

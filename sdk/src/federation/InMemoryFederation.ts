@@ -1,3 +1,5 @@
+// Over ~300 lines on purpose: the federation's fault injection (delay, drop, duplicate, reorder, partition, disconnect) is one
+// seeded decision per delivery. Delivery scheduling, the partition table and the bus are in their own files.
 import { SdkCompatibility } from '../compat/SdkCompatibility.js';
 import { InvalidConfigurationError } from '../errors/errors.js';
 import { rejectUnknownKeys, validateObject, validateString } from '../config/validate.js';

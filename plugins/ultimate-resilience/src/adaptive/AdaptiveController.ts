@@ -1,3 +1,5 @@
+// Over ~300 lines on purpose: one shared timer samples, evaluates, applies and releases adaptation for every strategy, and these
+// steps share per-strategy tracking state. The rules, windows, sampler and recovery tracker are in their own files.
 import { SdkCompatibility } from '@datawarehouse/sdk';
 import type { CircuitStateChange, Clock, Logger, TimerHandle } from '@datawarehouse/sdk';
 import type { AdaptiveOverlay, AdaptiveTarget } from './AdaptiveTarget.js';

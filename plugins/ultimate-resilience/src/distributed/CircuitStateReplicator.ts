@@ -1,3 +1,5 @@
+// Over ~300 lines on purpose: about a third is the consistency model, in TSDoc. The publisher, receiver, full-state sync and
+// sharing watch are in their own files; this is the wiring between them and the bus.
 import { InvalidConfigurationError, SdkCompatibility, silentLogger } from '@datawarehouse/sdk';
 import { validateObject, validateString } from '@datawarehouse/sdk/internals';
 import type {

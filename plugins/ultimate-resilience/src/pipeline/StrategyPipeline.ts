@@ -1,3 +1,5 @@
+// Over ~300 lines on purpose: the call path stays one class on purpose: the common call must run on one monomorphic object with no
+// extra hop per stage. Admission, error classification and outcome already live in their own files.
 import {
   RateLimitedError,
   ResilienceTimeoutError,
