@@ -1,7 +1,7 @@
 import { InvalidConfigurationError, SdkCompatibility } from '@datawarehouse/sdk';
 import type { BusConnectionState, Disposable } from '@datawarehouse/sdk';
 
-/** What {@link ConnectionStateTracker.snapshot} reports. @since 6.0.0 */
+/** What `ConnectionStateTracker.snapshot` reports. @since 6.0.0 */
 export interface ConnectionStateSnapshot {
   readonly connectionState: BusConnectionState;
   /** 1 when connected, 0 otherwise (for dashboards). */

@@ -71,7 +71,7 @@ const KINDS = ['transition', 'sync'] as const;
 /**
  * Why one received entry was dropped while the rest of its message was kept:
  * `lamportOutOfRange` (not an integer in `1..Number.MAX_SAFE_INTEGER`), `breakOutOfRange`
- * (remaining break not finite, negative, over {@link MAX_REMAINING_BREAK_MS}, or not 0 for a
+ * (remaining break not finite, negative, over `MAX_REMAINING_BREAK_MS`, or not 0 for a
  * state other than `open`), `malformed` (anything else: shape, keys, strategy id, state, strings).
  * @since 6.0.0
  */
