@@ -25,6 +25,15 @@ function setup(strategies: StrategyDefinition[], limits = {}) {
 const fail = (message = 'downstream down') => Promise.reject(new Error(message));
 
 describe('ResilienceScalingManager', () => {
+  it('runs its TSDoc example as written: with no registry given, the built-in strategies are there', async () => {
+    const manager = new ResilienceScalingManager({ clock: new VirtualClock(0) });
+    await expect(manager.executeWithResilience('default', () => 'user')).resolves.toBe('user');
+    await manager.reconfigureLimitsAsync({ strategies: { default: { bulkhead: { maxConcurrency: 8 } } } });
+    expect(manager.currentLimits.strategies?.default?.bulkhead?.maxConcurrency).toBe(8);
+    expect(manager.registry.has('retry-exponential-jitter')).toBe(true);
+    manager.dispose();
+  });
+
   describe('bulkhead stage', () => {
     it('runs exactly maxConcurrency calls at once and queues the rest in FIFO order', async () => {
       const { manager } = setup([

@@ -26,6 +26,7 @@ import type {
 import { AdaptiveController } from '../adaptive/AdaptiveController.js';
 import { StrategyRuntime } from '../runtime/StrategyRuntime.js';
 import type { RuntimeDeps } from '../runtime/StrategyRuntime.js';
+import { BUILTIN_STRATEGIES } from '../strategies/builtinStrategies.js';
 import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
 import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
 import { LimitsController } from './LimitsController.js';
@@ -81,7 +82,7 @@ export class ResilienceScalingManager
 
   /** @throws {@link InvalidConfigurationError} for invalid options or limits. */
   constructor(options: ResilienceScalingManagerOptions = {}) {
-    this.registry = options.registry ?? new StrategyRegistry();
+    this.registry = options.registry ?? new StrategyRegistry(BUILTIN_STRATEGIES);
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     const createBreaker =
