@@ -23,6 +23,14 @@ describe('pipelineRejection', () => {
     expect(isPipelineRejection(Object.assign(new Error('mapped'), { code: genuine.code }))).toBe(false);
   });
 
+  it('does not count a copy of a marked rejection, or an object inheriting from one, as marked', () => {
+    const original = markPipelineRejection(new CircuitOpenError('x', 'open', 10));
+    expect(isPipelineRejection({ ...original, message: 'wrapped' })).toBe(false);
+    expect(isPipelineRejection(Object.assign(new Error('d'), original))).toBe(false);
+    expect(isPipelineRejection(Object.create(original))).toBe(false);
+    expect(isPipelineRejection(original)).toBe(true);
+  });
+
   it('is shared by a duplicate copy of the SDK module in the same process', async () => {
     // A second instance of the module, as a second copy of the package would load it.
     const copy = (await import(

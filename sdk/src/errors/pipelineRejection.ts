@@ -8,18 +8,20 @@
  * the pipeline passes an error through uncounted only when it carries that mark — as it does
  * when a nested pipeline's rejection comes out of an operation.
  *
- * The mark is an own property under a `Symbol.for` key, so duplicate copies of the SDK in one
- * process agree on it (like the `code`-based guards, it works across copies); no JSON decoding or
- * message mapping can produce it. Setting it costs a property store on an object the primitive
- * has just built — an open circuit may reject millions of calls a second — where a `WeakSet`
- * entry measured ~200 ns. An object that cannot take the property (frozen) goes into a
- * `WeakSet` kept on `globalThis` under another `Symbol.for` key instead.
+ * The mark is a property under a `Symbol.for` key whose value is the marked object itself, so
+ * duplicate copies of the SDK in one process agree on it (like the `code`-based guards, it works
+ * across copies), while no JSON decoding or message mapping can produce it, and a copy of a marked
+ * error (`{ ...e }`, `Object.assign(new Error(), e)`) or an object inheriting from one is not
+ * marked: their property points at another object. Setting it costs one property store on an
+ * object the primitive has just built — an open circuit may reject millions of calls a second —
+ * where a `WeakSet` entry measured ~200 ns. An object that cannot take the property (frozen)
+ * goes into a `WeakSet` kept on `globalThis` under another `Symbol.for` key instead.
  */
 
 const MARK = Symbol.for('@datawarehouse/sdk/pipeline-rejection@6');
 const REGISTRY_KEY = Symbol.for('@datawarehouse/sdk/pipeline-rejections@6');
 
-type Marked = { [MARK]?: true };
+type Marked = { [MARK]?: unknown };
 type RegistryHolder = { [REGISTRY_KEY]?: WeakSet<object> };
 
 const holder = globalThis as RegistryHolder;
@@ -33,7 +35,7 @@ const marked: WeakSet<object> = (holder[REGISTRY_KEY] ??= new WeakSet<object>())
  */
 export function markPipelineRejection<E>(error: E): E {
   if (typeof error === 'object' && error !== null) {
-    if (Object.isExtensible(error)) (error as Marked)[MARK] = true;
+    if (Object.isExtensible(error)) (error as Marked)[MARK] = error;
     else marked.add(error);
   }
   return error;
@@ -53,5 +55,5 @@ export function markPipelineRejection<E>(error: E): E {
  * @since 6.0.0
  */
 export function isPipelineRejection(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && ((error as Marked)[MARK] === true || marked.has(error));
+  return typeof error === 'object' && error !== null && ((error as Marked)[MARK] === error || marked.has(error));
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import {
   InMemoryCircuitBreaker,
   InvalidConfigurationError,
+  isUnknownStrategyError,
   markPipelineRejection,
   SdkCompatibility,
   silentLogger,
@@ -143,7 +144,9 @@ export class ResilienceScalingManager
       try {
         runtime = this.runtimeFor(strategyId);
       } catch (error) {
-        return Promise.reject(markPipelineRejection(error));
+        // Only the refusals of this call's arguments are marked: whatever else runtime creation
+        // throws (a breaker factory, a listener) is not the pipeline's own rejection.
+        return Promise.reject(isUnknownStrategyError(error) ? markPipelineRejection(error) : error);
       }
     }
     return runtime.execute(operation, options);
@@ -248,7 +251,11 @@ export class ResilienceScalingManager
   runtimeFor(strategyId: string): StrategyRuntime {
     let runtime = this.runtimes.get(strategyId);
     if (runtime !== undefined) return runtime;
-    if (this.disposed) throw new InvalidConfigurationError('manager', 'disposed', 'a manager that is not disposed');
+    if (this.disposed) {
+      throw markPipelineRejection(
+        new InvalidConfigurationError('manager', 'disposed', 'a manager that is not disposed'),
+      );
+    }
     const strategy = this.registry.require(strategyId);
     runtime = new StrategyRuntime(strategy.id, strategy, this.limits.effectiveOptionsOf(strategy), this.deps);
     this.runtimes.set(strategy.id, runtime);

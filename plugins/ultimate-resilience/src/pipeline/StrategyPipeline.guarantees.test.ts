@@ -8,12 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { getEventListeners } from 'node:events';
 import {
   CircuitOpenError,
+  InMemoryCircuitBreaker,
   flushMicrotasks,
   isCircuitOpenError,
   isPipelineRejection,
   isResilienceTimeoutError,
   VirtualClock,
 } from '@datawarehouse/sdk';
+import type { ICircuitBreaker } from '@datawarehouse/sdk';
 import { deferred } from '@datawarehouse/sdk/testing';
 import { makeRuntime, never, track } from '../testing/runtimeFixture.js';
 import { StrategyRegistry } from '../strategies/StrategyRegistry.js';
@@ -243,6 +245,48 @@ describe('StrategyRuntime guarantees', () => {
       const outer = manager.runtimeFor('outer');
       expect(outer.breaker!.state).toBe('closed');
       expect(outer.metrics).toMatchObject({ failures: 0, passed: 2 });
+      manager.dispose();
+    });
+
+    it('marks the refusal of a breaker that does not mark its own (a custom ICircuitBreaker), on the first attempt and on a retry', async () => {
+      const clock = new VirtualClock(1_000_000);
+      const registry = new StrategyRegistry([{ id: 'inner', retry: false }]);
+      const manager = new ResilienceScalingManager({
+        registry,
+        clock,
+        createCircuitBreaker: (name, o, c) => {
+          const inner = new InMemoryCircuitBreaker(name, o, c);
+          // Delegates, but builds its own, unmarked CircuitOpenError (the contract allows it).
+          return new Proxy(inner, {
+            get(target, prop, receiver) {
+              if (prop === 'tryAcquirePermission') {
+                return (now?: number) => {
+                  const r = target.tryAcquirePermission(now);
+                  return typeof r === 'number' ? r : new CircuitOpenError(name, 'open', 1000);
+                };
+              }
+              const v: unknown = Reflect.get(target, prop, receiver);
+              return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+            },
+          }) as ICircuitBreaker;
+        },
+      });
+      manager.getCircuitBreaker('inner')!.trip();
+      const error = await manager.executeWithResilience('inner', () => 'x').catch((e: unknown) => e);
+      expect(isCircuitOpenError(error) && isPipelineRejection(error)).toBe(true);
+      manager.dispose();
+    });
+
+    it('does not mark what runtime creation throws for other reasons (a listener, a breaker factory)', async () => {
+      const registry = new StrategyRegistry([{ id: 's' }]);
+      const manager = new ResilienceScalingManager({ registry, clock: new VirtualClock(0) });
+      const bug = new Error('listener bug');
+      manager.events.on('runtimeCreated', () => {
+        throw bug;
+      });
+      const error = await manager.executeWithResilience('s', () => 'x').catch((e: unknown) => e);
+      expect(error).toBe(bug);
+      expect(isPipelineRejection(bug)).toBe(false);
       manager.dispose();
     });
 

@@ -6,6 +6,7 @@ import {
   SdkCompatibility,
   isBulkheadRejectedError,
   isCapacityExceededError,
+  isCircuitOpenError,
   isResilienceTimeoutError,
   markPipelineRejection,
   withoutStack,
@@ -123,7 +124,8 @@ export abstract class StrategyPipeline {
       const granted = breaker.tryAcquirePermission(startedAt);
       if (typeof granted !== 'number') {
         lease?.release();
-        return rejectAsync(this.strategy, this.metrics, 'circuitOpen', granted, startedAt);
+        // Marked here too: a breaker other than the SDK's may not mark its refusals.
+        return rejectAsync(this.strategy, this.metrics, 'circuitOpen', markPipelineRejection(granted), startedAt);
       }
       permit = granted;
     }
@@ -216,9 +218,16 @@ export abstract class StrategyPipeline {
           try {
             permit = breaker.acquirePermission();
           } catch (error) {
+            // The breaker's refusal (not the downstream's error) is the pipeline's own rejection.
+            if (isCircuitOpenError(error)) markPipelineRejection(error);
             if (call.lastError === undefined) call.rejectedByCircuit = true;
             else setCause(error, call.lastError);
             throw error;
+          }
+          // A stateChanged listener run by the permission may have aborted the caller.
+          if (signal !== undefined && signal.aborted) {
+            breaker.releasePermission(permit);
+            throw signal.reason;
           }
         }
         // Only calls that reach the downstream earn retry budget; rejected ones must not.
