@@ -4,9 +4,12 @@ import type { Attempt, LateSettleListener } from './Attempt.js';
 import { unwatchSignal, watchSignal } from './SignalWatch.js';
 import type { AbortWatcher } from './SignalWatch.js';
 
-/** Counts operations abandoned (timed out, or aborted by the caller) that are still running. @internal */
-export interface AbandonedGauge {
-  abandonedRunning: number;
+/** What a call tells its strategy about abandoned operations that are still running. @internal */
+export interface AbandonedOwner {
+  /** The gauge of abandoned operations still running. */
+  readonly metrics: { abandonedRunning: number };
+  /** An abandoned operation settled late and gave its slot back to the bulkhead. */
+  onLateRelease(): void;
 }
 
 /**
@@ -41,7 +44,7 @@ export class CallState implements LateSettleListener, AbortWatcher {
     /** The slot the call's next attempt runs under; undefined without a bulkhead or while given away. */
     public lease: BulkheadLease | undefined,
     readonly signal: AbortSignal | undefined,
-    private readonly gauge: AbandonedGauge,
+    private readonly owner: AbandonedOwner,
   ) {
     this.usesBulkhead = lease !== undefined;
     if (signal !== undefined && !signal.aborted) watchSignal(signal, this);
@@ -61,18 +64,22 @@ export class CallState implements LateSettleListener, AbortWatcher {
   holdUntilSettled(attempt: Attempt): void {
     attempt.heldLease = this.lease;
     this.lease = undefined;
-    this.gauge.abandonedRunning++;
+    this.owner.metrics.abandonedRunning++;
     attempt.whenOperationSettles(this);
   }
 
   onLateSettle(attempt: Attempt): void {
-    this.gauge.abandonedRunning--;
+    this.owner.metrics.abandonedRunning--;
     const lease = attempt.heldLease;
     attempt.heldLease = undefined;
     if (lease === undefined) return;
     // Between attempts (e.g. during the backoff) the call takes the slot back for its retry.
-    if (!this.finished && this.lease === undefined && !this.waitingForSlot) this.lease = lease;
-    else lease.release();
+    if (!this.finished && this.lease === undefined && !this.waitingForSlot) {
+      this.lease = lease;
+      return;
+    }
+    lease.release();
+    this.owner.onLateRelease();
   }
 
   /** Waits `delayMs` on `clock`; rejects with the caller's abort reason if it aborts first (or already has). */

@@ -152,6 +152,26 @@ describe('StrategyRuntime guarantees', () => {
       expect(runtime.metrics).toMatchObject({ aborted: 1, abandonedRunning: 0 });
     });
 
+    it('retires a switched-off bulkhead as soon as an abandoned operation, its last holder, settles', async () => {
+      const { clock, runtime, reapply } = makeRuntime({
+        id: 's',
+        circuitBreaker: false,
+        retry: false,
+        bulkhead: { maxConcurrency: 1, maxQueueSize: 0 },
+        timeout: { attemptTimeoutMs: 100 },
+      });
+      const op = deferred<string>();
+      const call = track(runtime.execute(() => op.promise, undefined));
+      await clock.advanceAsync(100);
+      expect(isResilienceTimeoutError(call.error)).toBe(true);
+      reapply({ id: 's', circuitBreaker: false, retry: false, bulkhead: false, timeout: { attemptTimeoutMs: 100 } });
+      expect(runtime.bulkheadStatistics()).toMatchObject({ running: 1 }); // still serving: its slot is held
+      op.resolve('late');
+      await flushMicrotasks();
+      expect(runtime.bulkhead).toBeUndefined();
+      expect(runtime.metrics.abandonedRunning).toBe(0);
+    });
+
     it('fails with the last downstream error when the overall timeout passes while the retry waits for a slot', async () => {
       const { clock, runtime } = makeRuntime({
         id: 's',

@@ -72,6 +72,14 @@ export abstract class StrategyPipeline {
   protected abstract onBulkheadDrainable(): void;
 
   /**
+   * An abandoned operation settled after its call and gave its slot back: it may have been the
+   * last holder of a bulkhead waiting to be swapped. @internal
+   */
+  onLateRelease(): void {
+    if (this.pendingBulkheadSwap) this.onBulkheadDrainable();
+  }
+
+  /**
    * Runs one call through the pipeline. Admission (argument check, abort check, rate limit, a
    * free bulkhead slot) is synchronous; only a call that must wait for a slot takes the queued
    * path, so the common call costs one async frame. Never throws synchronously.
@@ -197,7 +205,7 @@ export abstract class StrategyPipeline {
     const clock = this.clock;
     const metrics = this.metrics;
     const signal = options === undefined ? undefined : options.signal;
-    const call = new CallState(lease, signal, metrics);
+    const call = new CallState(lease, signal, this);
     this.inFlight++;
     try {
       const retry = this.options.retry;
