@@ -171,16 +171,18 @@ describe('report', () => {
     expect(formatBytes(-2 * 2 ** 20)).toBe('-2.00 MiB');
   });
 
-  it('judges the targets from the results: ratio to the bare await, rejection ns, bytes, heap growth', () => {
+  it('judges the targets from the results: ratios to the bare await and to the floor, rejection ns, bytes, heap growth', () => {
     const summary = (median: number) => ({ count: 1, median, min: median, max: median, mad: 0, relativeMad: 0 });
     const report = {
       cases: [
         { id: 'bare', path: 'success', baseline: true },
+        { id: 'floor', path: 'success', floor: true },
         { id: 'ours-full', path: 'success' },
         { id: 'ours-open', path: 'circuit-open' },
       ],
       results: [
         { caseId: 'bare', mode: 'sequential', nsPerCall: summary(100) },
+        { caseId: 'floor', mode: 'sequential', nsPerCall: summary(200) },
         { caseId: 'ours-full', mode: 'sequential', nsPerCall: summary(250) },
         { caseId: 'ours-open', mode: 'sequential', nsPerCall: summary(1_500) },
         { caseId: 'opossum', mode: 'sequential', nsPerCall: summary(500) },
@@ -195,8 +197,9 @@ describe('report', () => {
       ],
     } as unknown as BenchReport;
     const checks = checkTargets(report);
-    expect(checks.map((t) => t.verdict)).toEqual(['met', 'missed', 'missed', 'met', 'met']);
-    expect(checks[2]!.detail).toContain('over by 4.0 KiB at 1,000');
-    expect(checks[4]!.measured).toBe('0.5× of opossum');
+    expect(checks.map((t) => t.verdict)).toEqual(['met', 'met', 'not measured', 'missed', 'missed', 'met', 'met']);
+    expect(checks[1]!.measured).toBe('1.3× of 200 ns');
+    expect(checks[4]!.detail).toContain('over by 4.0 KiB at 1,000');
+    expect(checks[6]!.measured).toBe('0.5× of opossum');
   });
 });

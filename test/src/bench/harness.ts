@@ -37,6 +37,11 @@ export interface BenchCase {
   readonly expect: 'resolve' | 'reject';
   /** The case serves as the baseline of the ratios of its mode. */
   readonly baseline?: boolean;
+  /**
+   * The case is the floor of any exactly timed pipeline (bare await + two clock reads + one
+   * reaction recording the latency): every case is also reported as a ratio to it.
+   */
+  readonly floor?: boolean;
   /** Builds a fresh instance (one per round and mode, so samples never share state). */
   setup(): CaseInstance | Promise<CaseInstance>;
 }
@@ -67,6 +72,8 @@ export interface CaseResult {
    * ratio uses it instead of the run-wide baseline.
    */
   readonly baselineNs?: number;
+  /** Median ns per call of the floor case measured in the same process (isolated runs). */
+  readonly floorNs?: number;
 }
 
 /** A timed loop: runs `n` iterations (calls, or batches of calls) of `call` and resolves when all settled. */

@@ -6,11 +6,11 @@ import { summarize } from './stats.js';
 export const CHILD_RESULT_PREFIX = 'BENCH_CHILD_RESULT ';
 
 /**
- * Runs each case in its own Node process together with the baseline (interleaved with it, as
+ * Runs each case in its own Node process together with the baseline and the floor (interleaved with them, as
  * in a normal run), so no case runs on code the JIT shaped for another one — ours shares its
  * pipeline between the success, open and retry cases — and no library's background timers
- * run during another's samples. Each case's ratio is to the baseline of its own process.
- * The baseline row is the median of the baselines of all processes.
+ * run during another's samples. Each case's ratios are to the baseline and the floor of its own
+ * process. Their rows are the medians over all processes.
  * @param childArgs arguments for each child besides `--child --only <id>` (timing options).
  * @throws Error naming the case when a child fails or prints no result.
  */
@@ -20,37 +20,43 @@ export async function runIsolated(
   onProgress: (line: string) => void,
 ): Promise<CaseResult[]> {
   const baseline = cases.find((c) => c.baseline === true);
-  const others = cases.filter((c) => c !== baseline);
+  const floor = cases.find((c) => c.floor === true);
+  const others = cases.filter((c) => c !== baseline && c !== floor);
   const results: CaseResult[] = [];
-  const baselineRuns = new Map<BenchMode, CaseResult[]>();
+  const referenceRuns = new Map<string, CaseResult[]>();
   for (const c of others) {
     onProgress(`  process for ${c.id}…`);
     const childResults = await runChild(c.id, childArgs);
+    const inChild = (ref: BenchCase | undefined, mode: BenchMode): number | undefined =>
+      ref === undefined
+        ? undefined
+        : childResults.find((b) => b.caseId === ref.id && b.mode === mode)?.nsPerCall.median;
     for (const r of childResults) {
-      if (baseline !== undefined && r.caseId === baseline.id) {
-        const runs = baselineRuns.get(r.mode) ?? [];
-        runs.push(r);
-        baselineRuns.set(r.mode, runs);
+      if (r.caseId === baseline?.id || r.caseId === floor?.id) {
+        const key = `${r.caseId}\u0000${r.mode}`;
+        referenceRuns.set(key, [...(referenceRuns.get(key) ?? []), r]);
+        continue;
       }
-    }
-    for (const r of childResults) {
       if (r.caseId !== c.id) continue;
-      const base = childResults.find((b) => baseline !== undefined && b.caseId === baseline.id && b.mode === r.mode);
-      results.push(base === undefined ? r : { ...r, baselineNs: base.nsPerCall.median });
-    }
-  }
-  if (baseline !== undefined) {
-    for (const [mode, runs] of baselineRuns) {
-      const medians = runs.map((r) => r.nsPerCall.median);
-      // The spread shown for the baseline row is across processes.
-      results.unshift({
-        caseId: baseline.id,
-        mode,
-        callsPerSample: runs[0]!.callsPerSample,
-        samples: medians,
-        nsPerCall: summarize(medians),
+      const baselineNs = inChild(baseline, r.mode);
+      const floorNs = inChild(floor, r.mode);
+      results.push({
+        ...r,
+        ...(baselineNs !== undefined && { baselineNs }),
+        ...(floorNs !== undefined && { floorNs }),
       });
     }
+  }
+  // The reference rows (bare, floor) are the medians over processes; their spread is across processes.
+  for (const runs of referenceRuns.values()) {
+    const medians = runs.map((r) => r.nsPerCall.median);
+    results.unshift({
+      caseId: runs[0]!.caseId,
+      mode: runs[0]!.mode,
+      callsPerSample: runs[0]!.callsPerSample,
+      samples: medians,
+      nsPerCall: summarize(medians),
+    });
   }
   return results;
 }

@@ -80,6 +80,11 @@ function baselineOf(report: BenchReport, mode: BenchMode): number {
   return base === undefined ? NaN : (result(report.results, base.id, mode)?.nsPerCall.median ?? NaN);
 }
 
+function floorOf(report: BenchReport, mode: BenchMode): number {
+  const floor = report.cases.find((c) => c.floor === true);
+  return floor === undefined ? NaN : (result(report.results, floor.id, mode)?.nsPerCall.median ?? NaN);
+}
+
 /** `1234.5` → `1,235 ns`; `0.42` µs style is avoided so columns compare at a glance. */
 export function formatNs(ns: number): string {
   if (!Number.isFinite(ns)) return 'n/a';
@@ -106,11 +111,20 @@ function ratioOf(report: BenchReport, r: CaseResult): number {
   return ratio(r.nsPerCall.median, r.baselineNs ?? baselineOf(report, r.mode));
 }
 
-function cell(report: BenchReport, caseId: string, mode: BenchMode): [string, string] {
+/** Ratio of a result to the floor: the one of its own process when isolated, else the run's. */
+function floorRatioOf(report: BenchReport, r: CaseResult): number {
+  return ratio(r.nsPerCall.median, r.floorNs ?? floorOf(report, r.mode));
+}
+
+function cell(report: BenchReport, caseId: string, mode: BenchMode): [string, string, string] {
   const r = result(report.results, caseId, mode);
-  if (r === undefined) return ['—', '—'];
+  if (r === undefined) return ['—', '—', '—'];
   const spread = `±${(r.nsPerCall.relativeMad * 100).toFixed(r.nsPerCall.relativeMad < 0.1 ? 1 : 0)}%`;
-  return [`${formatNs(r.nsPerCall.median)} ${spread}`, formatRatio(ratioOf(report, r))];
+  return [
+    `${formatNs(r.nsPerCall.median)} ${spread}`,
+    formatRatio(ratioOf(report, r)),
+    formatRatio(floorRatioOf(report, r)),
+  ];
 }
 
 function timingTables(report: BenchReport): string[] {
@@ -119,12 +133,16 @@ function timingTables(report: BenchReport): string[] {
     const cases = report.cases.filter((c) => c.path === path && report.results.some((r) => r.caseId === c.id));
     if (cases.length === 0) continue;
     lines.push(`### ${PATH_TITLES[path]}`, '');
-    lines.push(`| Case | Stages | Sequential, ns/call | × bare | ${CONCURRENCY} concurrent, ns/call | × bare |`);
-    lines.push('|---|---|---:|---:|---:|---:|');
+    lines.push(
+      `| Case | Stages | Sequential, ns/call | × bare | × floor | ${CONCURRENCY} concurrent, ns/call | × bare | × floor |`,
+    );
+    lines.push('|---|---|---:|---:|---:|---:|---:|---:|');
     for (const c of cases) {
-      const [seq, seqRatio] = cell(report, c.id, 'sequential');
-      const [con, conRatio] = cell(report, c.id, 'concurrent');
-      lines.push(`| ${c.label} | ${c.stages} | ${seq} | ${seqRatio} | ${con} | ${conRatio} |`);
+      const [seq, seqRatio, seqFloor] = cell(report, c.id, 'sequential');
+      const [con, conRatio, conFloor] = cell(report, c.id, 'concurrent');
+      lines.push(
+        `| ${c.label} | ${c.stages} | ${seq} | ${seqRatio} | ${seqFloor} | ${con} | ${conRatio} | ${conFloor} |`,
+      );
     }
     if (path === 'circuit-open') lines.push('', 'opossum has no retry stage; its rows have no retry-path equivalent.');
     lines.push('');
@@ -157,6 +175,21 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
             ? `over by ${formatRatio(r / 3)} (within the 5× limit)`
             : `over by ${formatRatio(r / 3)}; above 5×`,
     });
+  }
+  for (const mode of ['sequential', 'concurrent'] as const) {
+    const target = `Full pipeline, ${mode === 'sequential' ? 'sequential' : `${CONCURRENCY} concurrent`} ≤ 1.6× the floor (await + 2 clock reads + 1 reaction)`;
+    const r = result(report.results, 'ours-full', mode);
+    const f = r === undefined ? NaN : floorRatioOf(report, r);
+    checks.push(
+      r === undefined || !Number.isFinite(f)
+        ? { target, measured: '—', verdict: 'not measured', detail: '' }
+        : {
+            target,
+            measured: `${formatRatio(f)} of ${formatNs(r.floorNs ?? floorOf(report, mode))}`,
+            verdict: f <= 1.6 ? 'met' : 'missed',
+            detail: f <= 1.6 ? `${formatRatio(1.6 / f)} headroom` : `over by ${formatRatio(f / 1.6)}`,
+          },
+    );
   }
   const open = result(report.results, 'ours-open', 'sequential');
   checks.push(

@@ -80,7 +80,9 @@ async function main(): Promise<void> {
   if (!hasGc) log('warning: run with node --expose-gc for GC between samples; memory measurements are skipped');
 
   const only = values.only === undefined ? undefined : new RegExp(values.only);
-  const cases = ALL_CASES.filter((c) => only === undefined || only.test(c.id) || c.baseline === true);
+  const cases = ALL_CASES.filter(
+    (c) => only === undefined || only.test(c.id) || c.baseline === true || c.floor === true,
+  );
   const machine = describeMachine();
   const started = performance.now();
 

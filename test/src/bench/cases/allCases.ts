@@ -1,5 +1,5 @@
 import type { BenchCase } from '../harness.js';
-import { bareReject, bareRetry, bareSuccess } from './bareCases.js';
+import { bareReject, bareRetry, bareSuccess, floorSuccess } from './bareCases.js';
 import {
   cockatielBreaker,
   cockatielBreakerOpen,
@@ -14,6 +14,7 @@ import { oursBreakerOnly, oursFull, oursNoTimeout, oursOpen, oursRetry } from '.
 /** Every case, in table order: success path, then circuit open, then retry. */
 export const ALL_CASES: readonly BenchCase[] = Object.freeze([
   bareSuccess,
+  floorSuccess,
   opossumSuccess,
   cockatielBreaker,
   oursBreakerOnly,

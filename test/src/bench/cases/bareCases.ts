@@ -12,6 +12,31 @@ export const bareSuccess: BenchCase = {
   setup: () => ({ call: succeed }),
 };
 
+/**
+ * The floor of any pipeline that times every call exactly and observes its outcome: the
+ * operation's own await, two clock reads, and one reaction that records the latency (into a
+ * fixed ring, O(1), no allocation). Every case is also reported as a ratio to it.
+ */
+export const floorSuccess: BenchCase = {
+  id: 'floor',
+  path: 'success',
+  label: 'floor: bare `await op()` + two `performance.now()` + recording the latency',
+  stages: 'none; exact timing only (the least an exactly timed pipeline can cost)',
+  expect: 'resolve',
+  floor: true,
+  setup: () => {
+    const latencies = new Float64Array(1024);
+    let n = 0;
+    const call = async (): Promise<number> => {
+      const start = performance.now();
+      const value = await succeed();
+      latencies[n++ & 1023] = performance.now() - start;
+      return value;
+    };
+    return { call };
+  },
+};
+
 /** Plain `await` of an operation that rejects: what a rejection costs with no library at all. */
 export const bareReject: BenchCase = {
   id: 'bare-reject',
