@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { VirtualClock } from '@datawarehouse/sdk';
+import { CIRCUIT_BREAKER_OPTION_KEYS, VirtualClock } from '@datawarehouse/sdk';
 import { AdminServer, HostRuntime } from '@datawarehouse/host';
 import type { Kernel } from '@datawarehouse/host';
 import { anySection, validResilience } from './limitsArbitraries.js';
@@ -133,19 +133,7 @@ describe('limits at the edges (properties)', () => {
   }, 60_000);
 
   it('answers any JSON body it can parse with 200, 400 or 404, never 500', async () => {
-    const breakerKeys = [
-      'mode',
-      'failureThreshold',
-      'failureRateThreshold',
-      'minimumThroughput',
-      'samplingWindowMs',
-      'windowBuckets',
-      'breakDurationMs',
-      'halfOpenMaxAttempts',
-      'halfOpenSuccessThreshold',
-      'slowCallDurationMs',
-      'slowCallRateThreshold',
-    ];
+    const breakerKeys: string[] = [...CIRCUIT_BREAKER_OPTION_KEYS];
     const leaf = fc.jsonValue({ maxDepth: 3 });
     const key = (known: string[]) => fc.oneof(fc.constantFrom(...known), fc.string({ maxLength: 8 }));
     const section = fc.dictionary(
