@@ -1,36 +1,12 @@
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { InvalidConfigurationError } from '@datawarehouse/sdk';
-import type { IScalableSubsystem, ScalingLimits } from '@datawarehouse/sdk';
 import { SubsystemRegistry } from '../registry/SubsystemRegistry.js';
 import { AdminServer } from './AdminServer.js';
 import type { AdminBackend } from './AdminServer.js';
+import { fakeSubsystem } from '../testing/kernelFixtures.js';
 
 // Edge cases of the admin API over real HTTP found in review (bounded real-time waits only here):
 // failing backends, HEAD, status codes, the Host guard and path normalization.
-
-function fakeSubsystem(name: string): IScalableSubsystem {
-  let limits: ScalingLimits = {
-    maxConcurrentOperations: 8,
-    maxQueueDepth: 0,
-    maxCacheEntries: 10,
-    maxMemoryBytes: 1000,
-  };
-  return {
-    name,
-    get currentLimits() {
-      return limits;
-    },
-    currentBackpressureState: 'normal',
-    getScalingMetrics: () => ({}),
-    async reconfigureLimitsAsync(patch) {
-      if (patch.maxConcurrentOperations === 999)
-        throw new InvalidConfigurationError('maxConcurrentOperations', 999, 'at most 100');
-      limits = { ...limits, ...patch };
-      return limits;
-    },
-  };
-}
 
 interface Reply {
   status: number;

@@ -2,55 +2,17 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { InvalidConfigurationError, VirtualClock } from '@datawarehouse/sdk';
-import type { IPlugin, IScalableSubsystem, PluginContext, ScalingLimits } from '@datawarehouse/sdk';
-import { Kernel } from '../kernel/Kernel.js';
-import type { KernelOptions } from '../kernel/Kernel.js';
+import { VirtualClock } from '@datawarehouse/sdk';
+import type { IPlugin, PluginContext } from '@datawarehouse/sdk';
 import { ConfigReloader } from './ConfigReloader.js';
 import { loadHostConfig } from './loadHostConfig.js';
+import { fakeSubsystem, kernelWith } from '../testing/kernelFixtures.js';
 
 // Edge cases of reloads found in review: a rejected section, concurrent reloads, ConfigMap-style symlink swaps.
 
 const dir = mkdtempSync(join(tmpdir(), 'dw-edge-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let fileNo = 0;
-
-function fakeSubsystem(name: string): IScalableSubsystem {
-  let limits: ScalingLimits = {
-    maxConcurrentOperations: 8,
-    maxQueueDepth: 0,
-    maxCacheEntries: 10,
-    maxMemoryBytes: 1000,
-  };
-  return {
-    name,
-    get currentLimits() {
-      return limits;
-    },
-    currentBackpressureState: 'normal',
-    getScalingMetrics: () => ({}),
-    async reconfigureLimitsAsync(patch) {
-      if (patch.maxConcurrentOperations === 999)
-        throw new InvalidConfigurationError('maxConcurrentOperations', 999, 'at most 100');
-      limits = { ...limits, ...patch };
-      return limits;
-    },
-  };
-}
-
-function kernelWith(plugins: Record<string, IPlugin>, extra: Partial<KernelOptions> = {}): Kernel {
-  return new Kernel({
-    config: {
-      nodeId: 'n1',
-      shutdownTimeoutMs: 1000,
-      startupTimeoutMs: 1000,
-      plugins: Object.keys(plugins).map((module) => ({ module })),
-    },
-    importModule: async (spec) => ({ createPlugin: () => plugins[spec] }),
-    clock: new VirtualClock(),
-    ...extra,
-  });
-}
 
 describe('ConfigReloader', () => {
   async function kernelWithTwoSubsystems() {

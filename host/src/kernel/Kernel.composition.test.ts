@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
   InMemoryFederation,
-  InvalidConfigurationError,
   ResilienceServiceToken,
   VirtualClock,
   createPluginMessage,
   isInvalidConfigurationError,
 } from '@datawarehouse/sdk';
-import type { IPlugin, IScalableSubsystem, PluginContext, ScalingLimits } from '@datawarehouse/sdk';
+import type { IPlugin, PluginContext } from '@datawarehouse/sdk';
 import { isServiceNotFoundError, isSubsystemNotFoundError } from '../registry/errors.js';
 import { Kernel } from './Kernel.js';
 import type { KernelOptions } from './Kernel.js';
+import { fakeSubsystem } from '../testing/kernelFixtures.js';
 
 // What the kernel wires for its plugins (its composition root): services, subsystems and their limits, the bus.
 
@@ -53,32 +53,6 @@ function kernelFor(specs: FakeSpec[], journal: string[], extra: Partial<KernelOp
     clock: new VirtualClock(),
     ...extra,
   });
-}
-
-function fakeSubsystem(name: string): IScalableSubsystem & { applied: Partial<ScalingLimits>[] } {
-  let limits: ScalingLimits = {
-    maxConcurrentOperations: 8,
-    maxQueueDepth: 0,
-    maxCacheEntries: 10,
-    maxMemoryBytes: 1000,
-  };
-  const applied: Partial<ScalingLimits>[] = [];
-  return {
-    name,
-    applied,
-    get currentLimits() {
-      return limits;
-    },
-    currentBackpressureState: 'normal',
-    getScalingMetrics: () => ({}),
-    async reconfigureLimitsAsync(patch) {
-      if (patch.maxConcurrentOperations === 999)
-        throw new InvalidConfigurationError('maxConcurrentOperations', 999, 'at most 100');
-      applied.push(patch);
-      limits = { ...limits, ...patch };
-      return limits;
-    },
-  };
 }
 
 describe('Kernel', () => {

@@ -1,24 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '@datawarehouse/sdk';
 import type { IPlugin, TimerHandle } from '@datawarehouse/sdk';
-import { Kernel } from './Kernel.js';
-import type { KernelOptions } from './Kernel.js';
+import { kernelWith } from '../testing/kernelFixtures.js';
 
 // Edge cases of the kernel's lifecycle found in review: failed and timed-out starts, stops during startup, hanging stops.
-
-function kernelWith(plugins: Record<string, IPlugin>, extra: Partial<KernelOptions> = {}): Kernel {
-  return new Kernel({
-    config: {
-      nodeId: 'n1',
-      shutdownTimeoutMs: 1000,
-      startupTimeoutMs: 1000,
-      plugins: Object.keys(plugins).map((module) => ({ module })),
-    },
-    importModule: async (spec) => ({ createPlugin: () => plugins[spec] }),
-    clock: new VirtualClock(),
-    ...extra,
-  });
-}
 
 /** A plugin that arms a timer in initializeAsync and clears it in stopAsync (as the resilience plugin's manager does). */
 function timerPlugin(id: string, clock: VirtualClock, start: () => Promise<void>): IPlugin & { timer?: TimerHandle } {

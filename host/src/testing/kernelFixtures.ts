@@ -1,0 +1,49 @@
+import { InvalidConfigurationError, VirtualClock } from '@datawarehouse/sdk';
+import type { IPlugin, IScalableSubsystem, ScalingLimits } from '@datawarehouse/sdk';
+import { Kernel } from '../kernel/Kernel.js';
+import type { KernelOptions } from '../kernel/Kernel.js';
+
+/**
+ * A subsystem for host tests: limits start at 8 / 0 / 10 / 1000, every applied patch is kept in
+ * `applied`, and `maxConcurrentOperations: 999` is refused with `InvalidConfigurationError`.
+ */
+export function fakeSubsystem(name: string): IScalableSubsystem & { applied: Partial<ScalingLimits>[] } {
+  let limits: ScalingLimits = {
+    maxConcurrentOperations: 8,
+    maxQueueDepth: 0,
+    maxCacheEntries: 10,
+    maxMemoryBytes: 1000,
+  };
+  const applied: Partial<ScalingLimits>[] = [];
+  return {
+    name,
+    applied,
+    get currentLimits() {
+      return limits;
+    },
+    currentBackpressureState: 'normal',
+    getScalingMetrics: () => ({}),
+    async reconfigureLimitsAsync(patch) {
+      if (patch.maxConcurrentOperations === 999)
+        throw new InvalidConfigurationError('maxConcurrentOperations', 999, 'at most 100');
+      applied.push(patch);
+      limits = { ...limits, ...patch };
+      return limits;
+    },
+  };
+}
+
+/** A kernel on a virtual clock whose plugin modules are `plugins` (module specifier = key), 1 s timeouts. */
+export function kernelWith(plugins: Record<string, IPlugin>, extra: Partial<KernelOptions> = {}): Kernel {
+  return new Kernel({
+    config: {
+      nodeId: 'n1',
+      shutdownTimeoutMs: 1000,
+      startupTimeoutMs: 1000,
+      plugins: Object.keys(plugins).map((module) => ({ module })),
+    },
+    importModule: async (spec) => ({ createPlugin: () => plugins[spec] }),
+    clock: new VirtualClock(),
+    ...extra,
+  });
+}
