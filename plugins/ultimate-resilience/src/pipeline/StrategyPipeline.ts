@@ -303,7 +303,7 @@ export abstract class StrategyPipeline {
             metrics.retryBudgetExhausted++;
             throw error;
           }
-          const delay = computeRetryDelay(retry!, attemptNo, previousDelay, this.random);
+          const delay = computeRetryDelay(retry!, attemptNo, previousDelay, this.random, error);
           previousDelay = delay;
           // No retry could finish before the overall deadline: fail now with the real error.
           if (now + delay >= overallDeadline) throw error;

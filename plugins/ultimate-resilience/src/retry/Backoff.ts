@@ -81,6 +81,8 @@ export function computeRetryDelay(
   retry: number,
   previousDelayMs: number,
   random: () => number,
+  // The error that ended the previous attempt: a later option may read a delay hint from it.
+  _error?: unknown,
 ): number {
   if (!(retry >= 1) || !Number.isInteger(retry)) {
     throw new InvalidConfigurationError('retry', retry, 'an integer >= 1 (1 = first retry)');
