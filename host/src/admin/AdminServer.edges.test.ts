@@ -17,7 +17,6 @@ function subsystem(): IScalableSubsystem {
     maxConcurrentOperations: 8,
     maxQueueDepth: 10,
     maxCacheEntries: 100,
-    maxMemoryBytes: 1000,
     strategies: { s: { bulkhead: { maxConcurrency: 2, queueTimeoutMs: Infinity } } },
   };
   return {

@@ -13,7 +13,6 @@ function subsystem(): IScalableSubsystem {
     maxConcurrentOperations: 8,
     maxQueueDepth: 10,
     maxCacheEntries: 100,
-    maxMemoryBytes: 1000,
   };
   return {
     name: 'resilience',

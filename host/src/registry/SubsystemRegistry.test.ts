@@ -11,7 +11,6 @@ function subsystem(
     maxConcurrentOperations: 8,
     maxQueueDepth: 10,
     maxCacheEntries: 100,
-    maxMemoryBytes: 1000,
   };
   const calls: Partial<ScalingLimits>[] = [];
   return {
@@ -91,6 +90,11 @@ describe('SubsystemRegistry', () => {
     await expect(
       registry.reconfigureAsync('resilience', { strategies: { s: { retry: 'no' } } } as never),
     ).rejects.toMatchObject({ field: 'strategies.s.retry' });
+    await expect(registry.reconfigureAsync('resilience', { maxMemoryBytes: 1 } as never)).rejects.toMatchObject({
+      code: 'ERR_INVALID_CONFIGURATION',
+      field: 'maxMemoryBytes',
+      message: expect.stringContaining('removed') as unknown,
+    });
     expect(s.calls).toEqual([]);
   });
 

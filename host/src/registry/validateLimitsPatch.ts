@@ -14,7 +14,6 @@ const LIMIT_KEYS: readonly (keyof ScalingLimits)[] = [
   'maxConcurrentOperations',
   'maxQueueDepth',
   'maxCacheEntries',
-  'maxMemoryBytes',
   'strategies',
   'adaptation',
 ];
@@ -31,7 +30,6 @@ const NUMERIC_MIN: Readonly<Record<string, number>> = {
   maxConcurrentOperations: 1,
   maxQueueDepth: 0,
   maxCacheEntries: 1,
-  maxMemoryBytes: 1,
 };
 
 /** Options of {@link validateLimitsPatch}. @since 6.0.0 */
@@ -76,6 +74,14 @@ function validateShape(field: string, value: unknown, allowEmpty: boolean): Part
       field || 'limits',
       obj,
       `an object with at least one of ${LIMIT_KEYS.join(', ')}`,
+    );
+  }
+  if (obj.maxMemoryBytes !== undefined) {
+    // Removed in #11: it bounded nothing. Named here so an old configuration gets a reason, not just "unknown key".
+    throw new InvalidConfigurationError(
+      fieldPath(field, 'maxMemoryBytes'),
+      obj.maxMemoryBytes,
+      'absent: maxMemoryBytes was removed (it never bounded anything); memory is bounded by maxCacheEntries and maxQueueDepth',
     );
   }
   rejectUnknownKeys(field, obj, LIMIT_KEYS);

@@ -7,7 +7,7 @@ import { StatusReporter } from './StatusReporter.js';
 function subsystem(name: string, metrics: () => Record<string, unknown>): IScalableSubsystem {
   return {
     name,
-    currentLimits: { maxConcurrentOperations: 1, maxQueueDepth: 0, maxCacheEntries: 1, maxMemoryBytes: 1 },
+    currentLimits: { maxConcurrentOperations: 1, maxQueueDepth: 0, maxCacheEntries: 1 },
     currentBackpressureState: 'normal',
     getScalingMetrics: metrics,
     reconfigureLimitsAsync: async () => {

@@ -12,7 +12,6 @@ export function fakeSubsystem(name: string): IScalableSubsystem & { applied: Par
     maxConcurrentOperations: 8,
     maxQueueDepth: 0,
     maxCacheEntries: 10,
-    maxMemoryBytes: 1000,
   };
   const applied: Partial<ScalingLimits>[] = [];
   return {

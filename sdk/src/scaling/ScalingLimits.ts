@@ -19,7 +19,7 @@ export interface StrategyLimits {
 }
 
 /**
- * Limits of a scalable subsystem. The four numeric limits are common to every subsystem;
+ * Limits of a scalable subsystem. The three numeric limits are common to every subsystem;
  * `strategies` and `adaptation` carry the resilience plugin's per-strategy and adaptation
  * parameters so that all of them can be changed at runtime through the subsystem registry.
  * @since 6.0.0
@@ -31,8 +31,6 @@ export interface ScalingLimits {
   readonly maxQueueDepth: number;
   /** Entries in caches and bounded maps (the resilience plugin: strategies tracked). Default 10 000. */
   readonly maxCacheEntries: number;
-  /** Memory budget in bytes. Default 100 MiB. */
-  readonly maxMemoryBytes: number;
   /** Per-strategy overrides, by strategy id. */
   readonly strategies?: Readonly<Record<string, StrategyLimits>>;
   /** Global adaptation parameters (see the resilience plugin's docs). */
@@ -44,7 +42,6 @@ export const DEFAULT_SCALING_LIMITS: ScalingLimits = Object.freeze({
   maxConcurrentOperations: 64,
   maxQueueDepth: 1000,
   maxCacheEntries: 10_000,
-  maxMemoryBytes: 100 * 1024 * 1024,
 });
 
 /**

@@ -161,7 +161,6 @@ describe('limits at the edges (properties)', () => {
         'maxConcurrentOperations',
         'maxQueueDepth',
         'maxCacheEntries',
-        'maxMemoryBytes',
         'adaptation',
         'strategies',
       ]),

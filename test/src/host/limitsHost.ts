@@ -23,7 +23,6 @@ export const BETA_DEFAULTS: ScalingLimits = Object.freeze({
   maxConcurrentOperations: 8,
   maxQueueDepth: 0,
   maxCacheEntries: 10,
-  maxMemoryBytes: 1000,
 });
 
 function betaSubsystem(): IScalableSubsystem {

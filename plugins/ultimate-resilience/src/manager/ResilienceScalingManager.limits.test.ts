@@ -19,7 +19,6 @@ describe('ResilienceScalingManager configured limits', () => {
       maxConcurrentOperations: 64,
       maxQueueDepth: 5,
       maxCacheEntries: 10_000,
-      maxMemoryBytes: 100 * 1024 * 1024,
     });
     await manager.reconfigureLimitsAsync({
       strategies: { db: { bulkhead: { maxQueueSize: 1 } } },
@@ -59,7 +58,6 @@ describe('ResilienceScalingManager configured limits', () => {
       maxConcurrentOperations: 12,
       maxQueueDepth: 1000,
       maxCacheEntries: 10_000,
-      maxMemoryBytes: 100 * 1024 * 1024,
     });
     expect(manager.currentLimits.strategies?.db?.bulkhead).toMatchObject({ maxConcurrency: 12, maxQueueSize: 1000 });
     expect(manager.currentLimits.adaptation).toMatchObject({ minCalls: 20 });
@@ -82,5 +80,18 @@ describe('ResilienceScalingManager configured limits', () => {
       field: 'strategies.api.bulkhead.maxQueueSize',
     });
     expect(manager.configuredLimits).toEqual(before);
+  });
+
+  it('refuses the removed maxMemoryBytes by name, with the reason, and applies nothing', async () => {
+    const manager = setup();
+    const before = manager.configuredLimits;
+    const error = configErrorOf(() => manager.validateReplacement({ maxMemoryBytes: 1024 } as never));
+    expect(error).toMatchObject({ field: 'maxMemoryBytes', value: 1024, code: 'ERR_INVALID_CONFIGURATION' });
+    expect(error?.message).toContain('removed');
+    await expect(manager.reconfigureLimitsAsync({ maxMemoryBytes: 1024 } as never)).rejects.toMatchObject({
+      field: 'maxMemoryBytes',
+    });
+    expect(manager.configuredLimits).toEqual(before);
+    expect(Object.keys(manager.currentLimits)).not.toContain('maxMemoryBytes');
   });
 });

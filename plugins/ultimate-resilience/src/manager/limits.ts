@@ -3,21 +3,11 @@ import { rejectUnknownKeys, validateInteger, validateObject } from '@datawarehou
 import type { ScalingLimits, StrategyLimits } from '@datawarehouse/sdk';
 import type { EffectiveOptions } from '../strategies/effectiveOptions.js';
 
-const LIMIT_KEYS = [
-  'maxConcurrentOperations',
-  'maxQueueDepth',
-  'maxCacheEntries',
-  'maxMemoryBytes',
-  'strategies',
-  'adaptation',
-] as const;
+const LIMIT_KEYS = ['maxConcurrentOperations', 'maxQueueDepth', 'maxCacheEntries', 'strategies', 'adaptation'] as const;
 const STRATEGY_LIMIT_KEYS = ['circuitBreaker', 'bulkhead', 'retry', 'timeout', 'adaptive', 'shareState'] as const;
 
-/** The four numeric limits, validated. @internal */
-export type NumericLimits = Pick<
-  ScalingLimits,
-  'maxConcurrentOperations' | 'maxQueueDepth' | 'maxCacheEntries' | 'maxMemoryBytes'
->;
+/** The three numeric limits, validated. @internal */
+export type NumericLimits = Pick<ScalingLimits, 'maxConcurrentOperations' | 'maxQueueDepth' | 'maxCacheEntries'>;
 
 /**
  * Validates the shape of a partial {@link ScalingLimits} and merges its numeric limits over
@@ -28,6 +18,14 @@ export type NumericLimits = Pick<
  */
 export function mergeNumericLimits(current: NumericLimits, input: unknown): NumericLimits {
   const obj = validateObject('limits', input);
+  if (obj.maxMemoryBytes !== undefined) {
+    // Removed in #11: it bounded nothing. Named here so an old configuration gets a reason, not just "unknown key".
+    throw new InvalidConfigurationError(
+      'maxMemoryBytes',
+      obj.maxMemoryBytes,
+      'absent: maxMemoryBytes was removed (it never bounded anything); memory is bounded by maxCacheEntries and maxQueueDepth',
+    );
+  }
   rejectUnknownKeys('', obj, LIMIT_KEYS);
   return Object.freeze({
     maxConcurrentOperations:
@@ -42,10 +40,6 @@ export function mergeNumericLimits(current: NumericLimits, input: unknown): Nume
       obj.maxCacheEntries === undefined
         ? current.maxCacheEntries
         : validateInteger('maxCacheEntries', obj.maxCacheEntries, 1, 10_000_000),
-    maxMemoryBytes:
-      obj.maxMemoryBytes === undefined
-        ? current.maxMemoryBytes
-        : validateInteger('maxMemoryBytes', obj.maxMemoryBytes, 1),
   });
 }
 
@@ -54,7 +48,6 @@ export const DEFAULT_NUMERIC_LIMITS: NumericLimits = Object.freeze({
   maxConcurrentOperations: DEFAULT_SCALING_LIMITS.maxConcurrentOperations,
   maxQueueDepth: DEFAULT_SCALING_LIMITS.maxQueueDepth,
   maxCacheEntries: DEFAULT_SCALING_LIMITS.maxCacheEntries,
-  maxMemoryBytes: DEFAULT_SCALING_LIMITS.maxMemoryBytes,
 });
 
 /**
