@@ -11,6 +11,7 @@ export * from './manager/ResilienceScalingManager.js';
 export * from './strategies/StrategyDefinition.js';
 export * from './strategies/StrategyRegistry.js';
 export * from './strategies/builtinStrategies.js';
+export { parseRetryAfterMs } from './retry/RetryAfter.js';
 export type { AdaptationOptions, ConcurrencyMode } from './adaptive/AdaptationOptions.js';
 export { DEFAULT_ADAPTATION_OPTIONS } from './adaptive/AdaptationOptions.js';
 export type { AdaptationEvent } from './adaptive/AdaptiveController.js';

@@ -12,6 +12,7 @@ export * from './metrics/LogHistogram.js';
 export * from './metrics/WindowedHistogram.js';
 export * from './metrics/WindowedCounter.js';
 export * from './retry/Backoff.js';
+export * from './retry/RetryAfter.js';
 export * from './retry/TimeoutOptions.js';
 export * from './retry/RetryBudget.js';
 export * from './ratelimit/IRateLimiter.js';

@@ -31,6 +31,16 @@ export interface RetryPolicyOptions {
   readonly budgetRatio: number | undefined;
   /** Retries always allowed per second regardless of the budget. Default 10. */
   readonly budgetMinRetriesPerSecond: number;
+  /**
+   * Honour a delay hint carried by the error that ended the attempt: when `true` and the error
+   * has a `retryAfterMs` property holding a finite number >= 0 (for instance an HTTP
+   * `Retry-After` header parsed with `parseRetryAfterMs` from the resilience plugin), the retry
+   * waits at least that long: the delay is the larger of the backoff's delay and the hint, capped
+   * at `maxDelayMs`. A retry that could not start before the overall timeout is not made. An
+   * absent or invalid hint leaves the backoff's delay. Default `false` (absent means `false`).
+   * @since 6.1.0
+   */
+  readonly honorRetryAfter?: boolean;
 }
 
 /** Timeout options. @since 6.0.0 */

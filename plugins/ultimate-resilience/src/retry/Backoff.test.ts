@@ -97,6 +97,58 @@ describe('computeRetryDelay', () => {
     expect(computeRetryDelay(o, 100, 0, half)).toBe(0);
   });
 
+  describe('with honorRetryAfter', () => {
+    const throttled = (retryAfterMs: unknown) => Object.assign(new Error('HTTP 429'), { retryAfterMs });
+
+    it('waits at least the hint the error carries, for every backoff kind', () => {
+      for (const backoff of BACKOFF_KINDS) {
+        const o = opts({ backoff, baseDelayMs: 10, maxDelayMs: 60_000, honorRetryAfter: true });
+        expect(computeRetryDelay(o, 1, 0, half, throttled(5_000)), backoff).toBe(5_000);
+      }
+    });
+
+    it('keeps the backoff delay when it is longer than the hint', () => {
+      const o = opts({ backoff: 'fixed', baseDelayMs: 2_000, honorRetryAfter: true });
+      expect(computeRetryDelay(o, 1, 0, half, throttled(500))).toBe(2_000);
+      expect(computeRetryDelay(o, 1, 0, half, throttled(0))).toBe(2_000);
+    });
+
+    it('caps the hint at maxDelayMs', () => {
+      const o = opts({ backoff: 'immediate', maxDelayMs: 1_000, honorRetryAfter: true });
+      expect(computeRetryDelay(o, 1, 0, half, throttled(120_000))).toBe(1_000);
+      expect(computeRetryDelay(o, 1, 0, half, throttled(1e300))).toBe(1_000);
+    });
+
+    it('ignores an absent or invalid hint', () => {
+      const o = opts({ backoff: 'fixed', baseDelayMs: 200, honorRetryAfter: true });
+      for (const error of [new Error('x'), throttled(-5), throttled(NaN), throttled('9'), null, undefined, 'str']) {
+        expect(computeRetryDelay(o, 1, 0, half, error)).toBe(200);
+      }
+    });
+
+    it('ignores the hint when the option is off (the default)', () => {
+      expect(computeRetryDelay(opts({ backoff: 'fixed', baseDelayMs: 200 }), 1, 0, half, throttled(5_000))).toBe(200);
+      const off = opts({ backoff: 'fixed', baseDelayMs: 200, honorRetryAfter: false });
+      expect(computeRetryDelay(off, 1, 0, half, throttled(5_000))).toBe(200);
+    });
+
+    it('never returns NaN, a negative or more than maxDelayMs, whatever the hint (property)', () => {
+      fc.assert(
+        fc.property(
+          fc.constantFrom<BackoffKind>(...BACKOFF_KINDS),
+          fc.double({ min: 0, max: 60_000, noNaN: true }),
+          fc.anything(),
+          (backoff, maxDelayMs, hint) => {
+            const o = opts({ backoff, baseDelayMs: 0, maxDelayMs, honorRetryAfter: true });
+            const d = computeRetryDelay(o, 2, 0, Math.random, throttled(hint));
+            expect(d).toBeGreaterThanOrEqual(0);
+            expect(d).toBeLessThanOrEqual(maxDelayMs);
+          },
+        ),
+      );
+    });
+  });
+
   it('rejects a retry number that is not an integer >= 1, naming retry', () => {
     for (const n of [0, -1, 1.5, NaN])
       expect(fieldOf(() => computeRetryDelay(DEFAULT_RETRY_OPTIONS, n, 0, half))).toBe('retry');
@@ -104,7 +156,7 @@ describe('computeRetryDelay', () => {
 });
 
 describe('resolveRetryOptions', () => {
-  it('has frozen defaults: 3 retries, exponential-jitter 100 ms .. 30 s, factor 2, no budget, 10/s floor', () => {
+  it('has frozen defaults: 3 retries, exponential-jitter 100 ms .. 30 s, factor 2, no budget, 10/s floor, no Retry-After', () => {
     expect(DEFAULT_RETRY_OPTIONS).toEqual({
       maxRetries: 3,
       backoff: 'exponential-jitter',
@@ -113,6 +165,7 @@ describe('resolveRetryOptions', () => {
       factor: 2,
       budgetRatio: undefined,
       budgetMinRetriesPerSecond: 10,
+      honorRetryAfter: false,
     });
     expect(Object.isFrozen(DEFAULT_RETRY_OPTIONS)).toBe(true);
     expect(resolveRetryOptions(undefined)).toEqual(DEFAULT_RETRY_OPTIONS);
@@ -131,6 +184,20 @@ describe('resolveRetryOptions', () => {
     expect(Object.isFrozen(r)).toBe(true);
     const again = resolveRetryOptions({ factor: 3 }, 'retry', r);
     expect(again).toMatchObject({ backoff: 'fixed', baseDelayMs: 200, factor: 3, budgetRatio: 0.2 });
+  });
+
+  it('turns honorRetryAfter on and off, keeping the base when absent', () => {
+    const on = resolveRetryOptions({ honorRetryAfter: true });
+    expect(on.honorRetryAfter).toBe(true);
+    expect(resolveRetryOptions({ maxRetries: 1 }, 'retry', on).honorRetryAfter).toBe(true);
+    expect(resolveRetryOptions({ honorRetryAfter: false }, 'retry', on).honorRetryAfter).toBe(false);
+  });
+
+  it('names the field and the value of a bad honorRetryAfter', () => {
+    expect(() => resolveRetryOptions({ honorRetryAfter: 'yes' }, 'strategies.api.retry')).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_CONFIGURATION', field: 'strategies.api.retry.honorRetryAfter' }),
+    );
+    expect(() => resolveRetryOptions({ honorRetryAfter: 'yes' })).toThrow(/yes/);
   });
 
   it('switches the budget off with undefined or null', () => {
@@ -155,6 +222,10 @@ describe('resolveRetryOptions', () => {
       [{ budgetRatio: -0.1 }, 'retry.budgetRatio'],
       [{ budgetMinRetriesPerSecond: -1 }, 'retry.budgetMinRetriesPerSecond'],
       [{ maxRetrys: 3 }, 'retry.maxRetrys'],
+      [{ honorRetryAfter: 'yes' }, 'retry.honorRetryAfter'],
+      [{ honorRetryAfter: 1 }, 'retry.honorRetryAfter'],
+      [{ honorRetryAfter: null }, 'retry.honorRetryAfter'],
+      [{ honorRetryAfter: undefined }, 'retry.honorRetryAfter'],
       [{ maxRetries: undefined }, 'retry.maxRetries'],
       [null, 'retry'],
       [[1], 'retry'],

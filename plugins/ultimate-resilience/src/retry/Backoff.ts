@@ -2,12 +2,14 @@ import { InvalidConfigurationError } from '@datawarehouse/sdk';
 import {
   fieldPath,
   rejectUnknownKeys,
+  validateBoolean,
   validateEnum,
   validateInteger,
   validateNumber,
   validateObject,
 } from '@datawarehouse/sdk/internals';
 import type { BackoffKind, RetryPolicyOptions } from '@datawarehouse/sdk';
+import { retryAfterHintOf } from './RetryAfter.js';
 
 /** Every {@link BackoffKind}, in documentation order. @since 6.0.0 */
 export const BACKOFF_KINDS: readonly BackoffKind[] = Object.freeze([
@@ -45,6 +47,7 @@ export const DEFAULT_RETRY_OPTIONS: Readonly<RetryPolicyOptions> = Object.freeze
   factor: 2,
   budgetRatio: undefined,
   budgetMinRetriesPerSecond: 10,
+  honorRetryAfter: false,
 });
 
 const KNOWN_KEYS: readonly (keyof RetryPolicyOptions)[] = Object.freeze([
@@ -55,6 +58,7 @@ const KNOWN_KEYS: readonly (keyof RetryPolicyOptions)[] = Object.freeze([
   'factor',
   'budgetRatio',
   'budgetMinRetriesPerSecond',
+  'honorRetryAfter',
 ]);
 
 /**
@@ -66,6 +70,10 @@ const KNOWN_KEYS: readonly (keyof RetryPolicyOptions)[] = Object.freeze([
  * - `decorrelated-jitter` (AWS): `min(maxDelayMs, uniform in [baseDelayMs, 3 * previous])`,
  *   where a `previousDelayMs` below `baseDelayMs` (e.g. 0 before the first retry) counts as
  *   `baseDelayMs`.
+ *
+ * With `honorRetryAfter`, a delay hint the previous attempt's `error` carries (its `retryAfterMs`,
+ * a finite number >= 0) raises the delay to at least the hint, still capped at `maxDelayMs`; an
+ * absent or invalid hint changes nothing.
  *
  * `random` should return a number in [0, 1) (`Math.random`, or a seeded source in tests);
  * anything outside is clamped to [0, 1] and NaN counts as 0. O(1), no allocation.
@@ -81,12 +89,24 @@ export function computeRetryDelay(
   retry: number,
   previousDelayMs: number,
   random: () => number,
-  // The error that ended the previous attempt: a later option may read a delay hint from it.
-  _error?: unknown,
+  error?: unknown,
 ): number {
   if (!(retry >= 1) || !Number.isInteger(retry)) {
     throw new InvalidConfigurationError('retry', retry, 'an integer >= 1 (1 = first retry)');
   }
+  const backoff = backoffDelay(options, retry, previousDelayMs, random);
+  if (options.honorRetryAfter !== true) return backoff;
+  const hint = retryAfterHintOf(error);
+  if (hint === undefined || hint <= backoff) return backoff;
+  return hint < options.maxDelayMs ? hint : options.maxDelayMs;
+}
+
+function backoffDelay(
+  options: Readonly<RetryPolicyOptions>,
+  retry: number,
+  previousDelayMs: number,
+  random: () => number,
+): number {
   const base = options.baseDelayMs;
   const max = options.maxDelayMs;
   let delay: number;
@@ -139,7 +159,7 @@ function unit(random: () => number): number {
  *   unknown key, a non-object input, `maxRetries` not an integer in [0, 100], `backoff` not a
  *   {@link BackoffKind}, `baseDelayMs` / `maxDelayMs` not in [0, 2^31 - 1], `maxDelayMs` below
  *   `baseDelayMs`, `factor` not a finite number >= 1, `budgetRatio` not in [0, 10], or
- *   `budgetMinRetriesPerSecond` not a finite number >= 0.
+ *   `budgetMinRetriesPerSecond` not a finite number >= 0, or `honorRetryAfter` not a boolean.
  * @example
  * ```ts
  * resolveRetryOptions({ backoff: 'fixed', baseDelayMs: 200 }); // 3 retries, 200 ms apart
@@ -181,6 +201,9 @@ export function resolveRetryOptions(
   const budgetMinRetriesPerSecond = has('budgetMinRetriesPerSecond')
     ? validateNumber(at('budgetMinRetriesPerSecond'), obj.budgetMinRetriesPerSecond, 0)
     : base.budgetMinRetriesPerSecond;
+  const honorRetryAfter = has('honorRetryAfter')
+    ? validateBoolean(at('honorRetryAfter'), obj.honorRetryAfter)
+    : base.honorRetryAfter === true;
   return Object.freeze({
     maxRetries,
     backoff,
@@ -189,6 +212,7 @@ export function resolveRetryOptions(
     factor,
     budgetRatio,
     budgetMinRetriesPerSecond,
+    honorRetryAfter,
   });
 }
 
@@ -202,5 +226,6 @@ function pick(o: Readonly<RetryPolicyOptions>): RetryPolicyOptions {
     factor: o.factor,
     budgetRatio: o.budgetRatio,
     budgetMinRetriesPerSecond: o.budgetMinRetriesPerSecond,
+    honorRetryAfter: o.honorRetryAfter === true,
   };
 }
