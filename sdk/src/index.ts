@@ -13,6 +13,7 @@ export * from './breaker/ICircuitBreaker.js';
 export * from './bulkhead/IBulkheadIsolation.js';
 export * from './federation/IFederatedMessageBus.js';
 export * from './plugin/IPlugin.js';
+export * from './plugin/IHttpRouteRegistry.js';
 export * from './plugin/IServiceRegistry.js';
 export * from './plugin/ISubsystemRegistry.js';
 export * from './breaker/InMemoryCircuitBreaker.js';

@@ -6,6 +6,8 @@ import type { Logger } from '@datawarehouse/sdk';
 import { reviveInfinity } from '../registry/limitsJson.js';
 import type { SubsystemRegistry } from '../registry/SubsystemRegistry.js';
 import { HttpError } from './HttpError.js';
+import type { HttpRouteTable } from './HttpRouteTable.js';
+import { routeExchange } from './routeExchange.js';
 import { isLoopbackAddress } from './isLoopbackAddress.js';
 import { readJsonBody } from './readJsonBody.js';
 import { send, sendError } from './respond.js';
@@ -19,6 +21,18 @@ export interface AdminBackend {
   >;
   /** Health report; `status: 'ok'` answers 200, anything else 503. */
   health(): { readonly status: string };
+  /**
+   * Readiness for `GET /readyz` (`ready: false` answers 503). Default: ready when `health()` is ok.
+   * @since 6.1.0
+   */
+  readiness?(): { readonly ready: boolean; readonly reasons: readonly string[] };
+  /**
+   * Liveness for `GET /livez` (`live: false` answers 503). Default: always live.
+   * @since 6.1.0
+   */
+  liveness?(): { readonly live: boolean; readonly status: string };
+  /** The plugins' routes, served after the host's own. Default: none. @since 6.1.0 */
+  readonly routes?: HttpRouteTable;
 }
 
 /**
@@ -38,6 +52,12 @@ export interface AdminServerOptions {
   readonly backend: AdminBackend;
   /** Receives failed requests and subsystems that cannot be described. Default: silent. */
   readonly logger?: Logger;
+  /**
+   * Answer `GET /livez` and `GET /readyz` without the token and `Host` checks, for probes that
+   * cannot send a token (the configuration's `admin.probes.public`). Default `false`.
+   * @since 6.1.0
+   */
+  readonly publicProbes?: boolean;
 }
 
 const SOURCE = 'admin API';
@@ -57,7 +77,10 @@ const SOURCE = 'admin API';
  * - `GET /subsystems/:name/actions` — the subsystem's operator actions;
  * - `POST /subsystems/:name/actions/:action` — runs one with the JSON body as arguments (e.g.
  *   `POST /subsystems/resilience/actions/trip {"strategyId":"db"}`); 400 on a bad action or
- *   argument, 404 for an unknown strategy.
+ *   argument, 404 for an unknown strategy;
+ * - `GET /livez`, `GET /readyz` — probes (200 or 503), optionally without authentication;
+ * - `GET /plugins` — the plugins' routes; then the routes themselves (`backend.routes`), under
+ *   `/plugins/<id>/…` or at a top-level path a plugin claimed (e.g. `/metrics`).
  *
  * Every error answer closes the connection (`Connection: close`) without reading the rest of
  * the request body. With a token configured every request needs `Authorization: Bearer <token>` (401 otherwise).
@@ -119,8 +142,12 @@ export class AdminServer {
     });
   }
 
-  /** Stops accepting requests and closes open connections. Idempotent. */
+  /**
+   * Stops accepting requests and closes open connections, streams included (their requests'
+   * signals abort). Idempotent.
+   */
   closeAsync(): Promise<void> {
+    this.options.backend.routes?.abortAll();
     if (!this.server.listening) return Promise.resolve();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
@@ -130,7 +157,6 @@ export class AdminServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      this.authorize(req);
       const url = new URL(req.url ?? '/', 'http://admin.invalid');
       const parts = url.pathname
         .split('/')
@@ -140,6 +166,26 @@ export class AdminServer {
       // HEAD is answered as GET; Node's response then sends the headers without the body.
       const method = requested === 'HEAD' ? 'GET' : requested;
       const { backend } = this.options;
+      const probe = parts.length === 1 && (parts[0] === 'livez' || parts[0] === 'readyz');
+      if (!(probe && this.options.publicProbes === true)) this.authorize(req);
+      if (probe) {
+        allow(method, requested, ['GET']);
+        if (parts[0] === 'livez') {
+          const live = backend.liveness?.() ?? { live: true, status: 'ok' };
+          return send(res, live.live ? 200 : 503, live);
+        }
+        const ready = backend.readiness?.() ?? readinessFromHealth(backend.health());
+        return send(res, ready.ready ? 200 : 503, ready);
+      }
+      if (parts.length === 1 && parts[0] === 'plugins') {
+        allow(method, requested, ['GET']);
+        return send(res, 200, { routes: backend.routes?.list() ?? [] });
+      }
+      const route = backend.routes?.match(parts);
+      if (route !== undefined) {
+        allow(method, requested, [...route.entry.methods]);
+        return await this.serveRoute(req, res, url, route);
+      }
       if (parts.length === 1 && parts[0] === 'health') {
         allow(method, requested, ['GET']);
         const health = backend.health();
@@ -185,6 +231,31 @@ export class AdminServer {
     }
   }
 
+  private async serveRoute(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    route: NonNullable<ReturnType<HttpRouteTable['match']>>,
+  ): Promise<void> {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > this.options.maxBodyBytes) {
+      throw new HttpError(413, 'ERR_BODY_TOO_LARGE', `Request body exceeds ${this.options.maxBodyBytes} bytes`);
+    }
+    const exchange = routeExchange(req, res, url, route.entry, route.params, this.options.maxBodyBytes);
+    try {
+      await route.entry.handler(exchange.request, exchange.response);
+      if (!res.headersSent) {
+        throw new HttpError(
+          500,
+          'ERR_NO_RESPONSE',
+          `Route ${route.entry.pattern} of plugin '${route.entry.owner}' did not answer`,
+        );
+      }
+    } finally {
+      exchange.settle();
+    }
+  }
+
   /** One subsystem of the listing; one whose snapshot throws (e.g. its metrics) must not fail them all. */
   private describeForList(name: string): unknown {
     try {
@@ -212,6 +283,10 @@ export class AdminServer {
       });
     }
   }
+}
+
+function readinessFromHealth(health: { readonly status: string }): { ready: boolean; reasons: string[] } {
+  return health.status === 'ok' ? { ready: true, reasons: [] } : { ready: false, reasons: [`host ${health.status}`] };
 }
 
 function decodeSegment(segment: string): string {

@@ -33,8 +33,9 @@ export function send(
 
 /**
  * Answers an error: 4xx for the client's mistakes (`HttpError`, 400 naming the field for
- * invalid input, 404 for an unknown subsystem or strategy), 500 otherwise (its message only
- * logged). Every error answer carries `Connection: close`: the request's body may be unread
+ * invalid input, 404 for an unknown subsystem or strategy, a plugin route's error carrying a
+ * 4xx `status` and a string `code`), 500 otherwise — or the error's own 5xx `status` — with its
+ * message only logged. Every error answer carries `Connection: close`: the request's body may be unread
  * (an early 401, 404, 405 or 415) and must not be read to keep the connection, so Node closes
  * the socket once the answer is written.
  */
@@ -61,11 +62,22 @@ export function sendError(res: ServerResponse, e: unknown, logger: Logger): void
     return send(res, 404, { error: { code: e.code, message: e.message } }, close);
   }
   const code = (e as { code?: unknown } | null)?.code;
+  const status = (e as { status?: unknown } | null)?.status;
+  if (
+    typeof status === 'number' &&
+    Number.isInteger(status) &&
+    status >= 400 &&
+    status < 500 &&
+    typeof code === 'string'
+  ) {
+    // A plugin route's own client error: its code and message are meant for the client.
+    return send(res, status, { error: { code, message: String((e as Error).message).slice(0, 500) } }, close);
+  }
   logger.error('admin request failed', { error: e });
   // The message may carry internals (paths, hosts, stack-like text): it goes to the log only.
   send(
     res,
-    500,
+    typeof status === 'number' && Number.isInteger(status) && status >= 500 && status <= 599 ? status : 500,
     { error: { code: typeof code === 'string' ? code : 'ERR_INTERNAL', message: 'Internal error' } },
     close,
   );

@@ -7,12 +7,16 @@ describe('parseCliArgs', () => {
       kind: 'start',
       configPath: 'dw.config.json',
       logLevel: 'info',
+      logFormat: 'text',
       watchConfig: true,
     });
-    expect(parseCliArgs(['start', '-c', 'x.json', '--log-level', 'debug', '--no-watch'])).toEqual({
+    expect(
+      parseCliArgs(['start', '-c', 'x.json', '--log-level', 'debug', '--log-format', 'json', '--no-watch']),
+    ).toEqual({
       kind: 'start',
       configPath: 'x.json',
       logLevel: 'debug',
+      logFormat: 'json',
       watchConfig: false,
     });
   });
@@ -33,6 +37,7 @@ describe('parseCliArgs', () => {
     [['start', '-c', 'a', 'b'], "Unexpected argument 'b'"],
     [['start', '-c', 'a', '--port', '1'], "Unknown option '--port'"],
     [['start', '-c', 'a', '--log-level', 'loud'], '--log-level must be one of'],
+    [['start', '-c', 'a', '--log-format', 'xml'], "--log-format must be one of text, json, got 'xml'"],
   ])('rejects %j', (argv, text) => {
     let error: unknown;
     try {

@@ -20,7 +20,17 @@ export function isCliUsageError(e: unknown): e is CliUsageError {
 export type CliCommand =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
-  | { readonly kind: 'start'; readonly configPath: string; readonly logLevel: LogLevel; readonly watchConfig: boolean };
+  | {
+      readonly kind: 'start';
+      readonly configPath: string;
+      readonly logLevel: LogLevel;
+      /** `text` (default) or `json` (pino, one object per line). @since 6.1.0 */
+      readonly logFormat: LogFormat;
+      readonly watchConfig: boolean;
+    };
+
+/** Format of the CLI's logs. @since 6.1.0 */
+export type LogFormat = 'text' | 'json';
 
 /** The `--help` text. */
 export const USAGE = `Usage: dw-host <command> [options]
@@ -35,12 +45,15 @@ Options:
   -c, --config <file>     Configuration file (required for start). Relative plugin paths
                           in it resolve against its folder.
       --log-level <lvl>   debug | info | warn | error (default: info)
+      --log-format <fmt>  text | json (default: text); json writes one pino object per line
       --no-watch          Do not reload when the configuration file changes (SIGHUP still does)
   -h, --help              Show this help
   -v, --version           Show the host and SDK versions
 
 Environment:
   DW_ADMIN_TOKEN          Bearer token of the admin API (overrides admin.token in the file)
+  DW_ADMIN_PORT           Port of the admin API (overrides admin.port), 0..65535
+  DW_REDIS_URL            redis:// or rediss:// URL of the Redis federation plugin (overrides its url)
   DW_FEDERATION_SECRET    Shared HMAC secret of the Redis federation plugin
 
 Admin API (default http://127.0.0.1:7070):
@@ -48,6 +61,7 @@ Admin API (default http://127.0.0.1:7070):
   GET|PUT|PATCH /subsystems/<name>/limits   (JSON body, e.g. {"maxConcurrentOperations": 16})
   GET /subsystems/<name>/actions   POST /subsystems/<name>/actions/<action>
                                    (e.g. POST .../resilience/actions/trip {"strategyId": "default"})
+  GET /livez   GET /readyz   GET /plugins (the plugins' routes, e.g. GET /metrics)
 
 Exit codes: 0 clean stop, 1 startup or shutdown failure, 2 usage error.
 `;
@@ -68,6 +82,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       options: {
         config: { type: 'string', short: 'c' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         'no-watch': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -89,10 +104,15 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (!(LEVELS as readonly string[]).includes(level)) {
     throw new CliUsageError(`--log-level must be one of ${LEVELS.join(', ')}, got '${level}'`);
   }
+  const format = values['log-format'] ?? 'text';
+  if (format !== 'text' && format !== 'json') {
+    throw new CliUsageError(`--log-format must be one of text, json, got '${format}'`);
+  }
   return {
     kind: 'start',
     configPath: values.config,
     logLevel: level as LogLevel,
+    logFormat: format,
     watchConfig: values['no-watch'] !== true,
   };
 }

@@ -117,4 +117,30 @@ describe('runCli', () => {
     expect(await exit).toBe(0);
     expect(journal).toEqual(['init', 'stop']);
   });
+
+  it('logs JSON lines with --log-format json, the admin port from DW_ADMIN_PORT', async () => {
+    const journal: string[] = [];
+    const { io, out, emit } = fakeIo({ p: { default: () => plugin(journal) } });
+    const path = config({ admin: { port: 1 }, statusIntervalMs: 0, plugins: [{ module: 'p' }] });
+    const exit = runCli(['start', '-c', path, '--no-watch', '--log-format', 'json'], {
+      ...io,
+      env: { DW_ADMIN_PORT: '0' },
+    });
+    await vi.waitFor(() => expect(out.some((l) => l.includes('dw-host running'))).toBe(true));
+    const records = out.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const listening = records.find((r) => String(r.msg).startsWith('admin API listening on'))!;
+    expect(listening).toMatchObject({ level: 'info', scope: 'host' });
+    // Port 1 in the file; the environment's 0 gave an ephemeral port.
+    expect(String(listening.msg)).toMatch(/http:\/\/127\.0\.0\.1:\d{4,5}$/);
+    emit('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(out.every((l) => typeof JSON.parse(l) === 'object')).toBe(true);
+  });
+
+  it('exits 1 naming the variable when DW_ADMIN_PORT is malformed', async () => {
+    const { io, err } = fakeIo();
+    const path = config({ plugins: [] });
+    expect(await runCli(['start', '-c', path, '--no-watch'], { ...io, env: { DW_ADMIN_PORT: '99999' } })).toBe(1);
+    expect(err.join('\n')).toMatch(/ERR_INVALID_CONFIGURATION.*DW_ADMIN_PORT.*99999/);
+  });
 });

@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import { SDK_VERSION } from '@datawarehouse/sdk';
 import { describeCause } from '../kernel/errors.js';
 import type { ModuleImporter } from '../kernel/PluginLoader.js';
+import { hostConfigOverridesFromEnv } from '../config/environmentOverrides.js';
+import { createJsonLogger } from '../logging/PinoLogger.js';
 import { StreamLogger } from '../logging/StreamLogger.js';
 import { HostRuntime } from '../runtime/HostRuntime.js';
 import { USAGE, isCliUsageError, parseCliArgs } from './parseCliArgs.js';
@@ -59,7 +61,19 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     return 0;
   }
 
-  const logger = new StreamLogger({ level: command.logLevel, out: io.stdout, err: io.stderr, scope: 'host' });
+  const json = command.logFormat === 'json';
+  const logger = json
+    ? createJsonLogger({ level: command.logLevel, write: io.stdout })
+    : new StreamLogger({ level: command.logLevel, out: io.stdout, err: io.stderr, scope: 'host' });
+  // In JSON every stdout line is a log record; in text the CLI's own lines stay plain.
+  const say = json ? (line: string) => logger.info(line) : io.stdout;
+  let overrides;
+  try {
+    overrides = hostConfigOverridesFromEnv(io.env);
+  } catch (e) {
+    io.stderr(`dw-host: startup failed: ${describeCause(e)}`);
+    return 1;
+  }
   // Clock timers are unref'd; this handle keeps the process alive while the host runs.
   const keepAlive = setInterval(noop, 1 << 30);
   const stopRequested = deferred();
@@ -90,9 +104,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     const starting = HostRuntime.startAsync({
       configPath: command.configPath,
       logger,
-      statusWrite: (line) => io.stdout(line),
+      statusLogger: logger.child('status'),
       watchConfig: command.watchConfig,
-      adminToken: nonEmpty(io.env.DW_ADMIN_TOKEN),
+      ...(overrides.adminToken !== undefined && { adminToken: overrides.adminToken }),
+      overrides,
       importModule: io.importModule,
     });
     try {
@@ -107,14 +122,14 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
       io.stderr(`dw-host: startup failed: ${describeCause(e)}`);
       return 1;
     }
-    if (runtime.adminUrl !== undefined) io.stdout(`admin API listening on ${runtime.adminUrl}`);
+    if (runtime.adminUrl !== undefined) say(`admin API listening on ${runtime.adminUrl}`);
     const ids = runtime.kernel.plugins.map((p) => p.id).join(', ') || 'none';
-    io.stdout(`dw-host running: node ${runtime.kernel.config.nodeId}, plugins ${ids}; SIGINT/SIGTERM to stop`);
+    say(`dw-host running: node ${runtime.kernel.config.nodeId}, plugins ${ids}; SIGINT/SIGTERM to stop`);
     await stopRequested.promise;
     const report = await Promise.race([runtime.stopAsync(), forced.promise]);
     if (report === undefined) return 1;
     for (const e of report.errors) io.stderr(`dw-host: ${e.code}: ${e.message}`);
-    io.stdout(`dw-host stopped${report.errors.length ? ` with ${report.errors.length} error(s)` : ''}`);
+    say(`dw-host stopped${report.errors.length ? ` with ${report.errors.length} error(s)` : ''}`);
     return report.errors.length === 0 && !faulted ? 0 : 1;
   } finally {
     for (const s of STOP_SIGNALS) io.off(s, onStop);
@@ -130,10 +145,6 @@ function deferred(): { promise: Promise<undefined>; resolve: () => void } {
     resolve = () => r(undefined);
   });
   return { promise, resolve };
-}
-
-function nonEmpty(v: string | undefined): string | undefined {
-  return v === undefined || v.length === 0 ? undefined : v;
 }
 
 function hostVersion(): string {

@@ -6,6 +6,7 @@ import type { Clock, Logger, ScalingLimits, TimerHandle } from '@datawarehouse/s
 import type { HostConfig } from './HostConfig.js';
 import type { HostConfigFile } from './loadHostConfig.js';
 import { parseHostConfig, readHostConfigFile } from './loadHostConfig.js';
+import type { HostConfigOverrides } from './loadHostConfig.js';
 
 /** Why a reload ran. @since 6.0.0 */
 export type ReloadTrigger = 'signal' | 'file' | 'manual';
@@ -59,6 +60,8 @@ export interface ConfigReloaderOptions {
    * (the environment's token), so it is neither refused nor reported as a change.
    */
   readonly adminToken?: string;
+  /** The other environment overrides (`adminPort`, `redisUrl`), applied the same way. @since 6.1.0 */
+  readonly overrides?: HostConfigOverrides;
   /** Applies a `subsystems` section (the kernel's `applySubsystemLimitsAsync`). */
   readonly apply: (section: HostConfig['subsystems'], source: string) => Promise<Record<string, ScalingLimits>>;
   readonly clock: Clock;
@@ -75,6 +78,7 @@ const RESTART_SECTIONS = [
   'statusIntervalMs',
   'shutdownTimeoutMs',
   'startupTimeoutMs',
+  'drainDelayMs',
   'plugins',
 ] as const;
 
@@ -185,6 +189,7 @@ export class ConfigReloader {
     let next: HostConfig;
     try {
       next = parseHostConfig(file.text, file.path, {
+        ...this.options.overrides,
         ...(this.options.adminToken !== undefined && { adminToken: this.options.adminToken }),
       });
     } catch (error) {

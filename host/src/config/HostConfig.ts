@@ -15,6 +15,22 @@ export interface AdminConfig {
   readonly token: string | null;
   /** Largest accepted request body, bytes. Default `65536`. */
   readonly maxBodyBytes: number;
+  /** `GET /livez` and `GET /readyz`. @since 6.1.0 */
+  readonly probes: ProbesConfig;
+}
+
+/**
+ * The health probes' settings (`admin.probes`).
+ * @since 6.1.0
+ */
+export interface ProbesConfig {
+  /**
+   * Answer the probes without the token and `Host` checks (Kubernetes probes send no token).
+   * They only tell ready/live and why not. Default `false`.
+   */
+  readonly public: boolean;
+  /** Ready only while the node's bus is `connected` (e.g. to Redis). Default `false`. */
+  readonly requireBus: boolean;
 }
 
 /**
@@ -47,6 +63,12 @@ export interface HostConfig {
   readonly shutdownTimeoutMs: number;
   /** Longest wait for each plugin's `initializeAsync` and `startAsync`, ms. Default `30000`. */
   readonly startupTimeoutMs: number;
+  /**
+   * On stop, how long the host answers `GET /readyz` with 503 (draining) before it stops the
+   * plugins, so a load balancer takes the node out first, ms. Default `0`.
+   * @since 6.1.0
+   */
+  readonly drainDelayMs: number;
   /** Plugins to load, in configuration order (reordered by their dependencies). */
   readonly plugins: readonly PluginEntry[];
   /** Limits applied through the subsystem registry after initialization and on reload. Default `{}`. */
@@ -59,7 +81,15 @@ export const HOST_CONFIG_DEFAULTS = Object.freeze({
   statusIntervalMs: 5000,
   shutdownTimeoutMs: 10_000,
   startupTimeoutMs: 30_000,
-  admin: Object.freeze({ enabled: true, host: '127.0.0.1', port: 7070, token: null, maxBodyBytes: 65_536 }),
+  drainDelayMs: 0,
+  admin: Object.freeze({
+    enabled: true,
+    host: '127.0.0.1',
+    port: 7070,
+    token: null,
+    maxBodyBytes: 65_536,
+    probes: Object.freeze({ public: false, requireBus: false }),
+  }),
 });
 
 /**
@@ -70,10 +100,11 @@ export const HOST_CONFIG_DEFAULTS = Object.freeze({
 export interface HostConfigInput {
   readonly $schema?: string;
   readonly nodeId?: string;
-  readonly admin?: Partial<AdminConfig>;
+  readonly admin?: Partial<Omit<AdminConfig, 'probes'>> & { readonly probes?: Partial<ProbesConfig> };
   readonly statusIntervalMs?: number;
   readonly shutdownTimeoutMs?: number;
   readonly startupTimeoutMs?: number;
+  readonly drainDelayMs?: number;
   readonly plugins: readonly {
     readonly module: string;
     readonly options?: Readonly<Record<string, unknown>>;

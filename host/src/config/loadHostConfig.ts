@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { InvalidConfigurationError } from '@datawarehouse/sdk';
 import type { HostConfig } from './HostConfig.js';
+import { REDIS_PLUGIN_MODULE } from './environmentOverrides.js';
 import { validateHostConfig } from './validateHostConfig.js';
 
 /**
@@ -38,6 +39,13 @@ export interface HostConfigOverrides {
    * it counts wherever a token is required, e.g. for a non-loopback `admin.host`.
    */
   readonly adminToken?: string;
+  /** Replaces `admin.port` (the CLI passes `DW_ADMIN_PORT`, see `hostConfigOverridesFromEnv`). @since 6.1.0 */
+  readonly adminPort?: number;
+  /**
+   * Replaces `options.url` of every `@datawarehouse/plugin-federation-redis` entry (the CLI
+   * passes `DW_REDIS_URL`). @since 6.1.0
+   */
+  readonly redisUrl?: string;
 }
 
 /**
@@ -91,11 +99,11 @@ export function parseHostConfig(text: string, source: string, overrides: HostCon
     throw new InvalidConfigurationError('$', excerpt(text), `valid JSON (${(e as Error).message})`, source);
   }
   const token = overrides.adminToken;
-  if (token === undefined || !isPlainObject(parsed) || !(parsed.admin === undefined || isPlainObject(parsed.admin))) {
-    return validateHostConfig(parsed, source);
-  }
+  if (!isPlainObject(parsed)) return validateHostConfig(parsed, source);
+  const withEnv = applyOverrides(parsed, overrides);
+  if (token === undefined) return validateHostConfig(withEnv, source);
   try {
-    return validateHostConfig({ ...parsed, admin: { ...parsed.admin, token } }, source);
+    return validateHostConfig(withEnv, source);
   } catch (e) {
     if (e instanceof InvalidConfigurationError && e.field === 'admin.token') {
       throw new InvalidConfigurationError(
@@ -107,6 +115,29 @@ export function parseHostConfig(text: string, source: string, overrides: HostCon
     }
     throw e;
   }
+}
+
+/** `parsed` with the overrides in place; a section of the wrong shape is left for the validator to name. */
+function applyOverrides(parsed: Record<string, unknown>, overrides: HostConfigOverrides): Record<string, unknown> {
+  const out = { ...parsed };
+  const { adminToken, adminPort, redisUrl } = overrides;
+  if ((adminToken !== undefined || adminPort !== undefined) && (out.admin === undefined || isPlainObject(out.admin))) {
+    out.admin = {
+      ...(out.admin as Record<string, unknown> | undefined),
+      ...(adminToken !== undefined && { token: adminToken }),
+      ...(adminPort !== undefined && { port: adminPort }),
+    };
+  }
+  if (redisUrl !== undefined && Array.isArray(out.plugins)) {
+    out.plugins = out.plugins.map((entry: unknown) =>
+      isPlainObject(entry) &&
+      entry.module === REDIS_PLUGIN_MODULE &&
+      (entry.options === undefined || isPlainObject(entry.options))
+        ? { ...entry, options: { ...(entry.options as Record<string, unknown> | undefined), url: redisUrl } }
+        : entry,
+    );
+  }
+  return out;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

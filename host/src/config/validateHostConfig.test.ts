@@ -13,10 +13,18 @@ describe('validateHostConfig', () => {
     const config = validateHostConfig({ plugins: [{ module: 'x' }] });
     expect(config).toEqual({
       nodeId: 'node-1',
-      admin: { enabled: true, host: '127.0.0.1', port: 7070, token: null, maxBodyBytes: 65536 },
+      admin: {
+        enabled: true,
+        host: '127.0.0.1',
+        port: 7070,
+        token: null,
+        maxBodyBytes: 65536,
+        probes: { public: false, requireBus: false },
+      },
       statusIntervalMs: 5000,
       shutdownTimeoutMs: 10000,
       startupTimeoutMs: 30000,
+      drainDelayMs: 0,
       plugins: [{ module: 'x', options: {}, enabled: true }],
       subsystems: {},
     });

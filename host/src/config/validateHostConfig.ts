@@ -12,7 +12,7 @@ import { rejectReservedKey } from '../registry/rejectReservedKey.js';
 import { validateLimitsPatch } from '../registry/validateLimitsPatch.js';
 import { cloneJsonValue } from './cloneJsonValue.js';
 import { HOST_CONFIG_DEFAULTS } from './HostConfig.js';
-import type { AdminConfig, HostConfig, PluginEntry } from './HostConfig.js';
+import type { AdminConfig, HostConfig, PluginEntry, ProbesConfig } from './HostConfig.js';
 
 const TOP_KEYS = [
   '$schema',
@@ -21,10 +21,12 @@ const TOP_KEYS = [
   'statusIntervalMs',
   'shutdownTimeoutMs',
   'startupTimeoutMs',
+  'drainDelayMs',
   'plugins',
   'subsystems',
 ];
-const ADMIN_KEYS = ['enabled', 'host', 'port', 'token', 'maxBodyBytes'];
+const ADMIN_KEYS = ['enabled', 'host', 'port', 'token', 'maxBodyBytes', 'probes'];
+const PROBES_KEYS = ['public', 'requireBus'];
 const PLUGIN_KEYS = ['module', 'options', 'enabled'];
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const MAX_PLUGINS = 64;
@@ -74,12 +76,17 @@ function validate(value: unknown, source: string | undefined): HostConfig {
     obj.startupTimeoutMs === undefined
       ? HOST_CONFIG_DEFAULTS.startupTimeoutMs
       : validateInteger('startupTimeoutMs', obj.startupTimeoutMs, 1, 600_000);
+  const drainDelayMs =
+    obj.drainDelayMs === undefined
+      ? HOST_CONFIG_DEFAULTS.drainDelayMs
+      : validateInteger('drainDelayMs', obj.drainDelayMs, 0, 600_000);
   return Object.freeze({
     nodeId,
     admin: validateAdmin(obj.admin),
     statusIntervalMs,
     shutdownTimeoutMs,
     startupTimeoutMs,
+    drainDelayMs,
     plugins: validatePlugins(obj.plugins),
     subsystems: validateSubsystems(obj.subsystems, source),
   });
@@ -121,7 +128,18 @@ function validateAdmin(value: unknown): AdminConfig {
       `a bearer token, because admin.host '${host}' is not a loopback address`,
     );
   }
-  return Object.freeze({ enabled, host, port, token, maxBodyBytes });
+  return Object.freeze({ enabled, host, port, token, maxBodyBytes, probes: validateProbes(a.probes) });
+}
+
+function validateProbes(value: unknown): ProbesConfig {
+  const d = HOST_CONFIG_DEFAULTS.admin.probes;
+  if (value === undefined) return d;
+  const p = validateObject('admin.probes', value);
+  rejectUnknownKeys('admin.probes', p, PROBES_KEYS);
+  return Object.freeze({
+    public: p.public === undefined ? d.public : validateBoolean('admin.probes.public', p.public),
+    requireBus: p.requireBus === undefined ? d.requireBus : validateBoolean('admin.probes.requireBus', p.requireBus),
+  });
 }
 
 function validatePlugins(value: unknown): readonly PluginEntry[] {

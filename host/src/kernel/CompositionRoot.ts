@@ -6,6 +6,7 @@ import {
   SubsystemRegistryToken,
 } from '@datawarehouse/sdk';
 import type { Clock, IFederatedMessageBus, Logger, PluginContext } from '@datawarehouse/sdk';
+import { HttpRouteTable } from '../admin/HttpRouteTable.js';
 import { HostMessageBus } from '../bus/HostMessageBus.js';
 import type { HostConfig } from '../config/HostConfig.js';
 import { scopedLogger } from '../logging/scopedLogger.js';
@@ -33,7 +34,7 @@ export interface CompositionRootOptions {
  * service directory (a tsyringe child container of the global one) with a child container per
  * plugin, and the node's bus proxy over the given or embedded transport; publishes the host's
  * own services (`SubsystemRegistryToken`, `ClockToken`, `FederatedMessageBusToken`) and hands
- * each plugin its context. It runs nothing: `PluginLifecycle` decides when.
+ * each plugin its context (with its view of the HTTP route table). It runs nothing: `PluginLifecycle` decides when.
  * @since 6.0.0
  */
 @SdkCompatibility('6.0.0')
@@ -46,6 +47,8 @@ export class CompositionRoot implements PluginScopes {
   readonly services: ServiceDirectory;
   /** The node's bus as every plugin sees it. */
   readonly bus: HostMessageBus;
+  /** The plugins' HTTP routes (`ctx.http`), served by the admin server. */
+  readonly routes = new HttpRouteTable();
   private readonly config: HostConfig;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -92,11 +95,13 @@ export class CompositionRoot implements PluginScopes {
       clock: this.clock,
       config: record.entry.options,
       provideMessageBus: (bus: IFederatedMessageBus) => this.bus.provide(bus, id),
+      http: this.routes.forOwner(id),
     });
   }
 
-  /** Withdraws the services and subsystems `pluginId` registered. */
+  /** Withdraws the services, subsystems and HTTP routes `pluginId` registered (its open streams end). */
   withdraw(pluginId: string): void {
+    this.routes.unregisterOwner(pluginId);
     this.services.withdrawAll(pluginId);
     this.subsystems.unregisterOwner(pluginId);
   }

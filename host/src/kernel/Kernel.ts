@@ -1,5 +1,6 @@
 import { SdkCompatibility, silentLogger, systemClock } from '@datawarehouse/sdk';
 import type { Clock, IFederatedMessageBus, Logger, ScalingLimits, ServiceToken } from '@datawarehouse/sdk';
+import type { HttpRouteTable } from '../admin/HttpRouteTable.js';
 import type { HostMessageBus } from '../bus/HostMessageBus.js';
 import type { HostConfig, HostConfigInput } from '../config/HostConfig.js';
 import { validateHostConfig } from '../config/validateHostConfig.js';
@@ -7,7 +8,7 @@ import type { ServiceDirectory } from '../registry/ServiceDirectory.js';
 import type { SubsystemRegistry } from '../registry/SubsystemRegistry.js';
 import { CompositionRoot } from './CompositionRoot.js';
 import { describeKernelHealth } from './describeKernelHealth.js';
-import type { KernelHealth, KernelState, ShutdownReport } from './KernelHealth.js';
+import type { KernelHealth, KernelLiveness, KernelReadiness, KernelState, ShutdownReport } from './KernelHealth.js';
 import { PluginLifecycle } from './PluginLifecycle.js';
 import { PluginLoader } from './PluginLoader.js';
 import type { ModuleImporter } from './PluginLoader.js';
@@ -65,9 +66,12 @@ export class Kernel {
   readonly services: ServiceDirectory;
   /** The node's bus as every plugin sees it. */
   readonly bus: HostMessageBus;
+  /** The plugins' HTTP routes (each plugin's `ctx.http`), served by the admin server. @since 6.1.0 */
+  readonly routes: HttpRouteTable;
   private readonly root: CompositionRoot;
   private readonly lifecycle: PluginLifecycle;
   private readonly source: string | undefined;
+  private drainingSince: number | undefined;
 
   /** @throws {@link InvalidConfigurationError} when the configuration is invalid. */
   constructor(options: KernelOptions) {
@@ -84,6 +88,7 @@ export class Kernel {
     this.subsystems = this.root.subsystems;
     this.services = this.root.services;
     this.bus = this.root.bus;
+    this.routes = this.root.routes;
     this.lifecycle = new PluginLifecycle({
       config: this.config,
       loader: new PluginLoader({
@@ -128,7 +133,49 @@ export class Kernel {
    * throws: failures and timeouts are logged and returned. Idempotent.
    */
   stopAsync(): Promise<ShutdownReport> {
+    this.drain();
     return this.lifecycle.stopAsync();
+  }
+
+  /**
+   * Marks the node as draining: `readiness()` answers not ready from now on (a load balancer
+   * takes the node out) while everything keeps running. `stopAsync` drains first. Idempotent.
+   * @since 6.1.0
+   */
+  drain(): void {
+    this.drainingSince ??= this.clock.now();
+  }
+
+  /** Whether {@link Kernel.drain} (or `stopAsync`) was called. @since 6.1.0 */
+  get draining(): boolean {
+    return this.drainingSince !== undefined;
+  }
+
+  /**
+   * Readiness as `GET /readyz` reports it: ready while the kernel runs, every plugin is
+   * `running`, the node is not draining, and (with `admin.probes.requireBus`) the bus is
+   * `connected`; otherwise the reasons.
+   * @since 6.1.0
+   */
+  readiness(): KernelReadiness {
+    const reasons: string[] = [];
+    const state = this.lifecycle.state;
+    if (state !== 'running') reasons.push(`host ${state}`);
+    if (this.drainingSince !== undefined && state === 'running') reasons.push('draining');
+    for (const p of this.lifecycle.plugins) if (p.state !== 'running') reasons.push(`plugin ${p.id} ${p.state}`);
+    const connection = this.bus.connectionState;
+    if (this.config.admin.probes.requireBus && connection !== 'connected') reasons.push(`bus ${connection}`);
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  /**
+   * Liveness as `GET /livez` reports it: live unless startup failed (`failed`: the process
+   * should be restarted). A stopping or draining host is still live.
+   * @since 6.1.0
+   */
+  liveness(): KernelLiveness {
+    const state = this.lifecycle.state;
+    return { live: state !== 'failed', status: state };
   }
 
   /**

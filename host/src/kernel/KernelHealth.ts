@@ -29,3 +29,19 @@ export interface KernelHealth {
   /** Id of the plugin that provided the bus transport (`in-memory` for the embedded one) and its connection state. */
   readonly bus: { readonly transport: string; readonly connectionState: string };
 }
+
+/** What `GET /readyz` reports. @since 6.1.0 */
+export interface KernelReadiness {
+  /** Whether the node should receive traffic. */
+  readonly ready: boolean;
+  /** Why not, e.g. `draining`, `plugin demo-traffic starting`, `bus disconnected`; empty when ready. */
+  readonly reasons: readonly string[];
+}
+
+/** What `GET /livez` reports. @since 6.1.0 */
+export interface KernelLiveness {
+  /** False only after a failed startup. */
+  readonly live: boolean;
+  /** The kernel's state. */
+  readonly status: KernelState;
+}

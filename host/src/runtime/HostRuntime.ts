@@ -3,12 +3,16 @@ import type { Clock, Logger } from '@datawarehouse/sdk';
 import { AdminServer } from '../admin/AdminServer.js';
 import { ConfigReloader } from '../config/ConfigReloader.js';
 import type { ReloadOutcome, ReloadTrigger } from '../config/ConfigReloader.js';
+import { REDIS_PLUGIN_MODULE } from '../config/environmentOverrides.js';
 import { loadHostConfig } from '../config/loadHostConfig.js';
+import type { HostConfigOverrides } from '../config/loadHostConfig.js';
 import { Kernel } from '../kernel/Kernel.js';
 import type { ShutdownReport } from '../kernel/KernelHealth.js';
 import type { ModuleImporter } from '../kernel/PluginLoader.js';
 import { scopedLogger } from '../logging/scopedLogger.js';
 import { StatusReporter } from '../status/StatusReporter.js';
+
+const STATUS_PREFIX = /^\[status\] /;
 
 /** Options of {@link HostRuntime.startAsync}. @since 6.0.0 */
 export interface HostRuntimeOptions {
@@ -18,8 +22,14 @@ export interface HostRuntimeOptions {
   readonly clock?: Clock;
   /** Default: silent. */
   readonly logger?: Logger;
-  /** Receives status lines. Default: none printed. */
+  /** Receives status lines (each prefixed `[status] `). Default: none printed. */
   readonly statusWrite?: (line: string) => void;
+  /**
+   * Receives status lines as `info` entries instead (no prefix; the CLI passes its logger's
+   * `status` child, so they follow `--log-format`). Takes precedence over `statusWrite`.
+   * @since 6.1.0
+   */
+  readonly statusLogger?: Logger;
   /** Reload when the file changes. Default `true`. */
   readonly watchConfig?: boolean;
   /**
@@ -28,13 +38,20 @@ export interface HostRuntimeOptions {
    * non-loopback `admin.host` requires (at startup and on every reload).
    */
   readonly adminToken?: string;
+  /**
+   * The other overrides from outside the file (`adminPort`, `redisUrl`; the CLI passes
+   * `hostConfigOverridesFromEnv(process.env)`), applied at startup and on every reload.
+   * @since 6.1.0
+   */
+  readonly overrides?: Omit<HostConfigOverrides, 'adminToken'>;
   /** Module importer (tests). Default: native `import()`. */
   readonly importModule?: ModuleImporter;
 }
 
 /**
  * A running host as the CLI runs it: the {@link Kernel} started from a configuration file,
- * the admin API, periodic status lines and configuration reloads. The CLI only adds process
+ * the admin API (with the plugins' routes and the probes), periodic status lines and
+ * configuration reloads. The CLI only adds process
  * signals on top, so tests can run all of it in-process.
  *
  * @example
@@ -57,6 +74,7 @@ export class HostRuntime {
     private readonly status: StatusReporter | undefined,
     /** URL of the admin API (`undefined` when disabled). */
     readonly adminUrl: string | undefined,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /**
@@ -69,8 +87,20 @@ export class HostRuntime {
     const clock = options.clock ?? systemClock;
     const logger = options.logger ?? silentLogger;
     const adminToken = options.adminToken;
-    const loaded = await loadHostConfig(options.configPath, { ...(adminToken !== undefined && { adminToken }) });
+    const overrides = options.overrides ?? {};
+    const loaded = await loadHostConfig(options.configPath, {
+      ...overrides,
+      ...(adminToken !== undefined && { adminToken }),
+    });
     const config = loaded.config;
+    if (
+      overrides.redisUrl !== undefined &&
+      !config.plugins.some((p) => p.enabled && p.module === REDIS_PLUGIN_MODULE)
+    ) {
+      logger.warn('DW_REDIS_URL is set but no enabled plugin entry loads the Redis federation; ignored', {
+        module: REDIS_PLUGIN_MODULE,
+      });
+    }
     const kernel = new Kernel({
       config,
       source: loaded.path,
@@ -84,7 +114,12 @@ export class HostRuntime {
     let adminUrl: string | undefined;
     try {
       if (config.admin.enabled) {
-        admin = new AdminServer({ ...config.admin, backend: kernel, logger: scopedLogger(logger, 'admin') });
+        admin = new AdminServer({
+          ...config.admin,
+          publicProbes: config.admin.probes.public,
+          backend: kernel,
+          logger: scopedLogger(logger, 'admin'),
+        });
         adminUrl = await admin.listenAsync();
       }
     } catch (e) {
@@ -92,15 +127,14 @@ export class HostRuntime {
       await kernel.stopAsync();
       throw e;
     }
+    const statusLogger = options.statusLogger;
+    const write =
+      statusLogger !== undefined
+        ? (line: string) => statusLogger.info(line.replace(STATUS_PREFIX, ''))
+        : options.statusWrite;
     const status =
-      config.statusIntervalMs > 0 && options.statusWrite !== undefined
-        ? new StatusReporter({
-            registry: kernel.subsystems,
-            clock,
-            intervalMs: config.statusIntervalMs,
-            write: options.statusWrite,
-            logger,
-          })
+      config.statusIntervalMs > 0 && write !== undefined
+        ? new StatusReporter({ registry: kernel.subsystems, clock, intervalMs: config.statusIntervalMs, write, logger })
         : undefined;
     status?.start();
     const reloader = new ConfigReloader({
@@ -109,11 +143,12 @@ export class HostRuntime {
       initialDigest: loaded.digest,
       apply: (section, source) => kernel.applySubsystemLimitsAsync(section, source),
       ...(adminToken !== undefined && { adminToken }),
+      overrides,
       clock,
       logger: scopedLogger(logger, 'config'),
     });
     if (options.watchConfig !== false) reloader.watch();
-    return new HostRuntime(kernel, reloader, admin, status, adminUrl);
+    return new HostRuntime(kernel, reloader, admin, status, adminUrl, clock);
   }
 
   /** Re-reads the configuration file and applies its `subsystems` section (SIGHUP). */
@@ -121,13 +156,25 @@ export class HostRuntime {
     return this.reloader.reloadAsync(trigger);
   }
 
-  /** Stops status lines, reloads and the admin API, then the kernel. Idempotent; never throws. */
+  /**
+   * Drains (`GET /readyz` answers 503) for `drainDelayMs`, stops status lines and reloads, stops
+   * the kernel — the admin API still answers meanwhile, so probes and scrapes see the node
+   * stopping — then closes the admin API (open streams end). Idempotent; never throws.
+   */
   stopAsync(): Promise<ShutdownReport> {
     this.stopping ??= (async () => {
+      this.kernel.drain();
+      const delay = this.kernel.config.drainDelayMs;
+      if (delay > 0 && this.kernel.state === 'running') {
+        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, delay));
+      }
       this.status?.stop();
       this.reloader.close();
-      await this.admin?.closeAsync();
-      return this.kernel.stopAsync();
+      try {
+        return await this.kernel.stopAsync();
+      } finally {
+        await this.admin?.closeAsync();
+      }
     })();
     return this.stopping;
   }

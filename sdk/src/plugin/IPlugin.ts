@@ -1,5 +1,6 @@
 import type { IFederatedMessageBus } from '../federation/IFederatedMessageBus.js';
 import type { Clock } from '../time/Clock.js';
+import type { IHttpRouteRegistry } from './IHttpRouteRegistry.js';
 import type { IServiceRegistry } from './IServiceRegistry.js';
 import type { ISubsystemRegistry } from './ISubsystemRegistry.js';
 
@@ -40,6 +41,13 @@ export interface PluginContext {
    * to it. For transport plugins (e.g. Redis).
    */
   provideMessageBus(bus: IFederatedMessageBus): void;
+  /**
+   * The plugin's HTTP routes on the host's admin server (`/plugins/<pluginId>/…`, or a claimed
+   * top-level path such as `/metrics`); removed when the plugin stops. Absent when the host
+   * serves no HTTP (a host built before 6.1, or a test context).
+   * @since 6.1.0
+   */
+  readonly http?: IHttpRouteRegistry;
 }
 
 /**
