@@ -1,13 +1,7 @@
 import { DEFAULT_SCALING_LIMITS, InvalidConfigurationError, SdkCompatibility } from '@datawarehouse/sdk';
 import { validateInteger, validateObject } from '@datawarehouse/sdk/internals';
-import type {
-  BackpressureState,
-  IScalableSubsystem,
-  MessageAuthenticator,
-  MessageAuthenticatorStatistics,
-  ScalingLimits,
-  ScalingMetrics,
-} from '@datawarehouse/sdk';
+import type { BackpressureState, IScalableSubsystem, ScalingLimits, ScalingMetrics } from '@datawarehouse/sdk';
+import type { KeyringAuthenticator } from './keys/KeyringAuthenticator.js';
 import type { RedisMessageBus } from './RedisMessageBus.js';
 
 /**
@@ -21,12 +15,15 @@ export class FederationSubsystem implements IScalableSubsystem {
   constructor(
     readonly name: string,
     private readonly bus: RedisMessageBus,
-    private readonly authenticator: MessageAuthenticator | undefined,
+    private readonly authenticator: KeyringAuthenticator | undefined,
   ) {}
 
   /** The common limits; `maxCacheEntries` is the replay cache's capacity (0 when unsigned). */
   get currentLimits(): ScalingLimits {
-    return { ...DEFAULT_SCALING_LIMITS, maxCacheEntries: this.authenticator?.getStatistics().replayCacheCapacity ?? 0 };
+    return {
+      ...DEFAULT_SCALING_LIMITS,
+      maxCacheEntries: this.authenticator?.getStatistics().replayCache.capacity ?? 0,
+    };
   }
 
   /** Always `normal`: the bus queues nothing (a disconnection shows in the metrics instead). */
@@ -35,21 +32,8 @@ export class FederationSubsystem implements IScalableSubsystem {
   }
 
   getScalingMetrics(): ScalingMetrics {
-    const auth: MessageAuthenticatorStatistics | undefined = this.authenticator?.getStatistics();
-    return {
-      ...this.bus.getStatistics(),
-      ...(auth && {
-        authentication: {
-          signed: auth.signed,
-          accepted: auth.accepted,
-          replayCache: {
-            size: auth.replayCacheSize,
-            capacity: auth.replayCacheCapacity,
-            evictions: auth.replayCacheEvictions,
-          },
-        },
-      }),
-    };
+    const auth = this.authenticator?.getStatistics();
+    return { ...this.bus.getStatistics(), ...(auth && { authentication: { ...auth } }) };
   }
 
   /**

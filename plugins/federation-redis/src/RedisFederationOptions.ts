@@ -1,4 +1,5 @@
 import { InvalidConfigurationError, MIN_SECRET_BYTES } from '@datawarehouse/sdk';
+import { KEY_ID_PATTERN, MAX_KEYS } from './keys/FederationKeyring.js';
 import {
   rejectUnknownKeys,
   validateBoolean,
@@ -61,6 +62,47 @@ export interface RedisFederationOptions {
   readonly startupConnectTimeoutMs?: number;
   /** Name of the subsystem reporting the connection. Default `federation`. */
   readonly subsystemName?: string;
+  /**
+   * The keyring: every key this node accepts, by id (instead of `secret`/`secretEnv`, which
+   * make one key with id `default`). Each key takes its secret from `secretEnv` (preferred)
+   * or `secret`; `nodeId` binds it to the one node allowed to sign with it. See
+   * docs/distributed.md, "Rotating keys".
+   */
+  readonly keys?: readonly RedisFederationKeyOption[];
+  /** Id of the key this node signs with. Default: the first of `keys`. */
+  readonly signingKeyId?: string;
+  /** Refuse messages signed with a key that is not bound to their sending node. Default false. */
+  readonly requireNodeKeys?: boolean;
+  /**
+   * Wire version sent: 2 (default; signature in front, checked before parsing) or 1 (the
+   * format of earlier releases, for a rolling upgrade). Signed traffic only.
+   */
+  readonly wireVersion?: 1 | 2;
+  /** Also read version-1 messages (rolling upgrade; parses before verifying). Default false. */
+  readonly acceptWireV1?: boolean;
+  /** Most received messages waiting to be checked (more are shed). 1..1 000 000. Default 10 000. */
+  readonly maxInboundQueue?: number;
+  /** Most received messages checked per event-loop turn. 1..100 000. Default 256. */
+  readonly maxMessagesPerTurn?: number;
+}
+
+/** One key of the `keys` option. Exactly one of `secret` and `secretEnv`. @since 6.0.0 */
+export interface RedisFederationKeyOption {
+  /** 1..64 of `A-Z a-z 0-9 _ -`; travels in every message. */
+  readonly id: string;
+  /** Environment variable holding the secret (at least 32 bytes). */
+  readonly secretEnv?: string;
+  /** The secret itself (at least 32 bytes); prefer `secretEnv`. */
+  readonly secret?: string;
+  /** The only node allowed to sign with this key. */
+  readonly nodeId?: string;
+}
+
+/** A resolved key; `secret` is non-enumerable. @since 6.0.0 */
+export interface ResolvedRedisFederationKey {
+  readonly id: string;
+  readonly nodeId: string | undefined;
+  readonly secret: string;
 }
 
 /**
@@ -81,7 +123,18 @@ export interface ResolvedRedisFederationOptions {
   readonly connectTimeoutMs: number;
   readonly startupConnectTimeoutMs: number;
   readonly subsystemName: string;
+  /** The keyring (empty when unsigned). */
+  readonly keys: readonly ResolvedRedisFederationKey[];
+  readonly signingKeyId: string | undefined;
+  readonly requireNodeKeys: boolean;
+  readonly wireVersion: 1 | 2;
+  readonly acceptWireV1: boolean;
+  readonly maxInboundQueue: number;
+  readonly maxMessagesPerTurn: number;
 }
+
+/** Id of the key made from `secret`/`secretEnv` when `keys` is not given. @since 6.0.0 */
+export const DEFAULT_KEY_ID = 'default';
 
 /** Default `reconnectMaxDelayMs`, ms: the reconnect backoff cap. @since 6.0.0 */
 export const DEFAULT_RECONNECT_MAX_DELAY_MS = 1_000;
@@ -110,7 +163,16 @@ const KEYS: readonly (keyof RedisFederationOptions)[] = [
   'connectTimeoutMs',
   'startupConnectTimeoutMs',
   'subsystemName',
+  'keys',
+  'signingKeyId',
+  'requireNodeKeys',
+  'wireVersion',
+  'acceptWireV1',
+  'maxInboundQueue',
+  'maxMessagesPerTurn',
 ];
+const KEY_KEYS = ['id', 'secret', 'secretEnv', 'nodeId'];
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const REDACTED = '[redacted]';
 
 /**
@@ -134,9 +196,32 @@ export function resolveRedisFederationOptions(
       : validateString('secretEnv', o.secretEnv, 128, /^[A-Za-z_][A-Za-z0-9_]*$/);
   const allowUnsigned = o.allowUnsigned === undefined ? false : validateBoolean('allowUnsigned', o.allowUnsigned);
   let secret: string | undefined;
-  if (o.secret !== undefined) secret = validateSecret('secret', o.secret);
+  let keys: ResolvedRedisFederationKey[] = [];
+  if (o.keys !== undefined) {
+    for (const field of ['secret', 'secretEnv'] as const) {
+      if (o[field] !== undefined)
+        throw new InvalidConfigurationError(
+          field,
+          field === 'secret' ? REDACTED : o[field],
+          "absent when 'keys' is set",
+        );
+    }
+    keys = validateKeys(o.keys, env);
+  } else if (o.secret !== undefined) secret = validateSecret('secret', o.secret);
   else if (env[secretEnv] !== undefined && env[secretEnv] !== '')
     secret = validateSecret(`env ${secretEnv}`, env[secretEnv]);
+  if (secret !== undefined) keys = [key(DEFAULT_KEY_ID, undefined, secret)];
+  let signingKeyId: string | undefined;
+  if (o.signingKeyId !== undefined) {
+    signingKeyId = validateString('signingKeyId', o.signingKeyId, 64, KEY_ID_PATTERN);
+    if (!keys.some((k) => k.id === signingKeyId))
+      throw new InvalidConfigurationError(
+        'signingKeyId',
+        signingKeyId,
+        `the id of one of the keys (${keys.map((k) => k.id).join(', ') || 'none configured'})`,
+      );
+  } else signingKeyId = keys[0]?.id;
+  secret = keys.find((k) => k.id === signingKeyId)?.secret;
   if (secret === undefined && !allowUnsigned) {
     throw new InvalidConfigurationError(
       'secret',
@@ -181,6 +266,17 @@ export function resolveRedisFederationOptions(
       o.subsystemName === undefined
         ? 'federation'
         : validateString('subsystemName', o.subsystemName, 128, /^[A-Za-z0-9][A-Za-z0-9._-]*$/),
+    keys: Object.freeze(keys),
+    signingKeyId,
+    requireNodeKeys: o.requireNodeKeys === undefined ? false : validateBoolean('requireNodeKeys', o.requireNodeKeys),
+    wireVersion: o.wireVersion === undefined ? 2 : validateWireVersion(o.wireVersion),
+    acceptWireV1: o.acceptWireV1 === undefined ? false : validateBoolean('acceptWireV1', o.acceptWireV1),
+    maxInboundQueue:
+      o.maxInboundQueue === undefined ? 10_000 : validateInteger('maxInboundQueue', o.maxInboundQueue, 1, 1_000_000),
+    maxMessagesPerTurn:
+      o.maxMessagesPerTurn === undefined
+        ? 256
+        : validateInteger('maxMessagesPerTurn', o.maxMessagesPerTurn, 1, 100_000),
   };
   // Non-enumerable: logging or serializing the resolved options never carries the secret.
   Object.defineProperty(resolved, 'secret', { value: secret, enumerable: false });
@@ -199,6 +295,50 @@ export function redactUrl(url: string): string {
   } catch {
     return REDACTED;
   }
+}
+
+function validateWireVersion(value: unknown): 1 | 2 {
+  if (value !== 1 && value !== 2) throw new InvalidConfigurationError('wireVersion', value, '1 or 2');
+  return value;
+}
+
+function key(id: string, nodeId: string | undefined, secret: string): ResolvedRedisFederationKey {
+  const k = { id, nodeId };
+  Object.defineProperty(k, 'secret', { value: secret, enumerable: false });
+  return Object.freeze(k) as ResolvedRedisFederationKey;
+}
+
+function validateKeys(value: unknown, env: Readonly<Record<string, string | undefined>>): ResolvedRedisFederationKey[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_KEYS) {
+    throw new InvalidConfigurationError(
+      'keys',
+      Array.isArray(value) ? `${value.length} keys` : value,
+      `1..${MAX_KEYS} keys`,
+    );
+  }
+  const seen = new Set<string>();
+  return value.map((item: unknown, i) => {
+    const field = `keys[${i}]`;
+    const k = validateObject(field, item);
+    rejectUnknownKeys(field, k, KEY_KEYS);
+    const id = validateString(`${field}.id`, k.id, 64, KEY_ID_PATTERN);
+    if (seen.has(id)) throw new InvalidConfigurationError(`${field}.id`, id, 'an id no other key has');
+    seen.add(id);
+    const nodeId = k.nodeId === undefined ? undefined : validateString(`${field}.nodeId`, k.nodeId, 64);
+    if ((k.secret === undefined) === (k.secretEnv === undefined)) {
+      throw new InvalidConfigurationError(field, `key '${id}'`, "exactly one of 'secret' and 'secretEnv'");
+    }
+    let secret: string;
+    if (k.secret !== undefined) secret = validateSecret(`${field}.secret`, k.secret);
+    else {
+      const name = validateString(`${field}.secretEnv`, k.secretEnv, 128, ENV_NAME);
+      const fromEnv = env[name];
+      if (fromEnv === undefined || fromEnv === '')
+        throw new InvalidConfigurationError(`${field}.secretEnv`, name, 'the name of a set environment variable');
+      secret = validateSecret(`env ${name}`, fromEnv);
+    }
+    return key(id, nodeId, secret);
+  });
 }
 
 function validateUrl(value: unknown): string {

@@ -68,7 +68,65 @@ describe('RedisFederationPlugin', () => {
     expect(() => createPlugin({ url: 'redis://127.0.0.1:6379', secret: 'short' })).toThrow(/at least 32 bytes/);
   });
 
+  it('refuses at start a signing key bound to another node', async () => {
+    const plugin = new RedisFederationPlugin(
+      { keys: [{ id: 'kb', secret: SECRET, nodeId: 'node-b' }], startupConnectTimeoutMs: 0 },
+      {},
+    );
+    await expect(plugin.initializeAsync(context('node-a').ctx)).rejects.toMatchObject({
+      code: 'ERR_INVALID_CONFIGURATION',
+      field: 'signingKeyId',
+    });
+    expect(plugin.bus).toBeUndefined();
+  });
+
   describe.skipIf(!(redisUp || REDIS_REQUIRED))('against the shared Redis', () => {
+    it('mid-rotation, nodes signing with different keys of the ring hear each other; per-node keys name the sender', async () => {
+      const channelPrefix = `dwtest:${randomUUID()}:`;
+      const OLD = 'old-rotation-secret-0123456789abcdef';
+      const NEW = 'new-rotation-secret-0123456789abcdef';
+      const BKEY = 'node-b-own-secret-0123456789abcdef';
+      const ring = [
+        { id: 'old', secret: OLD },
+        { id: 'new', secret: NEW },
+        { id: 'b-own', secret: BKEY, nodeId: 'node-b' },
+      ];
+      const nodes = [
+        { id: 'node-a', signingKeyId: 'new' },
+        { id: 'node-b', signingKeyId: 'b-own' },
+        { id: 'node-c', signingKeyId: 'old' },
+      ].map(({ id, signingKeyId }) => {
+        const plugin = new RedisFederationPlugin({ keys: ring, signingKeyId, channelPrefix }, {});
+        cleanup.push(() => plugin.stopAsync());
+        return { plugin, ...context(id) };
+      });
+      for (const n of nodes) await n.plugin.initializeAsync(n.ctx);
+      const got = new Map<string, string[]>();
+      for (const n of nodes) {
+        got.set(n.ctx.nodeId, []);
+        n.provided[0]!.subscribe('t', (m) => void got.get(n.ctx.nodeId)!.push(m.sourceNodeId));
+      }
+      await new Promise((r) => setTimeout(r, 100)); // SUBSCRIBE round trips
+      for (const n of nodes) {
+        await n.provided[0]!.publishToAllNodes('t', {
+          id: randomUUID(),
+          type: 'x',
+          sourceNodeId: n.ctx.nodeId,
+          sourcePluginId: 'p',
+          payload: {},
+          timestamp: Date.now(),
+        });
+      }
+      const deadline = Date.now() + 5_000;
+      while ([...got.values()].some((l) => l.length < 3) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      for (const l of got.values()) expect([...l].sort()).toEqual(['node-a', 'node-b', 'node-c']);
+      const metrics = nodes[0]!.subsystems.get('federation')!.getScalingMetrics() as unknown as {
+        authentication: { acceptedByKey: Record<string, number>; signingKeyId: string };
+      };
+      expect(metrics.authentication).toMatchObject({ signingKeyId: 'new', acceptedByKey: { 'b-own': 1, old: 1 } });
+    });
+
     it('connects, provides its bus to the host and reports the connection as the federation subsystem', async () => {
       const plugin = new RedisFederationPlugin({ secret: SECRET, channelPrefix: `dwtest:${randomUUID()}:` }, {});
       cleanup.push(() => plugin.stopAsync());

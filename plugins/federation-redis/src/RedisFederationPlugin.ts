@@ -1,4 +1,6 @@
-import { MessageAuthenticator, SDK_VERSION, SdkCompatibility } from '@datawarehouse/sdk';
+import { InvalidConfigurationError, SDK_VERSION, SdkCompatibility } from '@datawarehouse/sdk';
+import { FederationKeyring } from './keys/FederationKeyring.js';
+import { KeyringAuthenticator } from './keys/KeyringAuthenticator.js';
 import type { Disposable, IPlugin, PluginContext } from '@datawarehouse/sdk';
 import { FederationSubsystem } from './FederationSubsystem.js';
 import { RedisMessageBus } from './RedisMessageBus.js';
@@ -55,14 +57,25 @@ export class RedisFederationPlugin implements IPlugin {
     if (this.busInstance !== undefined) return;
     const o = this.options;
     const authenticator =
-      o.secret === undefined
+      o.keys.length === 0
         ? undefined
-        : new MessageAuthenticator({
-            secret: o.secret,
+        : new KeyringAuthenticator({
+            keyring: new FederationKeyring(o.keys, o.signingKeyId),
             ttlMs: o.messageTtlMs,
             maxClockSkewMs: o.maxClockSkewMs,
             replayCacheSize: o.replayCacheSize,
+            wireVersion: o.wireVersion,
+            acceptWireV1: o.acceptWireV1,
+            requireNodeKeys: o.requireNodeKeys,
           });
+    const signingNode = authenticator?.keyring.signingKey.nodeId;
+    if (signingNode !== undefined && signingNode !== ctx.nodeId) {
+      throw new InvalidConfigurationError(
+        'signingKeyId',
+        o.signingKeyId,
+        `a key bound to this node ('${ctx.nodeId}') or to none; it is bound to '${signingNode}'`,
+      );
+    }
     if (authenticator === undefined) {
       ctx.logger.warn(
         'federation messages are NOT authenticated (allowUnsigned): anyone who can publish on this Redis can forge them',
@@ -76,6 +89,8 @@ export class RedisFederationPlugin implements IPlugin {
       reconnectMinDelayMs: o.reconnectMinDelayMs,
       reconnectMaxDelayMs: o.reconnectMaxDelayMs,
       connectTimeoutMs: o.connectTimeoutMs,
+      maxInboundQueue: o.maxInboundQueue,
+      maxMessagesPerTurn: o.maxMessagesPerTurn,
       logger: ctx.logger,
     });
     try {

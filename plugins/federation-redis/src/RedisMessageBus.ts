@@ -19,11 +19,13 @@ import type {
   PluginMessage,
 } from '@datawarehouse/sdk';
 import { ConnectionStateTracker } from './ConnectionStateTracker.js';
+import { InboundQueue } from './InboundQueue.js';
 import { reconnectDelay } from './reconnectDelay.js';
 import { RedisChannelSubscriptions } from './RedisChannelSubscriptions.js';
 import type { RedisMessageBusStatistics } from './RedisMessageBusStatistics.js';
 import { redactUrl } from './RedisFederationOptions.js';
-import type { WireCodec, WireRejectionReason } from './WireCodec.js';
+import { WireCodec } from './WireCodec.js';
+import type { WireRejectionReason } from './WireCodec.js';
 
 type RedisClient = ReturnType<typeof createClient>;
 
@@ -45,10 +47,24 @@ export interface RedisMessageBusOptions {
    */
   readonly reconnectMaxDelayMs: number;
   readonly connectTimeoutMs: number;
+  /**
+   * Most received messages waiting to be checked; more are dropped (`rejected.shed`).
+   * Default {@link DEFAULT_INBOUND_LIMITS}.
+   */
+  readonly maxInboundQueue?: number;
+  /** Most received messages checked per event-loop turn. Default {@link DEFAULT_INBOUND_LIMITS}. */
+  readonly maxMessagesPerTurn?: number;
   readonly logger?: Logger;
   /** Randomness of the reconnect jitter, in [0, 1). Default `Math.random`. */
   readonly random?: () => number;
 }
+
+/**
+ * Defaults of the receive path's bounds: 10 000 messages (and 32 MiB) waiting, 256 handled per
+ * event-loop turn. @since 6.0.0
+ */
+export const DEFAULT_INBOUND_LIMITS = Object.freeze({ maxInboundQueue: 10_000, maxMessagesPerTurn: 256 });
+const MAX_INBOUND_QUEUED_BYTES = 32 * 1024 * 1024;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const SENT_IDS_KEPT = 1024;
@@ -109,16 +125,21 @@ export class RedisMessageBus implements IFederatedMessageBus {
     echoes: 0,
     handlerErrors: 0,
   };
-  private readonly rejected: Record<WireRejectionReason | 'duplicateNodeId', number> = {
+  private readonly rejected: Record<WireRejectionReason | 'duplicateNodeId' | 'shed', number> = {
+    shed: 0,
     oversized: 0,
+    'unsupported-version': 0,
     malformed: 0,
     unsigned: 0,
+    'unknown-key': 0,
     'bad-signature': 0,
+    'wrong-node': 0,
     expired: 0,
     'clock-skew': 0,
     replayed: 0,
     duplicateNodeId: 0,
   };
+  private readonly inbound: InboundQueue;
 
   /** @throws {@link InvalidConfigurationError} for a bad node id (nothing connects until {@link connectAsync}). */
   constructor(options: RedisMessageBusOptions) {
@@ -127,6 +148,15 @@ export class RedisMessageBus implements IFederatedMessageBus {
     this.codec = options.codec;
     this.logger = options.logger ?? silentLogger;
     const random = options.random ?? Math.random;
+    this.inbound = new InboundQueue(
+      (topic, raw) => this.onRaw(topic, raw),
+      {
+        maxQueued: options.maxInboundQueue ?? DEFAULT_INBOUND_LIMITS.maxInboundQueue,
+        maxQueuedBytes: MAX_INBOUND_QUEUED_BYTES,
+        maxPerTurn: options.maxMessagesPerTurn ?? DEFAULT_INBOUND_LIMITS.maxMessagesPerTurn,
+      },
+      (error) => this.onHandlerError('$inbound', error),
+    );
     this.publisher = createClient({
       url: options.url,
       // Publishing while disconnected fails at once instead of queueing stale states without bound.
@@ -143,7 +173,7 @@ export class RedisMessageBus implements IFederatedMessageBus {
     this.channels = new RedisChannelSubscriptions(
       this.subscriber,
       options.channelPrefix,
-      (topic, raw) => this.onRaw(topic, raw),
+      (topic, raw) => this.onArrival(topic, raw),
       this.logger,
     );
     // Registered first: pending subscriptions are sent before listeners hear `connected` (and,
@@ -228,7 +258,7 @@ export class RedisMessageBus implements IFederatedMessageBus {
   async publishToAllNodes(topic: string, message: PluginMessage): Promise<void> {
     this.assertOpen();
     const wire = this.codec.encode(topic, message);
-    const local = JSON.parse(wire) as PluginMessage;
+    const local = WireCodec.localCopy(wire);
     queueMicrotask(() => this.dispatch(topic, local));
     this.rememberSent(message.id);
     if (this.connection.state !== 'connected') {
@@ -294,6 +324,7 @@ export class RedisMessageBus implements IFederatedMessageBus {
       signing: this.codec.signing ? 'hmac-sha256' : 'off',
       subscribedTopics: this.topics.size,
       ...this.stats,
+      inbound: this.inbound.getStatistics(),
       rejected: { ...this.rejected },
     };
   }
@@ -308,6 +339,7 @@ export class RedisMessageBus implements IFederatedMessageBus {
     for (const subs of this.topics.values()) for (const s of subs) s.active = false;
     this.topics.clear();
     this.channels.clear();
+    this.inbound.clear();
     for (const client of [this.publisher, this.subscriber]) {
       try {
         if (client.isOpen) client.destroy();
@@ -319,9 +351,15 @@ export class RedisMessageBus implements IFederatedMessageBus {
     this.connection.clear();
   }
 
-  private onRaw(topic: string, raw: string): void {
+  /** Straight from the socket: counted and queued, nothing else (see `InboundQueue`). */
+  private onArrival(topic: string, raw: string): void {
     if (this.closed) return;
     this.stats.received++;
+    if (!this.inbound.push(topic, raw)) this.rejected.shed++;
+  }
+
+  private onRaw(topic: string, raw: string): void {
+    if (this.closed) return;
     const result = this.codec.decode(topic, raw);
     if (!result.ok) {
       this.rejected[result.reason]++;

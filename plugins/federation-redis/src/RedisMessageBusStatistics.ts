@@ -24,6 +24,19 @@ export interface RedisMessageBusStatistics extends ConnectionStateSnapshot {
   /** This node's own messages coming back from Redis (dropped: delivered locally already). */
   readonly echoes: number;
   readonly handlerErrors: number;
-  /** Received messages dropped, by reason (`duplicateNodeId`: another node uses this node's id). */
-  readonly rejected: Readonly<Record<WireRejectionReason | 'duplicateNodeId', number>>;
+  /**
+   * The receive queue: messages waiting now, dropped because it was full (also in
+   * `rejected.shed`), the deepest it got, and the slices (event-loop turns) it ran.
+   */
+  readonly inbound: {
+    readonly queued: number;
+    readonly shed: number;
+    readonly maxDepth: number;
+    readonly turns: number;
+  };
+  /**
+   * Received messages dropped, by reason (`duplicateNodeId`: another node uses this node's id;
+   * `shed`: the receive queue was full).
+   */
+  readonly rejected: Readonly<Record<WireRejectionReason | 'duplicateNodeId' | 'shed', number>>;
 }

@@ -5,29 +5,33 @@ import {
   validatePluginMessage,
   validateTopic,
 } from '@datawarehouse/sdk';
-import type { MessageAuthenticator, MessageRejectionReason, PluginMessage } from '@datawarehouse/sdk';
+import type { MessageRejectionReason, PluginMessage, MessageAuthenticator } from '@datawarehouse/sdk';
+import { KeyringAuthenticator } from './keys/KeyringAuthenticator.js';
+import type { KeyringRejectionReason } from './keys/KeyringAuthenticator.js';
 
 /** Why {@link WireCodec.decode} dropped a message. @since 6.0.0 */
-export type WireRejectionReason = 'oversized' | MessageRejectionReason;
+export type WireRejectionReason = 'oversized' | MessageRejectionReason | KeyringRejectionReason;
 
 /** Outcome of {@link WireCodec.decode}. @since 6.0.0 */
 export type WireDecoding =
   { readonly ok: true; readonly message: PluginMessage } | { readonly ok: false; readonly reason: WireRejectionReason };
 
 /**
- * Turns messages into the text published on Redis and back: signs (HMAC-SHA256, nonce,
- * expiry — see `MessageAuthenticator`) and bounds the size on the way out; on the way in,
- * checks the size before parsing, then the JSON, the envelope schema, the signature, the
- * expiry and replays. `decode` never throws. Without an authenticator (the explicit
- * `allowUnsigned` mode) messages go unsigned and only size and schema are checked.
+ * Turns messages into the text published on Redis and back, and bounds their size both ways
+ * (on the way in, before anything else, without parsing). `decode` never throws.
+ *
+ * - With a {@link KeyringAuthenticator} (what the plugin uses): wire version 2, key id and
+ *   HMAC in front of the JSON, the signature checked before any parsing (see there).
+ * - With the SDK's `MessageAuthenticator`: wire version 1 only (JSON, then envelope, then HMAC).
+ * - Without either (the explicit `allowUnsigned` mode): unsigned JSON, size and schema checked.
  * @since 6.0.0
  */
 @SdkCompatibility('6.0.0')
 export class WireCodec {
   constructor(
-    /** Largest message in bytes (UTF-8 of the JSON). */
+    /** Largest message in bytes (UTF-8 of the whole text sent). */
     readonly maxMessageBytes: number,
-    private readonly authenticator: MessageAuthenticator | undefined,
+    private readonly authenticator: KeyringAuthenticator | MessageAuthenticator | undefined,
   ) {}
 
   /** Whether messages are signed and verified. */
@@ -45,7 +49,13 @@ export class WireCodec {
     validatePluginMessage(message);
     // Both ways must see the same JSON: refuse what would not survive the trip (NaN, Date, ...).
     canonicalJson(message.payload, 'message.payload');
-    const wire = JSON.stringify(this.authenticator === undefined ? message : this.authenticator.sign(topic, message));
+    const a = this.authenticator;
+    const wire =
+      a === undefined
+        ? JSON.stringify(message)
+        : a instanceof KeyringAuthenticator
+          ? a.encode(topic, message)
+          : JSON.stringify(a.sign(topic, message));
     const bytes = Buffer.byteLength(wire, 'utf8');
     if (bytes > this.maxMessageBytes) {
       throw new InvalidConfigurationError(
@@ -64,17 +74,30 @@ export class WireCodec {
     if (raw.length > this.maxMessageBytes || Buffer.byteLength(raw, 'utf8') > this.maxMessageBytes) {
       return { ok: false, reason: 'oversized' };
     }
+    const a = this.authenticator;
+    if (a instanceof KeyringAuthenticator) {
+      const result = a.decode(topic, raw);
+      return result.ok ? { ok: true, message: result.message } : result;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
     } catch {
       return { ok: false, reason: 'malformed' };
     }
-    if (this.authenticator !== undefined) return this.authenticator.verify(topic, parsed);
+    if (a !== undefined) return a.verify(topic, parsed);
     try {
       return { ok: true, message: validatePluginMessage(parsed) };
     } catch {
       return { ok: false, reason: 'malformed' };
     }
+  }
+
+  /** The message as this node's own subscribers receive it (what `JSON.parse` of the wire gives back). */
+  static localCopy(wire: string): PluginMessage {
+    if (!wire.startsWith('dw2.')) return JSON.parse(wire) as PluginMessage;
+    const sigStart = wire.indexOf('.', 4) + 1;
+    const jsonStart = wire.indexOf('.', sigStart) + 1;
+    return { ...(JSON.parse(wire.slice(jsonStart)) as PluginMessage), signature: wire.slice(sigStart, jsonStart - 1) };
   }
 }

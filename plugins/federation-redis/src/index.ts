@@ -5,3 +5,7 @@ export * from './RedisMessageBus.js';
 export * from './WireCodec.js';
 export * from './RedisMessageBusStatistics.js';
 export type { ConnectionStateSnapshot } from './ConnectionStateTracker.js';
+export * from './keys/FederationKeyring.js';
+export * from './keys/KeyringAuthenticator.js';
+export * from './keys/ReplayCache.js';
+export * from './InboundQueue.js';

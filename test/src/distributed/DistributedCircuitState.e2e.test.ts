@@ -308,29 +308,34 @@ describe.skipIf(!run)('distributed circuit state over Redis (3 host processes)',
       },
     };
     const before = await Promise.all([a!, b!, c!].map(federation));
-    // A made-up signature, and no signature at all.
-    expect(
-      redis.publishWithCli(
-        channel,
-        JSON.stringify({
-          ...forgedState,
-          nonce: randomUUID().replaceAll('-', ''),
-          expiresAt: Date.now() + 10_000,
-          signature: 'ab'.repeat(32),
-        }),
-      ),
-    ).toBe(3);
-    expect(redis.publishWithCli(channel, JSON.stringify({ ...forgedState, id: randomUUID() }))).toBe(3);
-    expect(redis.publishWithCli(channel, '{"id": "not even json"')).toBe(3);
+    const json = JSON.stringify({
+      ...forgedState,
+      nonce: randomUUID().replaceAll('-', ''),
+      expiresAt: Date.now() + 10_000,
+    });
+    // Wire version 2 with a made-up signature, with none, a key id nobody holds, garbage, and
+    // the version-1 JSON format (not read unless acceptWireV1).
+    const sig = 'A'.repeat(43);
+    for (const forged of [
+      `dw2.default.${sig}.${json}`,
+      `dw2.default..${json}`,
+      `dw2.nobodys-key.${sig}.${json}`,
+      'not even a message',
+      JSON.stringify({
+        ...forgedState,
+        nonce: randomUUID().replaceAll('-', ''),
+        expiresAt: Date.now() + 10_000,
+        signature: 'ab'.repeat(32),
+      }),
+    ]) {
+      expect(redis.publishWithCli(channel, forged)).toBe(3);
+    }
+    const reasons = ['bad-signature', 'unsigned', 'unknown-key', 'malformed', 'unsupported-version'];
     for (const [i, h] of [a!, b!, c!].entries()) {
       await eventually(async () => {
         const r = (await federation(h)).rejected;
-        return (
-          r['bad-signature']! > before[i]!.rejected['bad-signature']! &&
-          r.unsigned! > before[i]!.rejected.unsigned! &&
-          r.malformed! > before[i]!.rejected.malformed!
-        );
-      }, 'forged, unsigned and malformed messages counted');
+        return reasons.every((reason) => r[reason]! > (before[i]!.rejected[reason] ?? 0));
+      }, 'forged, unsigned, unknown-key, malformed and version-1 messages counted');
       expect(await stateOf(h)).toBe('closed');
       expect(h.running).toBe(true);
     }
