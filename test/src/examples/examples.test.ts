@@ -5,6 +5,7 @@ import { validateHostConfig } from '@datawarehouse/host';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readMarkdown, repoRoot } from '../docs/markdown.js';
 import { typecheck } from '../docs/typecheck.js';
+import { POSTGRES_REQUIRED, pingPostgres } from '../downstreams/support/postgres.js';
 
 // The examples run for real, as their READMEs say, and their output is compared with the output
 // each README shows (`…` stands for anything: ports, timestamps, figures that vary). So an example
@@ -142,12 +143,37 @@ describe('examples/consumer-plugin', () => {
   );
 });
 
+describe('examples/postgres', async () => {
+  // Against the machine's PostgreSQL (127.0.0.1:5432, database `test`): with CI=true it runs and
+  // fails if the server is missing; otherwise it skips without one.
+  const postgresUp = POSTGRES_REQUIRED || (await pingPostgres());
+  it.skipIf(!built || !postgresUp)(
+    'runs with the host against PostgreSQL, cancels the timed-out query on the server, and prints what its README shows',
+    async () => {
+      const run = await runNode(
+        ['host/dist/cli.js', 'start', '--config', 'examples/postgres/dw.config.json', '--no-watch'],
+        (out) => /postgres example done[\s\S]*\[status\] resilience\/postgres /.test(out),
+      );
+      const promised = promisedOutput('postgres');
+      expect(
+        missingLines(promised, `${run.stdout}\n${run.stderr}`),
+        `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`,
+      ).toEqual([]);
+      expect(run.stdout).toContain('dw-host stopped');
+      expect(run.code).toBe(0);
+    },
+    DEADLINE_MS,
+  );
+});
+
 describe('examples', () => {
   it('typecheck against the workspace packages (the JavaScript plugin through its JSDoc)', () => {
     const files = [
       'examples/sdk-primitives/main.ts',
       'examples/embed-host/main.ts',
       'examples/consumer-plugin/orders-plugin.js',
+      'examples/postgres/postgres-plugin.js',
+      'examples/postgres/pgQueryRunner.js',
     ];
     const problems = typecheck(
       files.map((f) => ({ fileName: join(repoRoot, f) })),
@@ -161,7 +187,11 @@ describe('examples', () => {
       .filter((f) => f.endsWith('.json'))
       .map((f) => `examples/${f.split('\\').join('/')}`);
     expect(configs).toEqual(
-      expect.arrayContaining(['examples/consumer-plugin/dw.config.json', 'examples/two-nodes/node-a.json']),
+      expect.arrayContaining([
+        'examples/consumer-plugin/dw.config.json',
+        'examples/postgres/dw.config.json',
+        'examples/two-nodes/node-a.json',
+      ]),
     );
     for (const config of configs) {
       const value = JSON.parse(readFileSync(join(repoRoot, config), 'utf8')) as { admin?: Record<string, unknown> };
