@@ -1,15 +1,29 @@
-import { SdkCompatibility } from '@datawarehouse/sdk';
-import type { BulkheadLease, OperationContext } from '@datawarehouse/sdk';
+import { ResilienceTimeoutError, SdkCompatibility, withoutStack } from '@datawarehouse/sdk';
+import type { BulkheadLease, ICircuitBreaker, OperationContext } from '@datawarehouse/sdk';
 import type { DeadlineEntry, DeadlineQueue } from '../timeout/DeadlineQueue.js';
+import type { CallState } from './CallState.js';
 
 /** Receives the late settlement of an operation whose attempt was abandoned. @internal */
 export interface LateSettleListener {
   onLateSettle(attempt: Attempt): void;
 }
 
+/** Where an attempt delivers its outcome: the strategy's pipeline. @internal */
+export interface AttemptSink {
+  /** The operation resolved in time with `value`. */
+  attemptSucceeded(attempt: Attempt, value: unknown): void;
+  /** The operation failed, or the attempt was abandoned (timeout, caller abort) with `error`. */
+  attemptFailed(attempt: Attempt, error: unknown): void;
+}
+
 /**
- * One attempt of an operation: the context the operation receives, and — when the attempt
- * has a deadline or the caller a signal — the race between the operation and its abandonment.
+ * One attempt of an operation: the context the operation receives, the breaker permit it runs
+ * under, and the watch on its outcome. The attempt reacts to the operation's promise itself
+ * (one `then`, no race promise): the first of "the operation settled", "the deadline passed"
+ * and "the caller aborted" decides its outcome, which it hands to its {@link AttemptSink}; an
+ * operation that settles after its attempt was abandoned is reported to the late-settle
+ * listener instead (it holds the bulkhead slot until then).
+ *
  * The `AbortSignal` is created only when the operation reads `signal`: most operations never
  * do, and an `AbortController` is the most expensive thing a pipeline can allocate.
  * @internal
@@ -17,7 +31,7 @@ export interface LateSettleListener {
 @SdkCompatibility('6.0.0')
 export class Attempt implements OperationContext, DeadlineEntry {
   deadline = Infinity;
-  /** True once the deadline queue no longer needs to watch this attempt. */
+  /** True once the deadline queue no longer needs to watch this attempt (outcome decided). */
   settled = false;
   timeoutMs = Infinity;
   timeoutScope: 'attempt' | 'overall' = 'attempt';
@@ -27,44 +41,52 @@ export class Attempt implements OperationContext, DeadlineEntry {
   /** The bulkhead slot an abandoned, still running operation keeps until it settles. */
   heldLease: BulkheadLease | undefined = undefined;
   private controller: AbortController | undefined = undefined;
-  private rejectRace: ((reason: unknown) => void) | undefined = undefined;
-  private operation: Promise<unknown> | undefined = undefined;
-  private makeTimeoutError: ((attempt: Attempt) => unknown) | undefined = undefined;
+  /** The operation returned a promise: it may run on after the attempt is abandoned. */
+  private watching = false;
+  /** The watched operation has settled (in time or late). */
+  private operationSettled = false;
+  private lateListener: LateSettleListener | undefined = undefined;
 
   constructor(
     readonly attempt: number,
     readonly strategyId: string,
     readonly context: Readonly<Record<string, unknown>> | undefined,
-    private readonly callerSignal: AbortSignal | undefined,
+    /** The call this attempt belongs to. */
+    readonly call: CallState,
+    private readonly sink: AttemptSink,
+    /** The breaker that granted `permit` (the strategy's breaker when the attempt started). */
+    readonly breaker: ICircuitBreaker | undefined,
+    readonly permit: number,
+    /** `clock.now()` when the attempt started: its duration is measured from here. */
+    readonly startedAt: number,
   ) {}
 
   get signal(): AbortSignal {
     let controller = this.controller;
     if (controller === undefined) {
       controller = this.controller = new AbortController();
+      const callerSignal = this.call.signal;
       if (this.abandonedBy !== undefined) controller.abort(this.abandonedBy);
-      else if (this.callerSignal?.aborted) controller.abort(this.callerSignal.reason);
+      else if (callerSignal !== undefined && callerSignal.aborted) controller.abort(callerSignal.reason);
     }
     return controller.signal;
   }
 
   /**
-   * Resolves like `operation`, unless the attempt is abandoned first (deadline or caller abort):
-   * then it rejects at once with the reason. Costs one promise and no closure besides its executor.
+   * Watches the promise the operation returned: its settlement goes to the sink unless the
+   * attempt is abandoned first. A caller abort during the operation's synchronous part
+   * abandons the attempt now (its outcome is delivered one microtask later).
    */
-  race<T>(operation: Promise<T>, makeTimeoutError: (attempt: Attempt) => unknown): Promise<T> {
-    this.operation = operation;
-    this.makeTimeoutError = makeTimeoutError;
-    const raced = new Promise<T>((resolve, reject) => {
-      this.rejectRace = reject;
-      operation.then(resolve, reject);
-    });
-    // The caller may have aborted while the operation was being called (synchronously).
-    if (this.callerSignal !== undefined && this.callerSignal.aborted) this.abortByCaller(this.callerSignal.reason);
-    return raced;
+  watch(operation: Promise<unknown>): void {
+    this.watching = true;
+    operation.then(
+      (value) => this.onOperationSettled(true, value),
+      (error) => this.onOperationSettled(false, error),
+    );
+    if (this.abandonedBy !== undefined) this.abandon(this.abandonedBy);
   }
 
-  /** The operation settled in time: stop watching the deadline. */
+  /** The outcome is decided: stop watching the deadline. */
   finish(): void {
     if (this.settled) return;
     this.settled = true;
@@ -74,18 +96,18 @@ export class Attempt implements OperationContext, DeadlineEntry {
   /** Deadline passed (called by the deadline queue). */
   expire(): void {
     if (this.settled) return;
-    this.abandon(this.makeTimeoutError!(this));
+    this.abandon(withoutStack(() => new ResilienceTimeoutError(this.timeoutMs, this.timeoutScope, this.strategyId)));
   }
 
   /**
-   * The caller aborted. While the operation is still in its synchronous part there is no race
-   * to reject yet: the attempt is marked abandoned and its signal aborted at once, so the
-   * operation (and anything it started) sees the abort; {@link race} or the pipeline then ends
-   * the attempt with the reason.
+   * The caller aborted. While the operation is still in its synchronous part nothing is watched
+   * yet: the attempt is marked abandoned and its signal aborted at once, so the operation (and
+   * anything it started) sees the abort; {@link watch} or the pipeline then ends the attempt
+   * with the reason.
    */
   abortByCaller(reason: unknown): void {
     if (this.settled) return;
-    if (this.rejectRace === undefined) {
+    if (!this.watching) {
       if (this.abandonedBy === undefined) this.abandonedBy = reason;
       this.controller?.abort(reason);
       return;
@@ -96,19 +118,33 @@ export class Attempt implements OperationContext, DeadlineEntry {
 
   /** Whether the operation is still running after the attempt was abandoned. */
   get runningAbandoned(): boolean {
-    return this.abandonedBy !== undefined && this.operation !== undefined;
+    return this.abandonedBy !== undefined && this.watching && !this.operationSettled;
   }
 
   /** Calls `listener.onLateSettle(this)` once the abandoned operation settles. */
   whenOperationSettles(listener: LateSettleListener): void {
-    const done = (): void => listener.onLateSettle(this);
-    this.operation!.then(done, done);
+    this.lateListener = listener;
+  }
+
+  private onOperationSettled(ok: boolean, valueOrError: unknown): void {
+    this.operationSettled = true;
+    if (this.abandonedBy !== undefined) {
+      const listener = this.lateListener;
+      this.lateListener = undefined;
+      listener?.onLateSettle(this);
+      return;
+    }
+    this.finish();
+    if (ok) this.sink.attemptSucceeded(this, valueOrError);
+    else this.sink.attemptFailed(this, valueOrError);
   }
 
   private abandon(reason: unknown): void {
     this.abandonedBy = reason;
     this.settled = true;
     this.controller?.abort(reason);
-    this.rejectRace!(reason);
+    // Delivered a microtask later, like a rejected race: the deadline queue's timer or the
+    // signal's listener that abandoned the attempt finishes before the pipeline goes on.
+    queueMicrotask(() => this.sink.attemptFailed(this, reason));
   }
 }

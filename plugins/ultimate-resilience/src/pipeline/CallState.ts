@@ -1,5 +1,12 @@
 import { SdkCompatibility } from '@datawarehouse/sdk';
-import type { BulkheadLease, Clock } from '@datawarehouse/sdk';
+import type {
+  BulkheadLease,
+  Clock,
+  ExecuteOptions,
+  ResilientOperation,
+  RetryPolicyOptions,
+  TimeoutPolicyOptions,
+} from '@datawarehouse/sdk';
 import type { Attempt, LateSettleListener } from './Attempt.js';
 import { unwatchSignal, watchSignal } from './SignalWatch.js';
 import type { AbortWatcher } from './SignalWatch.js';
@@ -12,11 +19,20 @@ export interface AbandonedOwner {
   onLateRelease(): void;
 }
 
+/** The two settling functions of a new promise, taken by {@link takeResolvers} without a closure per call. */
+let takenResolve: (value: unknown) => void = () => undefined;
+let takenReject: (reason: unknown) => void = () => undefined;
+const takeResolvers = (resolve: (value: unknown) => void, reject: (reason: unknown) => void): void => {
+  takenResolve = resolve;
+  takenReject = reject;
+};
+
 /**
- * The state of one call across its attempts: the bulkhead lease, the caller's signal, the
- * attempt in progress and the last downstream error. One small object per call; the sleep
- * canceller exists only while a retry delay runs, and the caller's signal is watched through
- * one shared listener per signal.
+ * The state of one call across its attempts: the promise the caller holds, the operation and
+ * its options, the options in force when the call started, the bulkhead lease, the caller's
+ * signal, the attempt in progress and the last downstream error. One small object per call;
+ * the sleep canceller exists only while a retry delay runs, and the caller's signal is watched
+ * through one shared listener per signal.
  *
  * Slots follow the work in the downstream, not the call: an attempt abandoned while its
  * operation keeps running (timed out, or aborted, while ignoring its signal) takes the call's
@@ -36,18 +52,53 @@ export class CallState implements LateSettleListener, AbortWatcher {
   passThrough = false;
   /** Waiting in the bulkhead for a slot for a retry: a slot given back now goes to the bulkhead. */
   waitingForSlot = false;
+  /** The delay before the previous retry (decorrelated jitter grows from it). */
+  previousDelay = 0;
+  /** `clock.now()` when the last failed attempt was judged (the retry counts from there). */
+  failedAt = 0;
+  /** The promise the caller holds. */
+  readonly promise: Promise<unknown>;
+  readonly signal: AbortSignal | undefined;
+  readonly context: Readonly<Record<string, unknown>> | undefined;
+  /** `startedAt + timeout.overallTimeoutMs`: the overall deadline (time queued included). */
+  readonly overallDeadline: number;
   private finished = false;
   private cancelSleep: ((reason: unknown) => void) | undefined = undefined;
   private readonly usesBulkhead: boolean;
+  private readonly resolve: (value: unknown) => void;
+  private readonly reject: (reason: unknown) => void;
 
   constructor(
     /** The slot the call's next attempt runs under; undefined without a bulkhead or while given away. */
     public lease: BulkheadLease | undefined,
-    readonly signal: AbortSignal | undefined,
+    readonly operation: ResilientOperation<unknown>,
+    readonly options: ExecuteOptions | undefined,
+    /** The strategy's retry and timeout options when the call started: a reconfiguration applies to later calls. */
+    readonly retry: Readonly<RetryPolicyOptions> | undefined,
+    readonly timeout: Readonly<TimeoutPolicyOptions>,
+    /** `clock.now()` when the call arrived (before any wait for a slot). */
+    readonly startedAt: number,
     private readonly owner: AbandonedOwner,
   ) {
     this.usesBulkhead = lease !== undefined;
+    this.overallDeadline = startedAt + timeout.overallTimeoutMs;
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      signal = options.signal;
+      this.context = options.context;
+    } else {
+      this.context = undefined;
+    }
+    this.signal = signal;
+    this.promise = new Promise(takeResolvers);
+    this.resolve = takenResolve;
+    this.reject = takenReject;
     if (signal !== undefined && !signal.aborted) watchSignal(signal, this);
+  }
+
+  /** Whether the call has settled. */
+  get ended(): boolean {
+    return this.finished;
   }
 
   /** Whether the next attempt must first get a slot: its predecessor's operation still holds the call's. */
@@ -99,8 +150,24 @@ export class CallState implements LateSettleListener, AbortWatcher {
     });
   }
 
+  /** Ends the call with `value` (a value or a promise to adopt); false if it had already ended. */
+  resolveWith(value: unknown): boolean {
+    if (this.finished) return false;
+    this.finish();
+    this.resolve(value);
+    return true;
+  }
+
+  /** Ends the call with `error`; false if it had already ended. */
+  rejectWith(error: unknown): boolean {
+    if (this.finished) return false;
+    this.finish();
+    this.reject(error);
+    return true;
+  }
+
   /** The call settled: stop watching the signal, release the slot it holds (abandoned operations keep theirs). */
-  finish(): void {
+  private finish(): void {
     this.finished = true;
     if (this.signal !== undefined) unwatchSignal(this.signal, this);
     const lease = this.lease;

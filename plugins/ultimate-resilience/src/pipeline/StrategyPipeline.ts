@@ -22,6 +22,7 @@ import { DeadlineQueue } from '../timeout/DeadlineQueue.js';
 import { retakeSlot, tryAcquireSlot, waitForSlot } from './admission.js';
 import type { Bulkhead } from './admission.js';
 import { Attempt } from './Attempt.js';
+import type { AttemptSink } from './Attempt.js';
 import { CallState } from './CallState.js';
 import { countsAsFailure, passesThrough, setCause, shouldRetry } from './classifyError.js';
 import { executeOptionsError } from './executeOptionsError.js';
@@ -37,7 +38,7 @@ import { isThenable, rejectLater } from './promises.js';
  * @internal
  */
 @SdkCompatibility('6.0.0')
-export abstract class StrategyPipeline {
+export abstract class StrategyPipeline implements AttemptSink {
   strategy: ResolvedStrategy;
   options: EffectiveOptions;
   breaker: ICircuitBreaker | undefined = undefined;
@@ -51,8 +52,6 @@ export abstract class StrategyPipeline {
   protected pendingBulkheadSwap = false;
   protected deadlines: DeadlineQueue | undefined = undefined;
   protected readonly clock: Clock;
-  private readonly expireAttempt = (attempt: Attempt): unknown =>
-    withoutStack(() => new ResilienceTimeoutError(attempt.timeoutMs, attempt.timeoutScope, this.id));
 
   constructor(
     readonly id: string,
@@ -137,7 +136,7 @@ export abstract class StrategyPipeline {
       }
       permit = granted;
     }
-    return this.run(operation, options, lease, startedAt, startedAt, permit);
+    return this.start(operation, options, lease, startedAt, startedAt, permit);
   }
 
   /**
@@ -190,11 +189,16 @@ export abstract class StrategyPipeline {
       );
     }
     // Time spent queued counts against the overall timeout, not against the first attempt.
-    return this.run(operation, options, lease, startedAt, admittedAt, undefined);
+    return this.start(operation, options, lease, startedAt, admittedAt, undefined);
   }
 
-  /** The retry loop: breaker permission, timed attempt, outcome, backoff; releases the lease once. */
-  private async run<T>(
+  /**
+   * Starts an admitted call: its call state (which holds the promise the caller gets) and its
+   * first attempt. From here the call is driven by its attempts' outcomes, without an async
+   * frame: the common call costs one promise for the caller and one reaction on the
+   * operation's promise, whatever stages are on.
+   */
+  private start<T>(
     operation: ResilientOperation<T>,
     options: ExecuteOptions | undefined,
     lease: BulkheadLease | undefined,
@@ -202,164 +206,227 @@ export abstract class StrategyPipeline {
     admittedAt: number,
     firstPermit: number | undefined,
   ): Promise<T> {
-    const clock = this.clock;
-    const metrics = this.metrics;
-    const signal = options === undefined ? undefined : options.signal;
-    const call = new CallState(lease, signal, this);
+    const strategyOptions = this.options;
+    const call = new CallState(
+      lease,
+      operation,
+      options,
+      strategyOptions.retry,
+      strategyOptions.timeout,
+      startedAt,
+      this,
+    );
     this.inFlight++;
-    try {
-      const retry = this.options.retry;
-      const maxRetries = retry === undefined ? 0 : retry.maxRetries;
-      const { attemptTimeoutMs, overallTimeoutMs } = this.options.timeout;
-      const overallDeadline = startedAt + overallTimeoutMs;
-      const budget = this.budget;
-      let previousDelay = 0;
-      let attemptStart = admittedAt;
+    this.runAttempt(call, 1, admittedAt, firstPermit);
+    return call.promise as Promise<T>;
+  }
 
-      for (let attemptNo = 1; ; attemptNo++) {
-        if (signal !== undefined && signal.aborted) throw signal.reason;
-        const breaker = this.breaker;
-        let permit = 0;
-        if (attemptNo === 1 && firstPermit !== undefined) {
-          permit = firstPermit;
-        } else if (breaker !== undefined) {
-          try {
-            permit = breaker.acquirePermission();
-          } catch (error) {
-            // The breaker's refusal (not the downstream's error) is the pipeline's own rejection.
-            if (isCircuitOpenError(error)) markPipelineRejection(error);
-            if (call.lastError === undefined) call.rejectedByCircuit = true;
-            else setCause(error, call.lastError);
-            throw error;
-          }
-          // A stateChanged listener run by the permission may have aborted the caller.
-          if (signal !== undefined && signal.aborted) {
-            breaker.releasePermission(permit);
-            throw signal.reason;
-          }
-        }
-        // Only calls that reach the downstream earn retry budget; rejected ones must not.
-        if (attemptNo === 1 && budget !== undefined) budget.recordAttempt(attemptStart);
-
-        const attempt = new Attempt(attemptNo, this.id, options === undefined ? undefined : options.context, signal);
-        call.current = attempt;
-        metrics.attempts++;
-        try {
-          const value = await this.runAttempt(
-            operation,
-            attempt,
-            attemptStart,
-            attemptTimeoutMs,
-            overallDeadline,
-            overallTimeoutMs,
-            signal !== undefined,
-          );
-          attempt.finish();
-          const now = clock.now();
-          const duration = now - attemptStart;
-          if (breaker !== undefined) breaker.recordSuccess(permit, duration, now);
-          metrics.succeeded(duration, now);
-          return value;
-        } catch (error) {
-          attempt.finish();
-          const now = clock.now();
-          const duration = now - attemptStart;
-          if (attempt.runningAbandoned) call.holdUntilSettled(attempt);
-          // Aborted by the caller: the race rejected with the reason, or the operation threw
-          // after the caller aborted during its synchronous part.
-          if (
-            signal !== undefined &&
-            signal.aborted &&
-            (error === signal.reason || attempt.abandonedBy === signal.reason)
-          ) {
-            breaker?.releasePermission(permit);
-            throw signal.reason;
-          }
-          const timedOut = attempt.abandonedBy !== undefined && error === attempt.abandonedBy;
-          if (timedOut) metrics.timeouts++;
-          metrics.latency.record(duration, now);
-          // Only rejections a resilience primitive raised itself (a nested pipeline's) pass
-          // through uncounted; an error that merely carries such a code is the downstream's.
-          if (passesThrough(this.strategy, error)) {
-            breaker?.releasePermission(permit);
-            call.passThrough = true;
-            throw error;
-          }
-          if (breaker !== undefined) {
-            if (countsAsFailure(this.strategy, error)) breaker.recordFailure(permit, duration, now);
-            else breaker.releasePermission(permit);
-          }
-          call.lastError = error;
-
-          if (signal !== undefined && signal.aborted) throw signal.reason;
-          if (
-            attemptNo > maxRetries ||
-            (timedOut && attempt.timeoutScope === 'overall') ||
-            !shouldRetry(this.strategy, error, attemptNo)
-          ) {
-            throw error;
-          }
-          if (budget !== undefined && !budget.tryConsumeRetry(now)) {
-            metrics.retryBudgetExhausted++;
-            throw error;
-          }
-          const delay = computeRetryDelay(retry!, attemptNo, previousDelay, this.random, error);
-          previousDelay = delay;
-          // No retry could finish before the overall deadline: fail now with the real error.
-          if (now + delay >= overallDeadline) throw error;
-          call.current = undefined;
-          if (delay > 0) await call.sleep(clock, delay);
-          const waited =
-            call.needsSlot &&
-            (await retakeSlot(
-              this.clock,
-              this.id,
-              this.bulkhead,
-              this.metrics,
-              call,
-              options,
-              overallDeadline,
-              overallTimeoutMs,
-            ));
-          metrics.retried(now);
-          attemptStart = delay > 0 || waited ? clock.now() : now;
-        }
+  /**
+   * One attempt: breaker permission (unless already granted), the operation, and its watch
+   * (deadline, caller abort). Its outcome arrives in {@link attemptSucceeded} or
+   * {@link attemptFailed}; an operation that returns a plain value or throws is judged at once.
+   */
+  private runAttempt(call: CallState, attemptNo: number, attemptStart: number, firstPermit: number | undefined): void {
+    const signal = call.signal;
+    if (signal !== undefined && signal.aborted) return this.endCall(call, signal.reason);
+    const breaker = this.breaker;
+    let permit = 0;
+    if (firstPermit !== undefined) {
+      permit = firstPermit;
+    } else if (breaker !== undefined) {
+      try {
+        permit = breaker.acquirePermission();
+      } catch (error) {
+        // The breaker's refusal (not the downstream's error) is the pipeline's own rejection.
+        if (isCircuitOpenError(error)) markPipelineRejection(error);
+        if (call.lastError === undefined) call.rejectedByCircuit = true;
+        else setCause(error, call.lastError);
+        return this.endCall(call, error);
       }
+      // A stateChanged listener run by the permission may have aborted the caller.
+      if (signal !== undefined && signal.aborted) {
+        breaker.releasePermission(permit);
+        return this.endCall(call, signal.reason);
+      }
+    }
+    // Only calls that reach the downstream earn retry budget; rejected ones must not.
+    if (attemptNo === 1 && this.budget !== undefined) this.budget.recordAttempt(attemptStart);
+
+    const attempt = new Attempt(attemptNo, this.id, call.context, call, this, breaker, permit, attemptStart);
+    call.current = attempt;
+    this.metrics.attempts++;
+    let returned: unknown;
+    try {
+      returned = call.operation(attempt);
     } catch (error) {
-      return endWithError(this.strategy, this.metrics, error, call, signal, clock.now());
-    } finally {
-      this.inFlight--;
-      call.finish();
-      if (this.pendingBulkheadSwap) this.onBulkheadDrainable();
+      attempt.finish();
+      return this.attemptFailed(attempt, error);
+    }
+    if (!isThenable(returned)) {
+      attempt.finish();
+      // The caller aborted while the operation ran synchronously: the value comes too late.
+      if (attempt.abandonedBy !== undefined) return this.attemptFailed(attempt, attempt.abandonedBy);
+      return this.attemptSucceeded(attempt, returned);
+    }
+    const result = returned instanceof Promise ? returned : Promise.resolve(returned);
+    if (attempt.abandonedBy === undefined) {
+      const { attemptTimeoutMs, overallTimeoutMs } = call.timeout;
+      const overallDeadline = call.overallDeadline;
+      const attemptDeadline = attemptStart + attemptTimeoutMs;
+      const deadline = attemptDeadline <= overallDeadline ? attemptDeadline : overallDeadline;
+      if (deadline !== Infinity) {
+        const attemptScope = attemptDeadline <= overallDeadline;
+        attempt.deadline = deadline;
+        attempt.timeoutMs = attemptScope ? attemptTimeoutMs : overallTimeoutMs;
+        attempt.timeoutScope = attemptScope ? 'attempt' : 'overall';
+        const deadlines = (this.deadlines ??= new DeadlineQueue(this.clock));
+        attempt.queue = deadlines;
+        deadlines.add(attempt);
+      }
+    }
+    attempt.watch(result);
+  }
+
+  /** The attempt's operation resolved in time: record the success and end the call with `value`. @internal */
+  attemptSucceeded(attempt: Attempt, value: unknown): void {
+    const call = attempt.call;
+    if (call.ended) return;
+    try {
+      const now = this.clock.now();
+      const duration = now - attempt.startedAt;
+      if (attempt.breaker !== undefined) attempt.breaker.recordSuccess(attempt.permit, duration, now);
+      this.metrics.succeeded(duration, now);
+    } catch (error) {
+      // What a breaker's listener throws ends the attempt like the downstream's error would.
+      return this.attemptFailed(attempt, error);
+    }
+    if (call.resolveWith(value)) this.callEnded();
+  }
+
+  /**
+   * The attempt failed (the operation's error, a timeout, or the caller's abort): record it,
+   * then end the call or schedule its retry (backoff, then a slot if its predecessor's abandoned
+   * operation still holds the call's one). @internal
+   */
+  attemptFailed(attempt: Attempt, error: unknown): void {
+    const call = attempt.call;
+    if (call.ended) return;
+    try {
+      attempt.finish();
+      const metrics = this.metrics;
+      const signal = call.signal;
+      const breaker = attempt.breaker;
+      const permit = attempt.permit;
+      const now = this.clock.now();
+      const duration = now - attempt.startedAt;
+      if (attempt.runningAbandoned) call.holdUntilSettled(attempt);
+      // Aborted by the caller: the watch ended with the reason, or the operation threw after
+      // the caller aborted during its synchronous part.
+      if (
+        signal !== undefined &&
+        signal.aborted &&
+        (error === signal.reason || attempt.abandonedBy === signal.reason)
+      ) {
+        breaker?.releasePermission(permit);
+        return this.endCall(call, signal.reason);
+      }
+      const timedOut = attempt.abandonedBy !== undefined && error === attempt.abandonedBy;
+      if (timedOut) metrics.timeouts++;
+      metrics.latency.record(duration, now);
+      // Only rejections a resilience primitive raised itself (a nested pipeline's) pass
+      // through uncounted; an error that merely carries such a code is the downstream's.
+      if (passesThrough(this.strategy, error)) {
+        breaker?.releasePermission(permit);
+        call.passThrough = true;
+        return this.endCall(call, error);
+      }
+      if (breaker !== undefined) {
+        if (countsAsFailure(this.strategy, error)) breaker.recordFailure(permit, duration, now);
+        else breaker.releasePermission(permit);
+      }
+      call.lastError = error;
+
+      if (signal !== undefined && signal.aborted) return this.endCall(call, signal.reason);
+      const retry = call.retry;
+      const attemptNo = attempt.attempt;
+      if (
+        retry === undefined ||
+        attemptNo > retry.maxRetries ||
+        (timedOut && attempt.timeoutScope === 'overall') ||
+        !shouldRetry(this.strategy, error, attemptNo)
+      ) {
+        return this.endCall(call, error);
+      }
+      const budget = this.budget;
+      if (budget !== undefined && !budget.tryConsumeRetry(now)) {
+        metrics.retryBudgetExhausted++;
+        return this.endCall(call, error);
+      }
+      const delay = computeRetryDelay(retry, attemptNo, call.previousDelay, this.random, error);
+      call.previousDelay = delay;
+      // No retry could finish before the overall deadline: fail now with the real error.
+      if (now + delay >= call.overallDeadline) return this.endCall(call, error);
+      call.current = undefined;
+      call.failedAt = now;
+      if (delay > 0) {
+        call.sleep(this.clock, delay).then(
+          () => this.afterBackoff(call, attemptNo + 1, true),
+          (reason: unknown) => this.endCall(call, reason),
+        );
+      } else {
+        this.afterBackoff(call, attemptNo + 1, false);
+      }
+    } catch (e) {
+      this.endCall(call, e);
     }
   }
 
-  private runAttempt<T>(
-    operation: ResilientOperation<T>,
-    attempt: Attempt,
-    start: number,
-    attemptTimeoutMs: number,
-    overallDeadline: number,
-    overallTimeoutMs: number,
-    hasSignal: boolean,
-  ): Promise<T> | T {
-    const returned = operation(attempt);
-    if (!isThenable(returned)) {
-      // The caller aborted while the operation ran synchronously: the value comes too late.
-      if (attempt.abandonedBy !== undefined) throw attempt.abandonedBy;
-      return returned;
+  /** The backoff is over: take a slot if the call needs one, then make the retry. */
+  private afterBackoff(call: CallState, attemptNo: number, slept: boolean): void {
+    if (call.ended) return;
+    if (!call.needsSlot) return this.retryNow(call, attemptNo, slept);
+    const timeout = call.timeout;
+    retakeSlot(
+      this.clock,
+      this.id,
+      this.bulkhead,
+      this.metrics,
+      call,
+      call.options,
+      call.overallDeadline,
+      timeout.overallTimeoutMs,
+    ).then(
+      (waited) => this.retryNow(call, attemptNo, slept || waited),
+      (error: unknown) => this.endCall(call, error),
+    );
+  }
+
+  private retryNow(call: CallState, attemptNo: number, waited: boolean): void {
+    if (call.ended) return;
+    try {
+      this.metrics.retried(call.failedAt);
+      this.runAttempt(call, attemptNo, waited ? this.clock.now() : call.failedAt, undefined);
+    } catch (error) {
+      this.endCall(call, error);
     }
-    const result = returned instanceof Promise ? returned : Promise.resolve(returned);
-    const attemptDeadline = start + attemptTimeoutMs;
-    const deadline = attemptDeadline <= overallDeadline ? attemptDeadline : overallDeadline;
-    if (deadline === Infinity) return hasSignal ? attempt.race(result, this.expireAttempt) : result;
-    const attemptScope = attemptDeadline <= overallDeadline;
-    attempt.deadline = deadline;
-    attempt.timeoutMs = attemptScope ? attemptTimeoutMs : overallTimeoutMs;
-    attempt.timeoutScope = attemptScope ? 'attempt' : 'overall';
-    const deadlines = (this.deadlines ??= new DeadlineQueue(this.clock));
-    attempt.queue = deadlines;
-    deadlines.add(attempt);
-    return attempt.race(result, this.expireAttempt);
+  }
+
+  /** Ends the call with `error` (see `endWithError`): the fallback's value, or the error. */
+  private endCall(call: CallState, error: unknown): void {
+    if (call.ended) return;
+    let value: unknown;
+    try {
+      value = endWithError(this.strategy, this.metrics, error, call, call.signal, this.clock.now());
+    } catch (e) {
+      if (call.rejectWith(e)) this.callEnded();
+      return;
+    }
+    if (call.resolveWith(value)) this.callEnded();
+  }
+
+  /** Bookkeeping of a call that ended (its slot is back, its promise settled). */
+  private callEnded(): void {
+    this.inFlight--;
+    if (this.pendingBulkheadSwap) this.onBulkheadDrainable();
   }
 }
