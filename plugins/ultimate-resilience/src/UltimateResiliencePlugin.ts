@@ -29,6 +29,9 @@ import { BUILTIN_STRATEGIES } from './strategies/builtinStrategies.js';
 import type { StrategyDefinition } from './strategies/StrategyDefinition.js';
 import { StrategyRegistry } from './strategies/StrategyRegistry.js';
 import { replicatedCircuitsOf } from './manager/replicatedCircuitsOf.js';
+import { ResilienceObservability, validateObservabilityOptions } from './observability/ResilienceObservability.js';
+import type { ObservabilityOptions } from './observability/ResilienceObservability.js';
+import type { PrometheusMetrics } from './observability/PrometheusExporter.js';
 
 /** Options of the plugin (the `options` of its entry in the host configuration). @since 6.0.0 */
 export interface UltimateResiliencePluginOptions {
@@ -49,6 +52,12 @@ export interface UltimateResiliencePluginOptions {
    * {@link DistributedOptions} for the fields and defaults. On by default.
    */
   readonly distributed?: Partial<DistributedOptions>;
+  /**
+   * Metrics export: Prometheus at `GET /metrics` (through the host's routes) and OpenTelemetry
+   * instruments when `@opentelemetry/api` is installed; see {@link ObservabilityOptions}. On by default.
+   * @since 6.1.0
+   */
+  readonly observability?: ObservabilityOptions;
 }
 
 const OPTION_KEYS = [
@@ -59,6 +68,7 @@ const OPTION_KEYS = [
   'metricsWindowMs',
   'adaptation',
   'distributed',
+  'observability',
 ] as const;
 
 /** The plugin's id. @since 6.0.0 */
@@ -67,7 +77,7 @@ export const ULTIMATE_RESILIENCE_PLUGIN_ID = 'ultimate-resilience';
 /**
  * The UltimateResilience plugin. `initializeAsync` builds the {@link ResilienceScalingManager},
  * registers it as the `resilience` subsystem, publishes `IResilienceService` under
- * `ResilienceServiceToken`, and swaps this plugin's own `executeWithResilience` from "throw
+ * `ResilienceServiceToken`, serves its metrics at `GET /metrics` (Prometheus, through `ctx.http`), and swaps this plugin's own `executeWithResilience` from "throw
  * {@link PluginNotInitializedError}" to the manager's pipeline. There is no pass-through: a call
  * before initialization (or after `stopAsync`) fails loudly instead of running unprotected.
  *
@@ -89,6 +99,7 @@ export class UltimateResiliencePlugin implements IPlugin, IResilienceService {
   private managerInstance: ResilienceScalingManager | undefined;
   private registrations: Disposable[] = [];
   private replicator: CircuitStateReplicator | undefined;
+  private observability: ResilienceObservability | undefined;
   private execute: <T>(strategyId: string, operation: ResilientOperation<T>, options?: ExecuteOptions) => Promise<T> =
     this.notInitialized;
 
@@ -101,6 +112,17 @@ export class UltimateResiliencePlugin implements IPlugin, IResilienceService {
   get manager(): ResilienceScalingManager {
     if (this.managerInstance === undefined) throw new PluginNotInitializedError(this.id, 'manager');
     return this.managerInstance;
+  }
+
+  /**
+   * The Prometheus exporter of this plugin's metrics (what `GET /metrics` serves), e.g. to merge
+   * its `registry` into an application's own prom-client registry.
+   * @throws {@link PluginNotInitializedError} before `initializeAsync`.
+   * @since 6.1.0
+   */
+  get prometheus(): PrometheusMetrics {
+    if (this.observability === undefined) throw new PluginNotInitializedError(this.id, 'prometheus');
+    return this.observability.prometheus;
   }
 
   /** Whether `initializeAsync` completed and `stopAsync` has not run. */
@@ -154,7 +176,11 @@ export class UltimateResiliencePlugin implements IPlugin, IResilienceService {
         const replicator = this.replicator;
         registrations.push(manager.addMetricsSection('distributed', () => replicator.metrics()));
       }
+      const observability = new ResilienceObservability(manager, ctx, this.options.observability);
+      registrations.push(observability);
+      this.observability = observability;
     } catch (error) {
+      this.observability = undefined;
       this.replicator?.dispose();
       this.replicator = undefined;
       registrations.forEach((r) => r.dispose());
@@ -174,6 +200,7 @@ export class UltimateResiliencePlugin implements IPlugin, IResilienceService {
    */
   async startAsync(): Promise<void> {
     this.replicator?.start();
+    await this.observability?.startAsync();
   }
 
   /** Withdraws the service and subsystem and releases every timer and waiter. */
@@ -182,6 +209,7 @@ export class UltimateResiliencePlugin implements IPlugin, IResilienceService {
     this.replicator?.dispose();
     this.replicator = undefined;
     for (const r of this.registrations.splice(0)) r.dispose();
+    this.observability = undefined;
     this.managerInstance?.dispose();
     this.managerInstance = undefined;
   }
@@ -224,6 +252,7 @@ function validatePluginOptions(input: unknown): UltimateResiliencePluginOptions 
   if (o.metricsWindowMs !== undefined) validateDuration('metricsWindowMs', o.metricsWindowMs, 1);
   if (o.adaptation !== undefined) validateObject('adaptation', o.adaptation);
   if (o.distributed !== undefined) resolveDistributedOptions(o.distributed);
+  if (o.observability !== undefined) validateObservabilityOptions(o.observability);
   return Object.freeze({ ...o }) as UltimateResiliencePluginOptions;
 }
 

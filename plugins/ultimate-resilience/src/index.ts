@@ -12,6 +12,8 @@ export * from './strategies/StrategyDefinition.js';
 export * from './strategies/StrategyRegistry.js';
 export * from './strategies/builtinStrategies.js';
 export { parseRetryAfterMs } from './retry/RetryAfter.js';
+export type { ObservabilityOptions } from './observability/ResilienceObservability.js';
+export type { PrometheusMetrics } from './observability/PrometheusExporter.js';
 export type { AdaptationOptions, ConcurrencyMode } from './adaptive/AdaptationOptions.js';
 export { DEFAULT_ADAPTATION_OPTIONS } from './adaptive/AdaptationOptions.js';
 export type { AdaptationEvent } from './adaptive/AdaptiveController.js';

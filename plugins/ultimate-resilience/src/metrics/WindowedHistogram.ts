@@ -39,7 +39,11 @@ const MAX_SLICES = 64;
  * - Memory: the counts of all slices live in one `Uint32Array` allocated on the first record,
  *   `slices * 1 856` bytes (7 424 B for the default 4 slices), plus 32 B of metadata per
  *   slice (epoch, count, min, max in the ring) and ~400 B of object and typed-array headers:
- *   ≈ 7.9 KiB per instance in use with the defaults, ≈ 0.5 KiB before the first record.
+ *   ≈ 7.9 KiB per instance in use with the defaults, ≈ 0.5 KiB before the first record; plus
+ *   3.7 KiB of lifetime totals once a first slice rotates out.
+ * - Lifetime: a slice's counts are added to lifetime totals when its slot is reused (or on
+ *   `reset`), so {@link WindowedHistogram.lifetimeCounts} gives every value since creation
+ *   (a Prometheus histogram's cumulative buckets) without a second histogram on the call path.
  *
  * @example
  * ```ts
@@ -54,6 +58,8 @@ export class WindowedHistogram {
   /** Length of one slice in ms (`windowMs / slices`). */
   readonly sliceMs: number;
   private counts: Uint32Array | undefined = undefined;
+  /** Counts of slices already emptied for a newer epoch (or by `reset`), per bucket: the lifetime totals' past. */
+  private folded: Float64Array | undefined = undefined;
   private readonly ring: TimeBucketRing;
   private invalidCount = 0;
 
@@ -166,9 +172,48 @@ export class WindowedHistogram {
     return out;
   }
 
-  /** Forgets every value (the `invalid` counter included); keeps the allocated arrays. */
+  /**
+   * Every value recorded since creation, per bucket (`out[i]` for bucket `i` of the
+   * {@link LOG_BUCKET_COUNT} log-scale buckets), for a cumulative Prometheus histogram: the
+   * counts of slices already rotated out (added when their slot was reused, off the call path)
+   * plus every slice still held, whatever its age. Monotonic: {@link WindowedHistogram.reset}
+   * does not lower it. O(464 * slices); writes into `out` (zeroed first) and returns the total.
+   */
+  lifetimeCounts(out: Float64Array): number {
+    if (out.length < LOG_BUCKET_COUNT) {
+      throw new InvalidConfigurationError('out', out.length, `an array of at least ${LOG_BUCKET_COUNT} counts`);
+    }
+    out.fill(0, 0, LOG_BUCKET_COUNT);
+    let total = 0;
+    if (this.folded !== undefined) {
+      for (let i = 0; i < LOG_BUCKET_COUNT; i++) {
+        out[i] = this.folded[i]!;
+        total += out[i]!;
+      }
+    }
+    const counts = this.counts;
+    if (counts === undefined) return total;
+    for (let s = 0; s < this.slices; s++) {
+      if (this.ring.get(this.ring.bucketAt(s), COUNT) === 0) continue;
+      const base = s * LOG_BUCKET_COUNT;
+      for (let i = 0; i < LOG_BUCKET_COUNT; i++) {
+        const c = counts[base + i]!;
+        out[i]! += c;
+        total += c;
+      }
+    }
+    return total;
+  }
+
+  /**
+   * Forgets every value of the window (the `invalid` counter included); keeps the allocated
+   * arrays. The lifetime totals ({@link WindowedHistogram.lifetimeCounts}) keep them.
+   */
   reset(): void {
-    this.counts?.fill(0);
+    if (this.counts !== undefined) {
+      for (let s = 0; s < this.slices; s++) this.fold(s);
+      this.counts.fill(0);
+    }
     this.ring.reset();
     this.invalidCount = 0;
   }
@@ -183,10 +228,21 @@ export class WindowedHistogram {
       this.invalidCount++;
       return false;
     }
+    this.fold(slot);
     const base = slot * LOG_BUCKET_COUNT;
     counts.fill(0, base, base + LOG_BUCKET_COUNT);
     this.ring.resetBucket(bucket, epoch);
     return true;
+  }
+
+  // Adds slot `slot`'s counts to the lifetime totals before it is emptied (once per slice
+  // rotation, off the call path: 464 additions every `sliceMs` at most).
+  private fold(slot: number): void {
+    const counts = this.counts;
+    if (counts === undefined || this.ring.get(this.ring.bucketAt(slot), COUNT) === 0) return;
+    const folded = this.folded ?? (this.folded = new Float64Array(LOG_BUCKET_COUNT));
+    const base = slot * LOG_BUCKET_COUNT;
+    for (let i = 0; i < LOG_BUCKET_COUNT; i++) folded[i]! += counts[base + i]!;
   }
 
   // Slots holding data of one of the last `slices` epochs (the current one included).
