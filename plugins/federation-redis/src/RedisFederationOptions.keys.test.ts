@@ -36,6 +36,24 @@ describe('resolveRedisFederationOptions: keys', () => {
     expect(shown).not.toContain(S2);
   });
 
+  it('resolves Sentinel and Cluster deployments', () => {
+    const o = resolveRedisFederationOptions(
+      { secret: S1, sentinel: { masterName: 'dw', sentinels: ['127.0.0.1:26379', '[::1]:26380'] } },
+      {},
+    );
+    expect(o.sentinel).toEqual({
+      masterName: 'dw',
+      sentinels: [
+        { host: '127.0.0.1', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
+    });
+    expect(resolveRedisFederationOptions({ secret: S1, cluster: { nodes: ['h:7000'] } }, {}).cluster).toEqual({
+      nodes: [{ host: 'h', port: 7000 }],
+      sharded: true,
+    });
+  });
+
   it('names the field of every bad key setting, never showing a secret', () => {
     const env = { K1: S1, SHORT: 'short' };
     const cases: [unknown, string][] = [
@@ -66,6 +84,14 @@ describe('resolveRedisFederationOptions: keys', () => {
       [{ secret: S1, requireNodeKeys: 1 }, 'requireNodeKeys'],
       [{ secret: S1, maxInboundQueue: 0 }, 'maxInboundQueue'],
       [{ secret: S1, maxMessagesPerTurn: 1.5 }, 'maxMessagesPerTurn'],
+      [{ secret: S1, sentinel: { masterName: 'm' } }, 'sentinel.sentinels'],
+      [{ secret: S1, sentinel: { masterName: 'm', sentinels: ['127.0.0.1'] } }, 'sentinel.sentinels[0]'],
+      [{ secret: S1, sentinel: { masterName: 'm', sentinels: ['h:70000'] } }, 'sentinel.sentinels[0]'],
+      [{ secret: S1, sentinel: { masterName: 'a b', sentinels: ['h:1'] } }, 'sentinel.masterName'],
+      [{ secret: S1, sentinel: { masterName: 'm', sentinels: ['h:1'], x: 1 } }, 'sentinel.x'],
+      [{ secret: S1, cluster: { nodes: [] } }, 'cluster.nodes'],
+      [{ secret: S1, cluster: { nodes: ['h:1'], sharded: 'no' } }, 'cluster.sharded'],
+      [{ secret: S1, cluster: { nodes: ['h:1'] }, sentinel: { masterName: 'm', sentinels: ['h:1'] } }, 'cluster'],
     ];
     for (const [input, field] of cases) {
       const e = configErrorOf(() => resolveRedisFederationOptions(input, env));

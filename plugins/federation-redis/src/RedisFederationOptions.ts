@@ -1,5 +1,6 @@
 import { InvalidConfigurationError, MIN_SECRET_BYTES } from '@datawarehouse/sdk';
 import { KEY_ID_PATTERN, MAX_KEYS } from './keys/FederationKeyring.js';
+import type { RedisNodeAddress } from './RedisMessageBus.js';
 import {
   rejectUnknownKeys,
   validateBoolean,
@@ -84,6 +85,17 @@ export interface RedisFederationOptions {
   readonly maxInboundQueue?: number;
   /** Most received messages checked per event-loop turn. 1..100 000. Default 256. */
   readonly maxMessagesPerTurn?: number;
+  /**
+   * Redis Sentinel: the primary named `masterName`, found through these Sentinels
+   * (`"host:port"`, 1..32 of them); the bus follows failovers. `url` then gives only the
+   * credentials and TLS of the data nodes. See docs/distributed.md, "Highly available Redis".
+   */
+  readonly sentinel?: { readonly masterName: string; readonly sentinels: readonly string[] };
+  /**
+   * Redis Cluster from these seed nodes (`"host:port"`, 1..64). `sharded` (default true, Redis
+   * 7+) uses sharded pub/sub. `url` then gives only the credentials and TLS. Not with `sentinel`.
+   */
+  readonly cluster?: { readonly nodes: readonly string[]; readonly sharded?: boolean };
 }
 
 /** One key of the `keys` option. Exactly one of `secret` and `secretEnv`. @since 6.0.0 */
@@ -131,6 +143,8 @@ export interface ResolvedRedisFederationOptions {
   readonly acceptWireV1: boolean;
   readonly maxInboundQueue: number;
   readonly maxMessagesPerTurn: number;
+  readonly sentinel: { readonly masterName: string; readonly sentinels: readonly RedisNodeAddress[] } | undefined;
+  readonly cluster: { readonly nodes: readonly RedisNodeAddress[]; readonly sharded: boolean } | undefined;
 }
 
 /** Id of the key made from `secret`/`secretEnv` when `keys` is not given. @since 6.0.0 */
@@ -170,6 +184,8 @@ const KEYS: readonly (keyof RedisFederationOptions)[] = [
   'acceptWireV1',
   'maxInboundQueue',
   'maxMessagesPerTurn',
+  'sentinel',
+  'cluster',
 ];
 const KEY_KEYS = ['id', 'secret', 'secretEnv', 'nodeId'];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -277,7 +293,12 @@ export function resolveRedisFederationOptions(
       o.maxMessagesPerTurn === undefined
         ? 256
         : validateInteger('maxMessagesPerTurn', o.maxMessagesPerTurn, 1, 100_000),
+    sentinel: o.sentinel === undefined ? undefined : validateSentinel(o.sentinel),
+    cluster: o.cluster === undefined ? undefined : validateCluster(o.cluster),
   };
+  if (resolved.sentinel !== undefined && resolved.cluster !== undefined) {
+    throw new InvalidConfigurationError('cluster', 'set', "absent when 'sentinel' is set (one deployment)");
+  }
   // Non-enumerable: logging or serializing the resolved options never carries the secret.
   Object.defineProperty(resolved, 'secret', { value: secret, enumerable: false });
   return Object.freeze(resolved) as ResolvedRedisFederationOptions;
@@ -295,6 +316,39 @@ export function redactUrl(url: string): string {
   } catch {
     return REDACTED;
   }
+}
+
+function validateAddresses(field: string, value: unknown, max: number): RedisNodeAddress[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > max) {
+    throw new InvalidConfigurationError(field, value, `an array of 1..${max} "host:port" strings`);
+  }
+  return value.map((item: unknown, i) => {
+    const text = validateString(`${field}[${i}]`, item, 300);
+    const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
+    const port = m === null ? 0 : Number(m[2]);
+    if (m === null || port < 1 || port > 65_535) {
+      throw new InvalidConfigurationError(`${field}[${i}]`, text, 'a "host:port" address, port 1..65535');
+    }
+    return Object.freeze({ host: m[1]!.replace(/^\[|\]$/g, ''), port });
+  });
+}
+
+function validateSentinel(value: unknown): ResolvedRedisFederationOptions['sentinel'] {
+  const o = validateObject('sentinel', value);
+  rejectUnknownKeys('sentinel', o, ['masterName', 'sentinels']);
+  return Object.freeze({
+    masterName: validateString('sentinel.masterName', o.masterName, 128, /^[A-Za-z0-9._-]+$/),
+    sentinels: Object.freeze(validateAddresses('sentinel.sentinels', o.sentinels, 32)),
+  });
+}
+
+function validateCluster(value: unknown): ResolvedRedisFederationOptions['cluster'] {
+  const o = validateObject('cluster', value);
+  rejectUnknownKeys('cluster', o, ['nodes', 'sharded']);
+  return Object.freeze({
+    nodes: Object.freeze(validateAddresses('cluster.nodes', o.nodes, 64)),
+    sharded: o.sharded === undefined ? true : validateBoolean('cluster.sharded', o.sharded),
+  });
 }
 
 function validateWireVersion(value: unknown): 1 | 2 {

@@ -89,6 +89,8 @@ export class RedisFederationPlugin implements IPlugin {
       reconnectMinDelayMs: o.reconnectMinDelayMs,
       reconnectMaxDelayMs: o.reconnectMaxDelayMs,
       connectTimeoutMs: o.connectTimeoutMs,
+      ...(o.sentinel !== undefined && { sentinel: o.sentinel }),
+      ...(o.cluster !== undefined && { cluster: o.cluster }),
       maxInboundQueue: o.maxInboundQueue,
       maxMessagesPerTurn: o.maxMessagesPerTurn,
       logger: ctx.logger,

@@ -1,6 +1,5 @@
 // Over ~300 lines on purpose: the two Redis connections' lifecycle (connect, reconnect with backoff, resubscribe, close) is one
 // state machine. The codec, channel subscriptions, connection tracker and statistics are in their own files.
-import { createClient } from 'redis';
 import {
   BusClosedError,
   InvalidConfigurationError,
@@ -20,21 +19,42 @@ import type {
 } from '@datawarehouse/sdk';
 import { ConnectionStateTracker } from './ConnectionStateTracker.js';
 import { InboundQueue } from './InboundQueue.js';
-import { reconnectDelay } from './reconnectDelay.js';
+import { ClusterLink } from './links/ClusterLink.js';
+import type { RedisLink } from './links/RedisLink.js';
+import { SentinelLink } from './links/SentinelLink.js';
+import { StandaloneLink } from './links/StandaloneLink.js';
 import { RedisChannelSubscriptions } from './RedisChannelSubscriptions.js';
 import type { RedisMessageBusStatistics } from './RedisMessageBusStatistics.js';
 import { redactUrl } from './RedisFederationOptions.js';
 import { WireCodec } from './WireCodec.js';
 import type { WireRejectionReason } from './WireCodec.js';
 
-type RedisClient = ReturnType<typeof createClient>;
+/** A Redis node's address. @since 6.0.0 */
+export interface RedisNodeAddress {
+  readonly host: string;
+  readonly port: number;
+}
 
 /** Options of a {@link RedisMessageBus}. @since 6.0.0 */
 export interface RedisMessageBusOptions {
   /** This node's id (at most 64 characters). */
   readonly nodeId: string;
-  /** `redis[s]://...` URL of the server. */
+  /**
+   * `redis[s]://...` URL of the server; with `sentinel` or `cluster`, only its credentials and
+   * scheme (TLS) are used, for every data node.
+   */
   readonly url: string;
+  /**
+   * Use a primary managed by Redis Sentinel instead of the URL's server: the Sentinels to ask
+   * and the name of the primary they watch (node-redis's `createSentinel`). The bus follows a
+   * failover and reports it as a reconnection (listeners re-sync).
+   */
+  readonly sentinel?: { readonly masterName: string; readonly sentinels: readonly RedisNodeAddress[] };
+  /**
+   * Use a Redis Cluster (node-redis's `createCluster`) from these seed nodes; `sharded`
+   * (Redis 7+) uses `SPUBLISH`/`SSUBSCRIBE`, otherwise classic pub/sub.
+   */
+  readonly cluster?: { readonly nodes: readonly RedisNodeAddress[]; readonly sharded: boolean };
   /** Channel of a topic: `channelPrefix + topic`. */
   readonly channelPrefix: string;
   /** Signs/verifies and bounds messages. */
@@ -105,8 +125,7 @@ export class RedisMessageBus implements IFederatedMessageBus {
   private readonly options: RedisMessageBusOptions;
   private readonly logger: Logger;
   private readonly codec: WireCodec;
-  private readonly publisher: RedisClient;
-  private readonly subscriber: RedisClient;
+  private readonly link: RedisLink;
   private readonly topics = new Map<string, Subscription[]>();
   private readonly channels: RedisChannelSubscriptions;
   private readonly connection = new ConnectionStateTracker((error) => this.onHandlerError('$connection-state', error));
@@ -124,6 +143,7 @@ export class RedisMessageBus implements IFederatedMessageBus {
     delivered: 0,
     echoes: 0,
     handlerErrors: 0,
+    failovers: 0,
   };
   private readonly rejected: Record<WireRejectionReason | 'duplicateNodeId' | 'shed', number> = {
     shed: 0,
@@ -157,43 +177,39 @@ export class RedisMessageBus implements IFederatedMessageBus {
       },
       (error) => this.onHandlerError('$inbound', error),
     );
-    this.publisher = createClient({
-      url: options.url,
-      // Publishing while disconnected fails at once instead of queueing stale states without bound.
-      disableOfflineQueue: true,
-      socket: {
-        connectTimeout: options.connectTimeoutMs,
-        reconnectStrategy: (retries: number) =>
-          reconnectDelay(retries, options.reconnectMinDelayMs, options.reconnectMaxDelayMs, random),
+    if (options.sentinel !== undefined && options.cluster !== undefined) {
+      throw new InvalidConfigurationError('cluster', 'set', "absent when 'sentinel' is set");
+    }
+    const settings = { ...options, random };
+    const events = {
+      // Pending subscriptions are sent before listeners hear `connected` (and, say, ask the other
+      // nodes for their state).
+      onSubscriberReady: () => {
+        if (!this.closed) this.channels.subscribePending();
       },
-    });
-    // SUBSCRIBEs go out only on a ready connection (RedisChannelSubscriptions); node-redis
-    // re-subscribes them itself after a reconnect, before it reports ready.
-    this.subscriber = this.publisher.duplicate({ disableOfflineQueue: false });
+      onChange: () => this.refreshState(),
+      onError: (role: string, error: unknown) => this.onClientError(role, error),
+      onFailover: (detail: string) => {
+        this.stats.failovers++;
+        this.logger.warn('redis primary changed (failover); re-syncing once the subscriptions moved', { detail });
+        this.refreshState();
+      },
+    };
+    this.link =
+      options.sentinel !== undefined
+        ? new SentinelLink(settings, options.sentinel, events)
+        : options.cluster !== undefined
+          ? new ClusterLink(settings, options.cluster, events)
+          : new StandaloneLink(settings, events);
     this.channels = new RedisChannelSubscriptions(
-      this.subscriber,
+      this.link.pubsub,
       options.channelPrefix,
       (topic, raw) => this.onArrival(topic, raw),
       this.logger,
     );
-    // Registered first: pending subscriptions are sent before listeners hear `connected` (and,
-    // say, ask the other nodes for their state).
-    this.subscriber.on('ready', () => {
-      if (!this.closed) this.channels.subscribePending();
-    });
-    for (const [role, client] of [
-      ['publisher', this.publisher],
-      ['subscriber', this.subscriber],
-    ] as const) {
-      // Without an 'error' listener an EventEmitter error would crash the process.
-      client.on('error', (error: unknown) => this.onClientError(role, error));
-      client.on('ready', () => this.refreshState());
-      client.on('end', () => this.refreshState());
-      client.on('reconnecting', () => this.refreshState());
-    }
   }
 
-  /** `connected` while both Redis connections are ready. */
+  /** `connected` while the link can publish and its subscriptions are up (standalone: both connections ready). */
   get connectionState(): BusConnectionState {
     return this.connection.state;
   }
@@ -207,10 +223,8 @@ export class RedisMessageBus implements IFederatedMessageBus {
     this.assertOpen();
     if (!this.started) {
       this.started = true;
-      // connect() retries until it succeeds, following the reconnect strategy; not awaited.
-      for (const client of [this.publisher, this.subscriber]) {
-        client.connect().catch((error: unknown) => this.onClientError('connect', error));
-      }
+      // Retries until it succeeds, following the reconnect strategy; not awaited.
+      this.link.start();
     }
     if (this.connection.state === 'connected') return true;
     if (timeoutMs <= 0) return false;
@@ -266,7 +280,7 @@ export class RedisMessageBus implements IFederatedMessageBus {
       return;
     }
     try {
-      await this.publisher.publish(this.options.channelPrefix + topic, wire);
+      await this.link.publish(this.options.channelPrefix + topic, wire);
       this.stats.published++;
     } catch (error) {
       this.stats.publishFailed++;
@@ -316,6 +330,7 @@ export class RedisMessageBus implements IFederatedMessageBus {
   getStatistics(): RedisMessageBusStatistics {
     return {
       transport: 'redis',
+      deployment: this.link.kind,
       nodeId: this.nodeId,
       url: redactUrl(this.options.url),
       channelPrefix: this.options.channelPrefix,
@@ -340,12 +355,10 @@ export class RedisMessageBus implements IFederatedMessageBus {
     this.topics.clear();
     this.channels.clear();
     this.inbound.clear();
-    for (const client of [this.publisher, this.subscriber]) {
-      try {
-        if (client.isOpen) client.destroy();
-      } catch (error) {
-        this.logger.debug('redis client close failed', { error: describe(error) });
-      }
+    try {
+      this.link.destroy();
+    } catch (error) {
+      this.logger.debug('redis client close failed', { error: describe(error) });
     }
     this.connection.set('disconnected');
     this.connection.clear();
@@ -419,7 +432,7 @@ export class RedisMessageBus implements IFederatedMessageBus {
 
   private refreshState(): void {
     if (this.closed) return;
-    this.setState(this.publisher.isReady && this.subscriber.isReady ? 'connected' : 'disconnected');
+    this.setState(this.link.ready ? 'connected' : 'disconnected');
   }
 
   private setState(state: BusConnectionState): void {

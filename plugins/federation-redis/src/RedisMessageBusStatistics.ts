@@ -4,6 +4,10 @@ import type { WireRejectionReason } from './WireCodec.js';
 /** Counters and connection state of a {@link RedisMessageBus}. @since 6.0.0 */
 export interface RedisMessageBusStatistics extends ConnectionStateSnapshot {
   readonly transport: 'redis';
+  /** One server, a Sentinel-managed primary, or a Cluster. */
+  readonly deployment: 'standalone' | 'sentinel' | 'cluster';
+  /** Primary changes reported by Sentinel (each followed by a reconnection and a re-sync). */
+  readonly failovers: number;
   readonly nodeId: string;
   /** The server URL with its password redacted. */
   readonly url: string;
