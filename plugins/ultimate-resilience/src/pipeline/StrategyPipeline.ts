@@ -332,7 +332,7 @@ export abstract class StrategyPipeline implements AttemptSink {
       }
       const timedOut = attempt.abandonedBy !== undefined && error === attempt.abandonedBy;
       if (timedOut) metrics.timeouts++;
-      metrics.latency.record(duration, now);
+      metrics.recordLatency(duration, now);
       // Only rejections a resilience primitive raised itself (a nested pipeline's) pass
       // through uncounted; an error that merely carries such a code is the downstream's.
       if (passesThrough(this.strategy, error)) {
