@@ -10,6 +10,7 @@ export * from './kernel/orderPlugins.js';
 export * from './registry/LimitsTransaction.js';
 export * from './registry/ServiceRegistry.js';
 export * from './registry/validateLimitsPatch.js';
+export * from './config/hostConfigKeys.js';
 export * from './registry/limitsJson.js';
 export * from './admin/HttpError.js';
 export * from './admin/isLoopbackAddress.js';

@@ -12,22 +12,10 @@ import { rejectReservedKey } from '../registry/rejectReservedKey.js';
 import { validateLimitsPatch } from '../registry/validateLimitsPatch.js';
 import { cloneJsonValue } from './cloneJsonValue.js';
 import { HOST_CONFIG_DEFAULTS } from './HostConfig.js';
+import { HOST_CONFIG_KEYS } from './hostConfigKeys.js';
 import type { AdminConfig, HostConfig, PluginEntry, ProbesConfig } from './HostConfig.js';
 
-const TOP_KEYS = [
-  '$schema',
-  'nodeId',
-  'admin',
-  'statusIntervalMs',
-  'shutdownTimeoutMs',
-  'startupTimeoutMs',
-  'drainDelayMs',
-  'plugins',
-  'subsystems',
-];
-const ADMIN_KEYS = ['enabled', 'host', 'port', 'token', 'maxBodyBytes', 'probes'];
-const PROBES_KEYS = ['public', 'requireBus'];
-const PLUGIN_KEYS = ['module', 'options', 'enabled'];
+const { top: TOP_KEYS, admin: ADMIN_KEYS, probes: PROBES_KEYS, plugin: PLUGIN_KEYS } = HOST_CONFIG_KEYS;
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const MAX_PLUGINS = 64;
 const MIN_TOKEN_LENGTH = 16;

@@ -10,14 +10,16 @@ import {
 import type { ScalingLimits, StrategyLimits } from '@datawarehouse/sdk';
 import { rejectReservedKey } from './rejectReservedKey.js';
 
-const LIMIT_KEYS: readonly (keyof ScalingLimits)[] = [
+/** Keys a limits patch accepts. @internal */
+export const LIMIT_KEYS: readonly (keyof ScalingLimits)[] = [
   'maxConcurrentOperations',
   'maxQueueDepth',
   'maxCacheEntries',
   'strategies',
   'adaptation',
 ];
-const STRATEGY_KEYS: readonly (keyof StrategyLimits)[] = [
+/** Keys of one strategy's limits. @internal */
+export const STRATEGY_KEYS: readonly (keyof StrategyLimits)[] = [
   'circuitBreaker',
   'bulkhead',
   'retry',
@@ -26,7 +28,8 @@ const STRATEGY_KEYS: readonly (keyof StrategyLimits)[] = [
   'shareState',
 ];
 // Lower bounds of the common numeric limits; a queue of 0 means "reject when busy".
-const NUMERIC_MIN: Readonly<Record<string, number>> = {
+/** Lower bounds of the numeric limits. @internal */
+export const NUMERIC_MIN: Readonly<Record<string, number>> = {
   maxConcurrentOperations: 1,
   maxQueueDepth: 0,
   maxCacheEntries: 1,
