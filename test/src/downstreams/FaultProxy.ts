@@ -87,6 +87,13 @@ export class FaultProxy {
     return this.links.size;
   }
 
+  /** Open connections whose client has sent at least one byte (a request in flight, for HTTP/1.1). */
+  get connectionsWithData(): number {
+    let n = 0;
+    for (const link of this.links) if (link.clientBytes > 0) n++;
+    return n;
+  }
+
   /** Changes some faults; the others stay. Applies to chunks arriving from now on. */
   set(faults: Partial<Faults>): void {
     const next = { ...this.current, ...faults };
@@ -143,6 +150,8 @@ class Link {
   private readonly toUpstream: Direction | undefined;
   private readonly toClient: Direction | undefined;
   private destroyed = false;
+  /** Bytes received from the client, forwarded or dropped. */
+  clientBytes = 0;
 
   constructor(
     proxy: FaultProxy,
@@ -151,6 +160,7 @@ class Link {
     private readonly onDestroyed: () => void,
   ) {
     client.setNoDelay(true);
+    client.on('data', (chunk: Buffer) => (this.clientBytes += chunk.length));
     client.on('error', () => this.destroy(false));
     client.on('close', () => this.closeAfter(this.toUpstream));
     if (blackholed) {

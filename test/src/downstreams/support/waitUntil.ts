@@ -4,14 +4,16 @@
  */
 export async function waitUntil(
   probe: () => boolean | Promise<boolean>,
-  what: string,
+  what: string | (() => string),
   deadlineMs = 5_000,
   intervalMs = 5,
 ): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
     if (await probe()) return;
-    if (Date.now() > deadline) throw new Error(`not within ${deadlineMs} ms: ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`not within ${deadlineMs} ms: ${typeof what === 'string' ? what : what()}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
