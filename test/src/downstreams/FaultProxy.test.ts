@@ -128,6 +128,8 @@ describe('FaultProxy', () => {
     await waitUntil(() => during.connected, 'the blackholed connection to be accepted');
     during.socket.write('never');
     await waitUntil(() => proxy.stats.droppedBytes === 'lost'.length + 'never'.length, 'the drops');
+    expect(proxy.openConnections).toBe(2);
+    expect(proxy.connectionsWithData).toBe(2);
     expect(echo.accepted).toBe(1); // the blackholed connection never reached the target
     expect(before.received.toString()).toBe('x');
     expect(during.received.length).toBe(0);
@@ -135,6 +137,8 @@ describe('FaultProxy', () => {
 
     proxy.heal();
     const after = connect(proxy.port);
+    await waitUntil(() => after.connected && proxy.openConnections === 3, 'a third connection');
+    expect(proxy.connectionsWithData).toBe(2); // connected, nothing sent yet
     after.socket.write('back');
     await waitUntil(() => after.received.toString() === 'back', 'an echo after heal');
     expect(echo.accepted).toBe(2);

@@ -142,6 +142,13 @@ describe.skipIf(!run)('a real PostgreSQL pool under network faults', () => {
     const outcomes = await many(200, 16, () => query('select $1::int as n', [7]));
     expect(outcomes.filter((o) => !o.ok)).toEqual([]);
     expect(state()).toBe('closed');
+
+    // An error the server sends (division by zero, 22012) leaves its client sane: back in the pool.
+    const destroyed = runner.stats.clientsDestroyed;
+    await expect(query('select 1 / 0')).rejects.toMatchObject({ code: '22012' });
+    expect(runner.stats.clientsDestroyed).toBe(destroyed);
+    expect(pool.totalCount).toBe(connectionsBefore);
+    await expect(query('select 1 as n')).resolves.toBeDefined();
     expectPoolNeverExhausted();
   });
 
