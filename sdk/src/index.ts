@@ -9,6 +9,7 @@ export * from './scaling/ScalingLimits.js';
 export * from './scaling/IOperableSubsystem.js';
 export * from './scaling/IConfigurableSubsystem.js';
 export * from './resilience/ResilienceOptions.js';
+export * from './resilience/ResilienceHooks.js';
 export * from './breaker/ICircuitBreaker.js';
 export * from './bulkhead/IBulkheadIsolation.js';
 export * from './federation/IFederatedMessageBus.js';

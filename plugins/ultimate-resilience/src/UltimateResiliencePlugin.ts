@@ -18,6 +18,7 @@ import type {
   IPlugin,
   IResilienceService,
   PluginContext,
+  ResilienceHooks,
   ResilientOperation,
   ScalingLimits,
 } from '@datawarehouse/sdk';
@@ -28,6 +29,7 @@ import { ResilienceScalingManager } from './manager/ResilienceScalingManager.js'
 import { BUILTIN_STRATEGIES } from './strategies/builtinStrategies.js';
 import type { StrategyDefinition } from './strategies/StrategyDefinition.js';
 import { StrategyRegistry } from './strategies/StrategyRegistry.js';
+import { validateHooks } from './pipeline/CallEvents.js';
 import { replicatedCircuitsOf } from './manager/replicatedCircuitsOf.js';
 import { ResilienceObservability, validateObservabilityOptions } from './observability/ResilienceObservability.js';
 import type { ObservabilityOptions } from './observability/ResilienceObservability.js';
@@ -102,6 +104,8 @@ export class UltimateResiliencePlugin implements IPlugin, IResilienceService {
   private observability: ResilienceObservability | undefined;
   private execute: <T>(strategyId: string, operation: ResilientOperation<T>, options?: ExecuteOptions) => Promise<T> =
     this.notInitialized;
+  /** Hooks registered through this plugin: they outlive a stop, and apply to each manager it creates. */
+  private readonly hookSets = new Set<{ readonly hooks: ResilienceHooks; remove: (() => void) | undefined }>();
 
   /** @throws {@link InvalidConfigurationError} for invalid options. */
   constructor(options: UltimateResiliencePluginOptions = {}) {
@@ -138,6 +142,24 @@ export class UltimateResiliencePlugin implements IPlugin, IResilienceService {
     return this.execute(strategyId, operation, options);
   }
 
+  /**
+   * Registers per-call hooks on every strategy (see the manager's `addHooks`). Hooks may be
+   * added before `initializeAsync` and survive `stopAsync`: they apply to the manager of each
+   * run of the plugin.
+   * @returns Removes these hooks; calling it again does nothing.
+   * @throws {@link InvalidConfigurationError} naming `hooks` or `hooks.<member>`.
+   * @since 6.1.0
+   */
+  addHooks(hooks: ResilienceHooks): () => void {
+    validateHooks(hooks);
+    const entry = { hooks, remove: this.managerInstance?.addHooks(hooks) };
+    this.hookSets.add(entry);
+    return () => {
+      if (!this.hookSets.delete(entry)) return;
+      entry.remove?.();
+    };
+  }
+
   async initializeAsync(ctx: PluginContext): Promise<void> {
     if (this.managerInstance !== undefined) return;
     const o = this.options;
@@ -160,6 +182,7 @@ export class UltimateResiliencePlugin implements IPlugin, IResilienceService {
     const service: IResilienceService = Object.freeze({
       executeWithResilience: <T>(id: string, op: ResilientOperation<T>, opts?: ExecuteOptions) =>
         this.execute(id, op, opts),
+      addHooks: (hooks: ResilienceHooks) => this.addHooks(hooks),
     });
     const registrations: Disposable[] = [];
     try {
@@ -189,6 +212,7 @@ export class UltimateResiliencePlugin implements IPlugin, IResilienceService {
     }
     this.registrations = registrations;
     this.managerInstance = manager;
+    for (const entry of this.hookSets) entry.remove = manager.addHooks(entry.hooks);
     this.execute = (id, op, opts) => manager.executeWithResilience(id, op, opts);
     ctx.logger.info('resilience initialized', { strategies: registry.size });
   }

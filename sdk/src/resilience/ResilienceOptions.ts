@@ -1,4 +1,5 @@
 import { createServiceToken } from '../di/ServiceToken.js';
+import type { ResilienceHooks } from './ResilienceHooks.js';
 
 /**
  * Backoff shapes of a retry policy: `immediate` (no delay), `fixed`, `linear`
@@ -94,6 +95,21 @@ export interface IResilienceService {
    *   the caller's abort reason, or the operation's last error.
    */
   executeWithResilience<T>(strategyId: string, operation: ResilientOperation<T>, options?: ExecuteOptions): Promise<T>;
+
+  /**
+   * Registers per-call hooks (see {@link ResilienceHooks}) for every strategy; the events are
+   * also published on `node:diagnostics_channel` ({@link RESILIENCE_DIAGNOSTICS_CHANNELS}).
+   * With no hook registered and no channel subscriber, calls pay nothing for them.
+   *
+   * Optional in this interface so that implementations written for 6.0 stay valid; the
+   * UltimateResilience plugin's service has it (call it as `service.addHooks?.(hooks)` when the
+   * provider may be another one).
+   * @returns A function that removes these hooks (calling it again does nothing).
+   * @throws {@link InvalidConfigurationError} (field `hooks`, or `hooks.<member>`) when `hooks`
+   *   is not an object or one of its members is neither a function nor `undefined`.
+   * @since 6.1.0
+   */
+  addHooks?(hooks: ResilienceHooks): () => void;
 }
 
 /** Service-registry token of {@link IResilienceService}. @since 6.0.0 */

@@ -20,11 +20,13 @@ import type {
   IScalableSubsystem,
   SubsystemActionInfo,
   Logger,
+  ResilienceHooks,
   ResilientOperation,
   ScalingLimits,
   ScalingMetrics,
 } from '@datawarehouse/sdk';
 import { AdaptiveController } from '../adaptive/AdaptiveController.js';
+import { CallEvents } from '../pipeline/CallEvents.js';
 import { StrategyRuntime } from '../runtime/StrategyRuntime.js';
 import type { RuntimeDeps } from '../runtime/StrategyRuntime.js';
 import { BUILTIN_STRATEGIES } from '../strategies/builtinStrategies.js';
@@ -78,6 +80,7 @@ export class ResilienceScalingManager
   private readonly deps: RuntimeDeps;
   private readonly unsubscribe: () => void;
   private disposed = false;
+  private readonly callEvents: CallEvents;
   /** Extra sections of `getScalingMetrics()` contributed by other modules (e.g. `distributed`). */
   private readonly metricsSections = new MetricsSections();
 
@@ -86,17 +89,20 @@ export class ResilienceScalingManager
     this.registry = options.registry ?? new StrategyRegistry(BUILTIN_STRATEGIES);
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
+    this.callEvents = new CallEvents(this.logger);
     const createBreaker =
       options.createCircuitBreaker ?? ((name, o, clock) => new InMemoryCircuitBreaker(name, o, clock));
     this.deps = {
       clock: this.clock,
       random: options.random ?? Math.random,
       metricsWindowMs: validateDuration('metricsWindowMs', options.metricsWindowMs ?? 60_000, 1),
+      events: this.callEvents,
       createBreaker: (name, o, clock) => {
         const breaker = createBreaker(name, o, clock);
         breaker.events.on('stateChanged', (change) => {
           this.adaptive.observeCircuitChange(name, change);
           this.events.emit('circuitStateChanged', name, change);
+          this.callEvents.circuitTransition(name, change);
         });
         return breaker;
       },
@@ -150,6 +156,23 @@ export class ResilienceScalingManager
       }
     }
     return runtime.execute(operation, options);
+  }
+
+  /**
+   * Registers per-call hooks for every strategy (see `ResilienceHooks` in the SDK for the events
+   * and their order); the same events go to `node:diagnostics_channel`. Nothing is paid for them
+   * while no hook is registered and no channel has a subscriber.
+   * @returns Removes these hooks; calling it again does nothing.
+   * @throws {@link InvalidConfigurationError} naming `hooks` or `hooks.<member>`.
+   * @since 6.1.0
+   */
+  addHooks(hooks: ResilienceHooks): () => void {
+    return this.callEvents.add(hooks);
+  }
+
+  /** Hooks that threw since creation (their errors never reach the calls). @since 6.1.0 */
+  get hookErrors(): number {
+    return this.callEvents.hookErrors;
   }
 
   /**

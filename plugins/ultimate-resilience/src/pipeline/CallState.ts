@@ -52,6 +52,8 @@ export class CallState implements LateSettleListener, AbortWatcher {
   passThrough = false;
   /** Waiting in the bulkhead for a slot for a retry: a slot given back now goes to the bulkhead. */
   waitingForSlot = false;
+  /** Attempts made so far. */
+  attempts = 0;
   /** The delay before the previous retry (decorrelated jitter grows from it). */
   previousDelay = 0;
   /** `clock.now()` when the last failed attempt was judged (the retry counts from there). */

@@ -9,6 +9,7 @@ import {
   isCircuitOpenError,
   isResilienceTimeoutError,
   markPipelineRejection,
+  silentLogger,
   withoutStack,
 } from '@datawarehouse/sdk';
 import type { BulkheadLease, Clock, ExecuteOptions, ICircuitBreaker, ResilientOperation } from '@datawarehouse/sdk';
@@ -23,6 +24,7 @@ import { retakeSlot, tryAcquireSlot, waitForSlot } from './admission.js';
 import type { Bulkhead } from './admission.js';
 import { Attempt } from './Attempt.js';
 import type { AttemptSink } from './Attempt.js';
+import { CallEvents } from './CallEvents.js';
 import { CallState } from './CallState.js';
 import { countsAsFailure, passesThrough, setCause, shouldRetry } from './classifyError.js';
 import { executeOptionsError } from './executeOptionsError.js';
@@ -60,6 +62,8 @@ export abstract class StrategyPipeline implements AttemptSink {
     clock: Clock,
     private readonly random: () => number,
     metricsWindowMs: number,
+    /** The manager's per-call events (hooks, diagnostics channels); fixtures get their own. */
+    readonly events: CallEvents = new CallEvents(silentLogger),
   ) {
     this.strategy = strategy;
     this.options = options;
@@ -100,6 +104,7 @@ export abstract class StrategyPipeline implements AttemptSink {
         return rejectAsync(
           this.strategy,
           this.metrics,
+          this.events,
           'rateLimited',
           markPipelineRejection(withoutStack(() => new RateLimitedError(this.id, waitMs))),
           startedAt,
@@ -117,7 +122,14 @@ export abstract class StrategyPipeline implements AttemptSink {
         } catch (error) {
           // A partitioned bulkhead whose every partition is busy cannot take a new key.
           if (isCapacityExceededError(error))
-            return rejectAsync(this.strategy, this.metrics, 'bulkhead', markPipelineRejection(error), startedAt);
+            return rejectAsync(
+              this.strategy,
+              this.metrics,
+              this.events,
+              'bulkhead',
+              markPipelineRejection(error),
+              startedAt,
+            );
           return rejectLater(markPipelineRejection(error));
         }
       }
@@ -132,7 +144,14 @@ export abstract class StrategyPipeline implements AttemptSink {
       if (typeof granted !== 'number') {
         lease?.release();
         // Marked here too: a breaker other than the SDK's may not mark its refusals.
-        return rejectAsync(this.strategy, this.metrics, 'circuitOpen', markPipelineRejection(granted), startedAt);
+        return rejectAsync(
+          this.strategy,
+          this.metrics,
+          this.events,
+          'circuitOpen',
+          markPipelineRejection(granted),
+          startedAt,
+        );
       }
       permit = granted;
     }
@@ -158,14 +177,17 @@ export abstract class StrategyPipeline implements AttemptSink {
       lease = await waitForSlot(this.clock, this.id, bulkhead, options, overallDeadline, overallTimeoutMs);
     } catch (error) {
       const now = clock.now();
-      if (isBulkheadRejectedError(error)) return reject(this.strategy, this.metrics, 'bulkhead', error, now);
+      if (isBulkheadRejectedError(error))
+        return reject(this.strategy, this.metrics, this.events, 'bulkhead', error, now);
       if (signal !== undefined && signal.aborted && error === signal.reason) {
         this.metrics.aborted++;
         throw error;
       }
       if (isResilienceTimeoutError(error)) {
         this.metrics.timeouts++;
-        return reject(this.strategy, this.metrics, 'bulkhead', markPipelineRejection(error), now);
+        const events = this.events;
+        if (events.on || events.timeoutChannel.hasSubscribers) events.timeout(this.id, 0, overallTimeoutMs, 'overall');
+        return reject(this.strategy, this.metrics, this.events, 'bulkhead', markPipelineRejection(error), now);
       }
       throw error;
     }
@@ -180,9 +202,12 @@ export abstract class StrategyPipeline implements AttemptSink {
     if (admittedAt >= overallDeadline) {
       lease.release();
       this.metrics.timeouts++;
+      const events = this.events;
+      if (events.on || events.timeoutChannel.hasSubscribers) events.timeout(this.id, 0, overallTimeoutMs, 'overall');
       return reject(
         this.strategy,
         this.metrics,
+        this.events,
         'bulkhead',
         markPipelineRejection(new ResilienceTimeoutError(overallTimeoutMs, 'overall', this.id)),
         admittedAt,
@@ -254,6 +279,7 @@ export abstract class StrategyPipeline implements AttemptSink {
 
     const attempt = new Attempt(attemptNo, this.id, call.context, call, this, breaker, permit, attemptStart);
     call.current = attempt;
+    call.attempts = attemptNo;
     this.metrics.attempts++;
     let returned: unknown;
     try {
@@ -296,6 +322,10 @@ export abstract class StrategyPipeline implements AttemptSink {
       const duration = now - attempt.startedAt;
       if (attempt.breaker !== undefined) attempt.breaker.recordSuccess(attempt.permit, duration, now);
       this.metrics.succeeded(duration, now);
+      const events = this.events;
+      if (events.on || events.successChannel.hasSubscribers) {
+        events.success(this.id, attempt.attempt, duration, now - call.startedAt);
+      }
     } catch (error) {
       // What a breaker's listener throws ends the attempt like the downstream's error would.
       return this.attemptFailed(attempt, error);
@@ -319,6 +349,7 @@ export abstract class StrategyPipeline implements AttemptSink {
       const permit = attempt.permit;
       const now = this.clock.now();
       const duration = now - attempt.startedAt;
+      const attemptNo = attempt.attempt;
       if (attempt.runningAbandoned) call.holdUntilSettled(attempt);
       // Aborted by the caller: the watch ended with the reason, or the operation threw after
       // the caller aborted during its synchronous part.
@@ -331,7 +362,13 @@ export abstract class StrategyPipeline implements AttemptSink {
         return this.endCall(call, signal.reason);
       }
       const timedOut = attempt.abandonedBy !== undefined && error === attempt.abandonedBy;
-      if (timedOut) metrics.timeouts++;
+      const events = this.events;
+      if (timedOut) {
+        metrics.timeouts++;
+        if (events.on || events.timeoutChannel.hasSubscribers) {
+          events.timeout(this.id, attemptNo, attempt.timeoutMs, attempt.timeoutScope);
+        }
+      }
       metrics.recordLatency(duration, now);
       // Only rejections a resilience primitive raised itself (a nested pipeline's) pass
       // through uncounted; an error that merely carries such a code is the downstream's.
@@ -348,7 +385,6 @@ export abstract class StrategyPipeline implements AttemptSink {
 
       if (signal !== undefined && signal.aborted) return this.endCall(call, signal.reason);
       const retry = call.retry;
-      const attemptNo = attempt.attempt;
       if (
         retry === undefined ||
         attemptNo > retry.maxRetries ||
@@ -368,6 +404,7 @@ export abstract class StrategyPipeline implements AttemptSink {
       if (now + delay >= call.overallDeadline) return this.endCall(call, error);
       call.current = undefined;
       call.failedAt = now;
+      if (events.on || events.retryChannel.hasSubscribers) events.retry(this.id, attemptNo + 1, delay, error);
       if (delay > 0) {
         call.sleep(this.clock, delay).then(
           () => this.afterBackoff(call, attemptNo + 1, true),
@@ -416,7 +453,7 @@ export abstract class StrategyPipeline implements AttemptSink {
     if (call.ended) return;
     let value: unknown;
     try {
-      value = endWithError(this.strategy, this.metrics, error, call, call.signal, this.clock.now());
+      value = endWithError(this.strategy, this.metrics, this.events, error, call, call.signal, this.clock.now());
     } catch (e) {
       if (call.rejectWith(e)) this.callEnded();
       return;

@@ -1,31 +1,35 @@
 import type { StrategyMetrics, RejectionCause } from '../metrics/StrategyMetrics.js';
 import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
+import type { CallEvents } from './CallEvents.js';
 import type { CallState } from './CallState.js';
 import { rejectLater } from './promises.js';
 
 /** The strategy's fallback for `error` (counted), or `error` thrown when it has none. @internal */
-export function fallbackOrThrow<T>(strategy: ResolvedStrategy, metrics: StrategyMetrics, error: unknown): T {
-  if (strategy.fallbackFn !== undefined) {
-    metrics.fallbacks++;
-    return strategy.fallbackFn(error) as T;
-  }
-  if (strategy.fallback !== undefined) {
-    metrics.fallbacks++;
-    return strategy.fallback.value as T;
-  }
-  throw error;
+export function fallbackOrThrow<T>(
+  strategy: ResolvedStrategy,
+  metrics: StrategyMetrics,
+  events: CallEvents,
+  error: unknown,
+): T {
+  if (strategy.fallbackFn === undefined && strategy.fallback === undefined) throw error;
+  metrics.fallbacks++;
+  if (events.on || events.fallbackChannel.hasSubscribers) events.fallback(strategy.id, error);
+  if (strategy.fallbackFn !== undefined) return strategy.fallbackFn(error) as T;
+  return strategy.fallback!.value as T;
 }
 
 /** Counts a rejection (the call never reached the downstream) and answers it: fallback or throw. @internal */
 export function reject<T>(
   strategy: ResolvedStrategy,
   metrics: StrategyMetrics,
+  events: CallEvents,
   cause: RejectionCause,
   error: unknown,
   now: number,
 ): T {
   metrics.reject(cause, now);
-  return fallbackOrThrow(strategy, metrics, error);
+  if (events.on || events.rejectedChannel.hasSubscribers) events.rejected(strategy.id, cause, error);
+  return fallbackOrThrow(strategy, metrics, events, error);
 }
 
 /**
@@ -36,14 +40,16 @@ export function reject<T>(
 export function rejectAsync<T>(
   strategy: ResolvedStrategy,
   metrics: StrategyMetrics,
+  events: CallEvents,
   cause: RejectionCause,
   error: unknown,
   now: number,
 ): Promise<T> {
   metrics.reject(cause, now);
+  if (events.on || events.rejectedChannel.hasSubscribers) events.rejected(strategy.id, cause, error);
   if (strategy.fallbackFn === undefined && strategy.fallback === undefined) return rejectLater(error);
   try {
-    return Promise.resolve(fallbackOrThrow<T>(strategy, metrics, error));
+    return Promise.resolve(fallbackOrThrow<T>(strategy, metrics, events, error));
   } catch (e) {
     return rejectLater(e);
   }
@@ -59,6 +65,7 @@ export function rejectAsync<T>(
 export function endWithError<T>(
   strategy: ResolvedStrategy,
   metrics: StrategyMetrics,
+  events: CallEvents,
   error: unknown,
   call: CallState,
   signal: AbortSignal | undefined,
@@ -68,11 +75,14 @@ export function endWithError<T>(
     metrics.aborted++;
     throw error;
   }
-  if (call.rejectedByCircuit) return reject(strategy, metrics, 'circuitOpen', error, now);
+  if (call.rejectedByCircuit) return reject(strategy, metrics, events, 'circuitOpen', error, now);
   if (call.passThrough) {
     metrics.passedThrough(now);
     throw error;
   }
   metrics.failed(now);
-  return fallbackOrThrow(strategy, metrics, error);
+  if (events.on || events.failureChannel.hasSubscribers) {
+    events.failure(strategy.id, call.attempts, error, now - call.startedAt);
+  }
+  return fallbackOrThrow(strategy, metrics, events, error);
 }

@@ -16,12 +16,15 @@ import type { EffectiveOptions } from '../strategies/effectiveOptions.js';
 import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
 import { overlayBreakerOptions, overlayBulkheadOptions, withoutOverriddenValues } from './adaptiveOverlay.js';
 import type { BulkheadLimits } from './adaptiveOverlay.js';
+import type { CallEvents } from '../pipeline/CallEvents.js';
 
 /** What a runtime needs from its manager. @internal */
 export interface RuntimeDeps {
   readonly clock: Clock;
   readonly random: () => number;
   readonly metricsWindowMs: number;
+  /** The manager's per-call events (hooks and diagnostics channels). */
+  readonly events?: CallEvents;
   readonly createBreaker: (
     name: string,
     options: EffectiveOptions['circuitBreaker'] & object,
@@ -47,7 +50,7 @@ export class StrategyRuntime extends StrategyPipeline {
     options: EffectiveOptions,
     private readonly deps: RuntimeDeps,
   ) {
-    super(id, strategy, options, deps.clock, deps.random, deps.metricsWindowMs);
+    super(id, strategy, options, deps.clock, deps.random, deps.metricsWindowMs, deps.events);
     this.breaker =
       options.circuitBreaker === undefined ? undefined : deps.createBreaker(id, options.circuitBreaker, deps.clock);
     this.bulkhead = this.createBulkhead(options);

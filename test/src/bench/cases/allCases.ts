@@ -9,7 +9,7 @@ import {
   cockatielWrapRetry,
 } from './cockatielCases.js';
 import { opossumOpen, opossumSuccess } from './opossumCases.js';
-import { oursBreakerOnly, oursFull, oursNoTimeout, oursOpen, oursRetry } from './ourCases.js';
+import { oursBreakerOnly, oursFull, oursFullHooked, oursNoTimeout, oursOpen, oursRetry } from './ourCases.js';
 
 /** Every case, in table order: success path, then circuit open, then retry. */
 export const ALL_CASES: readonly BenchCase[] = Object.freeze([
@@ -22,6 +22,7 @@ export const ALL_CASES: readonly BenchCase[] = Object.freeze([
   cockatielWrap,
   oursNoTimeout,
   oursFull,
+  oursFullHooked,
   bareReject,
   opossumOpen,
   cockatielBreakerOpen,

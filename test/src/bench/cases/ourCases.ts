@@ -55,6 +55,31 @@ export const oursFull: BenchCase = {
   setup: () => instance(FULL_STRATEGY),
 };
 
+/**
+ * The full pipeline with one per-call hook registered (`onSuccess`, counting): what a listener
+ * costs. Without one, `ours-full` pays only the checks that find nobody listening.
+ */
+export const oursFullHooked: BenchCase = {
+  id: 'ours-full-hooked',
+  path: 'success',
+  label: 'ours, full pipeline with one `onSuccess` hook (diagnostic)',
+  stages: `${FULL_STAGES}; one hook`,
+  expect: 'resolve',
+  setup: () => {
+    const base = instance(FULL_STRATEGY);
+    let successes = 0;
+    base.manager.addHooks({ onSuccess: () => void successes++ });
+    return {
+      ...base,
+      verify: async () => {
+        const before = successes;
+        await base.call();
+        if (successes !== before + 1) throw new Error('ours-full-hooked: the hook did not run once per call');
+      },
+    };
+  },
+};
+
 /** Diagnostic: the full pipeline minus the timeout stage. */
 export const oursNoTimeout: BenchCase = {
   id: 'ours-no-timeout',

@@ -1,0 +1,163 @@
+import diagnostics from 'node:diagnostics_channel';
+import { InvalidConfigurationError, RESILIENCE_DIAGNOSTICS_CHANNELS, SdkCompatibility } from '@datawarehouse/sdk';
+import type {
+  CallFailedEvent,
+  CallFallbackEvent,
+  CallRejectedEvent,
+  CallRejectionCause,
+  CallRetryEvent,
+  CallSucceededEvent,
+  CallTimeoutEvent,
+  CircuitStateChange,
+  CircuitTransitionEvent,
+  Logger,
+  ResilienceHooks,
+} from '@datawarehouse/sdk';
+
+const HOOK_MEMBERS = [
+  'onSuccess',
+  'onFailure',
+  'onRetry',
+  'onTimeout',
+  'onRejected',
+  'onFallback',
+  'onCircuitTransition',
+] as const satisfies readonly (keyof ResilienceHooks)[];
+
+/** `<reason> (from <node>)`: how a transition adopted from another node names it (see `applyRemoteState`). */
+const FROM_NODE = / \(from ([^()]+)\)$/;
+
+/**
+ * Checks a hooks object: an object whose known members are functions or undefined.
+ * @throws {@link InvalidConfigurationError} naming `hooks` or `hooks.<member>`.
+ * @internal
+ */
+export function validateHooks(hooks: unknown): asserts hooks is ResilienceHooks {
+  if (typeof hooks !== 'object' || hooks === null) {
+    throw new InvalidConfigurationError('hooks', hooks, 'an object of hook functions');
+  }
+  for (const member of HOOK_MEMBERS) {
+    const fn = (hooks as Record<string, unknown>)[member];
+    if (fn !== undefined && typeof fn !== 'function') {
+      throw new InvalidConfigurationError(`hooks.${member}`, fn, 'a function or undefined');
+    }
+  }
+}
+
+/**
+ * The per-call events of one manager: its registered {@link ResilienceHooks} and the
+ * `node:diagnostics_channel` channels. The pipeline asks {@link CallEvents.on} (one field read)
+ * or a channel's `hasSubscribers` before it builds an event, so a call pays nothing while
+ * nobody listens. A hook that throws is counted in {@link CallEvents.hookErrors}, logged once,
+ * and never reaches the call.
+ * @internal
+ */
+@SdkCompatibility('6.0.0')
+export class CallEvents {
+  /** Whether at least one hook set is registered. */
+  on = false;
+  /** Hooks that threw (their error is swallowed: a hook never changes a call's outcome). */
+  hookErrors = 0;
+  readonly successChannel = diagnostics.channel(RESILIENCE_DIAGNOSTICS_CHANNELS.success);
+  readonly failureChannel = diagnostics.channel(RESILIENCE_DIAGNOSTICS_CHANNELS.failure);
+  readonly retryChannel = diagnostics.channel(RESILIENCE_DIAGNOSTICS_CHANNELS.retry);
+  readonly timeoutChannel = diagnostics.channel(RESILIENCE_DIAGNOSTICS_CHANNELS.timeout);
+  readonly rejectedChannel = diagnostics.channel(RESILIENCE_DIAGNOSTICS_CHANNELS.rejected);
+  readonly fallbackChannel = diagnostics.channel(RESILIENCE_DIAGNOSTICS_CHANNELS.fallback);
+  readonly circuitChannel = diagnostics.channel(RESILIENCE_DIAGNOSTICS_CHANNELS.circuitTransition);
+  private hooks: readonly ResilienceHooks[] = [];
+  private logged = false;
+
+  constructor(private readonly logger: Logger) {}
+
+  /**
+   * Registers `hooks` (validated now: each member a function or undefined).
+   * @returns Removes them; idempotent.
+   * @throws {@link InvalidConfigurationError} naming `hooks` or `hooks.<member>`.
+   */
+  add(hooks: ResilienceHooks): () => void {
+    validateHooks(hooks);
+    // The object itself (not a copy): hooks may be methods of a class instance. A member that
+    // is later replaced by a non-function throws when called, and is counted like any throw.
+    const entry = hooks;
+    this.hooks = [...this.hooks, entry];
+    this.on = true;
+    let removed = false;
+    return () => {
+      if (removed) return;
+      removed = true;
+      // Copy on write: an event being dispatched keeps iterating the list it started with.
+      const next = this.hooks.slice();
+      next.splice(next.indexOf(entry), 1);
+      this.hooks = next;
+      this.on = next.length > 0;
+    };
+  }
+
+  success(strategyId: string, attempt: number, durationMs: number, elapsedMs: number): void {
+    const event: CallSucceededEvent = { strategyId, attempt, durationMs, elapsedMs };
+    if (this.successChannel.hasSubscribers) this.successChannel.publish(event);
+    for (const h of this.hooks) if (h.onSuccess !== undefined) this.run(h, h.onSuccess, event);
+  }
+
+  failure(strategyId: string, attempts: number, error: unknown, elapsedMs: number): void {
+    const event: CallFailedEvent = { strategyId, attempts, error, elapsedMs };
+    if (this.failureChannel.hasSubscribers) this.failureChannel.publish(event);
+    for (const h of this.hooks) if (h.onFailure !== undefined) this.run(h, h.onFailure, event);
+  }
+
+  retry(strategyId: string, attempt: number, delayMs: number, error: unknown): void {
+    const event: CallRetryEvent = { strategyId, attempt, delayMs, error };
+    if (this.retryChannel.hasSubscribers) this.retryChannel.publish(event);
+    for (const h of this.hooks) if (h.onRetry !== undefined) this.run(h, h.onRetry, event);
+  }
+
+  timeout(strategyId: string, attempt: number, timeoutMs: number, scope: 'attempt' | 'overall'): void {
+    const event: CallTimeoutEvent = { strategyId, attempt, timeoutMs, scope };
+    if (this.timeoutChannel.hasSubscribers) this.timeoutChannel.publish(event);
+    for (const h of this.hooks) if (h.onTimeout !== undefined) this.run(h, h.onTimeout, event);
+  }
+
+  rejected(strategyId: string, cause: CallRejectionCause, error: unknown): void {
+    const event: CallRejectedEvent = { strategyId, cause, error };
+    if (this.rejectedChannel.hasSubscribers) this.rejectedChannel.publish(event);
+    for (const h of this.hooks) if (h.onRejected !== undefined) this.run(h, h.onRejected, event);
+  }
+
+  fallback(strategyId: string, error: unknown): void {
+    const event: CallFallbackEvent = { strategyId, error };
+    if (this.fallbackChannel.hasSubscribers) this.fallbackChannel.publish(event);
+    for (const h of this.hooks) if (h.onFallback !== undefined) this.run(h, h.onFallback, event);
+  }
+
+  /** A breaker's `stateChanged`, as a hook event (not on the call path: costs what it costs). */
+  circuitTransition(strategyId: string, change: CircuitStateChange): void {
+    if (!this.on && !this.circuitChannel.hasSubscribers) return;
+    const remoteNode = change.origin === 'remote' ? FROM_NODE.exec(change.reason)?.[1] : undefined;
+    const event: CircuitTransitionEvent = {
+      strategyId,
+      from: change.previousState,
+      to: change.newState,
+      origin: change.origin,
+      ...(remoteNode === undefined ? {} : { remoteNode }),
+      reason: change.reason,
+      timestamp: change.timestamp,
+    };
+    if (this.circuitChannel.hasSubscribers) this.circuitChannel.publish(event);
+    for (const h of this.hooks) if (h.onCircuitTransition !== undefined) this.run(h, h.onCircuitTransition, event);
+  }
+
+  private run<E>(hooks: ResilienceHooks, fn: (this: ResilienceHooks, event: E) => void, event: E): void {
+    try {
+      fn.call(hooks, event);
+    } catch (error) {
+      this.hookErrors++;
+      if (!this.logged) {
+        this.logged = true;
+        this.logger.warn('a resilience hook threw; its errors are ignored (counted in hookErrors)', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  }
+}
