@@ -12,10 +12,13 @@ const MAX_ROUTES_PER_OWNER = 256;
 export interface RouteEntry {
   /** Id of the plugin that registered it. */
   readonly owner: string;
+  /** Methods it answers (`GET` answers `HEAD` too). */
   readonly methods: ReadonlySet<string>;
   /** The path as served, e.g. `/plugins/dashboard/assets/*` or `/metrics`. */
   readonly pattern: string;
+  /** One line for the listing, at most 200 characters. */
   readonly description: string | undefined;
+  /** The plugin's handler. */
   readonly handler: HttpRouteHandler;
   /** Requests of this route still answering (streams); aborted when the route is removed. */
   readonly active: Set<AbortController>;
@@ -25,7 +28,9 @@ export interface RouteEntry {
 
 /** A route matched to a path: the entry (methods not checked) and its parameters. @since 6.1.0 */
 export interface RouteMatch {
+  /** The route. */
   readonly entry: RouteEntry;
+  /** Its `:name` parameters and `*` rest, URL-decoded. */
   readonly params: Readonly<Record<string, string>>;
 }
 

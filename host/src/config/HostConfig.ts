@@ -104,6 +104,7 @@ export interface HostConfigInput {
   readonly statusIntervalMs?: number;
   readonly shutdownTimeoutMs?: number;
   readonly startupTimeoutMs?: number;
+  /** See {@link HostConfig.drainDelayMs}. @since 6.1.0 */
   readonly drainDelayMs?: number;
   readonly plugins: readonly {
     readonly module: string;

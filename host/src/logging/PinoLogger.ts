@@ -9,10 +9,15 @@ import type { LogLevel } from './StreamLogger.js';
  * @since 6.1.0
  */
 export interface PinoLike {
+  /** Writes a `debug` record: the fields merged into it, the message as `msg`. */
   debug(fields: object, message: string): void;
+  /** Writes an `info` record. */
   info(fields: object, message: string): void;
+  /** Writes a `warn` record. */
   warn(fields: object, message: string): void;
+  /** Writes an `error` record. */
   error(fields: object, message: string): void;
+  /** A logger whose records all carry `bindings`. */
   child(bindings: Record<string, unknown>): PinoLike;
 }
 

@@ -99,6 +99,7 @@ export interface HttpRoute {
   readonly topLevel?: boolean;
   /** One line shown in the route listing (`GET /plugins`). */
   readonly description?: string;
+  /** Answers the route's requests. */
   readonly handler: HttpRouteHandler;
 }
 
