@@ -146,7 +146,9 @@ export class PgQueryRunner {
     const { processID, secretKey } = /** @type {{ processID?: unknown, secretKey?: unknown }} */ (
       /** @type {unknown} */ (client)
     );
-    if (!Number.isInteger(processID) || !Number.isInteger(secretKey)) return Promise.resolve(false);
+    if (!Number.isInteger(processID) || !Number.isInteger(secretKey) || typeof client.host !== 'string') {
+      return Promise.resolve(false); // nothing to cancel with: the caller destroys the client
+    }
     const target = client.host.startsWith('/')
       ? { path: `${client.host}/.s.PGSQL.${client.port}` }
       : { host: client.host, port: client.port };
