@@ -27,20 +27,6 @@ export function bestStatic(runs: readonly RunResult[]): RunResult {
   );
 }
 
-/** For each phase, the static run best in that phase (the oracle in hindsight; same rule). */
-export function perPhaseOracle(
-  runs: readonly RunResult[],
-): { label: string; run: RunResult; goodput: number; p99Ms: number }[] {
-  return runs[0]!.phases.map((phase, i) => {
-    const run = best(
-      runs,
-      (r) => r.phases[i]!.goodput,
-      (r) => r.phases[i]!.p99Ms,
-    );
-    return { label: phase.label, run, goodput: run.phases[i]!.goodput, p99Ms: run.phases[i]!.p99Ms };
-  });
-}
-
 export function rejected(run: RunResult): number {
   return run.total.rejectedBulkhead + run.total.rejectedCircuit;
 }
@@ -74,23 +60,6 @@ export function comparisonTable(results: ScenarioResults): string {
       `| ${label} | ${fmt(r.total.goodput, 1)} | ${fmt(r.total.p99Ms)} | ${r.total.rejectedBulkhead} + ${r.total.rejectedCircuit} | ${r.total.failures} | ${trip} | ${recover} | ${r.falseTrips} |`,
     );
   }
-  return lines.join('\n');
-}
-
-/** Per phase: adaptive vs the best static limit of that phase (goodput ratio and p99). */
-export function phaseTable(results: ScenarioResults, adaptive: RunResult, unloadedP99Ms: number): string {
-  const oracle = perPhaseOracle([results.fixedDefault, ...results.statics]);
-  const lines = [
-    `| phase | best static for the phase | its goodput /s | ${adaptive.variant} goodput /s | ratio | adaptive p99 ms (whole phase / after ${60} s) | ≤ 2× unloaded (${Math.round(2 * unloadedP99Ms)} ms)? |`,
-    '|---|---|---:|---:|---:|---:|---|',
-  ];
-  oracle.forEach((o, i) => {
-    const p = adaptive.phases[i]!;
-    const ok = (v: number) => (v <= 2 * unloadedP99Ms ? 'yes' : 'no');
-    lines.push(
-      `| ${o.label} | ${o.run.variant} | ${fmt(o.goodput, 1)} | ${fmt(p.goodput, 1)} | ${fmt((100 * p.goodput) / o.goodput, 1)} % | ${fmt(p.p99Ms)} / ${fmt(p.steadyP99Ms)} | ${ok(p.p99Ms)} / ${ok(p.steadyP99Ms)} |`,
-    );
-  });
   return lines.join('\n');
 }
 

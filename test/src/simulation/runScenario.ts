@@ -7,29 +7,15 @@ import {
 } from '@datawarehouse/sdk';
 import type { CircuitState } from '@datawarehouse/sdk';
 import { ResilienceScalingManager, StrategyRegistry } from '@datawarehouse/plugin-ultimate-resilience';
-import type { StrategyDefinition } from '@datawarehouse/plugin-ultimate-resilience';
+import type { AdaptationEvent, StrategyDefinition } from '@datawarehouse/plugin-ultimate-resilience';
 import { DownstreamModel } from './DownstreamModel.js';
 import type { CallDemand } from './DownstreamModel.js';
 import type { Phase, Scenario, Variant } from './scenarios.js';
+import { drawServiceMs, mix } from './serviceTime.js';
+import { Tally } from './tally.js';
+import type { PhaseResult } from './tally.js';
 
-/** Outcomes of the calls that arrived during one phase. */
-export interface PhaseResult {
-  readonly label: string;
-  readonly durationMs: number;
-  readonly offered: number;
-  readonly successes: number;
-  readonly failures: number;
-  readonly timeouts: number;
-  readonly rejectedBulkhead: number;
-  readonly rejectedCircuit: number;
-  /** Successful calls per second. */
-  readonly goodput: number;
-  /** End-to-end latency of successful calls (bulkhead wait included), ms. */
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  /** p99 of the calls that arrived at least {@link SETTLE_MS} after the phase began (after adapting). */
-  readonly steadyP99Ms: number;
-}
+export type { PhaseResult } from './tally.js';
 
 /** How the breaker handled one outage phase. */
 export interface OutageResult {
@@ -55,9 +41,11 @@ export interface RunResult {
   readonly scenario: string;
   readonly variant: string;
   readonly phases: readonly PhaseResult[];
+  /** Circuit openings (closed → open) per phase. */
+  readonly phaseTrips: readonly number[];
   readonly total: PhaseResult;
   readonly outages: readonly OutageResult[];
-  /** Times the circuit opened while the downstream was up. */
+  /** Times the circuit opened while the downstream was healthy (up and not degraded). */
   readonly falseTrips: number;
   /** When those false trips happened, ms from the start. */
   readonly falseTripTimesMs: readonly number[];
@@ -81,7 +69,8 @@ export const SERIES_MS = 10_000;
  * breaker (10 failures within 10 s, 30 s break), a bulkhead with a short queue (20 calls,
  * 100 ms) so overload is shed rather than queued for seconds, no retry, 1 s attempt timeout.
  */
-export function strategyFor(variant: Variant): StrategyDefinition {
+export function strategyFor(variant: Variant, scenario?: Scenario): StrategyDefinition {
+  const queue = scenario?.queue ?? { maxQueueSize: 20, queueTimeoutMs: 100 };
   return {
     id: STRATEGY_ID,
     circuitBreaker: {
@@ -91,8 +80,8 @@ export function strategyFor(variant: Variant): StrategyDefinition {
       breakDurationMs: variant.breakDurationMs ?? 30_000,
     },
     bulkhead: {
-      maxQueueSize: 20,
-      queueTimeoutMs: 100,
+      maxQueueSize: queue.maxQueueSize,
+      queueTimeoutMs: queue.queueTimeoutMs,
       ...(variant.maxConcurrency !== undefined && { maxConcurrency: variant.maxConcurrency }),
     },
     retry: false,
@@ -100,55 +89,17 @@ export function strategyFor(variant: Variant): StrategyDefinition {
   };
 }
 
-class Tally {
-  offered = 0;
-  successes = 0;
-  failures = 0;
-  timeouts = 0;
-  rejectedBulkhead = 0;
-  rejectedCircuit = 0;
-  readonly latencies: number[] = [];
-  readonly steady: number[] = [];
-
-  result(label: string, durationMs: number): PhaseResult {
-    const sorted = Float64Array.from(this.latencies).sort();
-    const steady = Float64Array.from(this.steady).sort();
-    return {
-      label,
-      durationMs,
-      offered: this.offered,
-      successes: this.successes,
-      failures: this.failures,
-      timeouts: this.timeouts,
-      rejectedBulkhead: this.rejectedBulkhead,
-      rejectedCircuit: this.rejectedCircuit,
-      goodput: (this.successes * 1000) / durationMs,
-      p50Ms: quantile(sorted, 0.5),
-      p99Ms: quantile(sorted, 0.99),
-      steadyP99Ms: quantile(steady, 0.99),
-    };
-  }
-}
-
-/** Nearest-rank quantile of sorted values (`NaN` when empty). */
-export function quantile(sorted: ArrayLike<number>, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-/** Draws a log-normal service time (Box-Muller). */
-function logNormal(rng: SeededRandom, median: number, sigma: number): number {
-  const u1 = 1 - rng.next();
-  const u2 = rng.next();
-  return median * Math.exp(sigma * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));
-}
-
 /**
  * Runs one scenario against one variant in virtual time, driving the REAL
  * `ResilienceScalingManager`. Deterministic: the same scenario and variant give the same result,
  * and every variant sees the same arrivals and per-call draws.
  */
-export async function runScenario(scenario: Scenario, variant: Variant, metricsWindowMs?: number): Promise<RunResult> {
+export async function runScenario(
+  scenario: Scenario,
+  variant: Variant,
+  metricsWindowMs?: number,
+  onAdapted?: (event: AdaptationEvent) => void,
+): Promise<RunResult> {
   const clock = new VirtualClock(0);
   const arrivals = new SeededRandom(scenario.seed);
   const draws = new SeededRandom((scenario.seed * 2_654_435_761) >>> 0);
@@ -166,7 +117,7 @@ export async function runScenario(scenario: Scenario, variant: Variant, metricsW
   }
 
   const manager = new ResilienceScalingManager({
-    registry: new StrategyRegistry([strategyFor(variant)]),
+    registry: new StrategyRegistry([strategyFor(variant, scenario)]),
     clock,
     random: () => 0.5,
     ...(metricsWindowMs !== undefined && { metricsWindowMs }),
@@ -180,7 +131,10 @@ export async function runScenario(scenario: Scenario, variant: Variant, metricsW
   let adaptations = 0;
   let ticksWhileOpen = 0;
   let ticksThatClosed = 0;
-  manager.events.on('adapted', () => adaptations++);
+  manager.events.on('adapted', (_id, event) => {
+    adaptations++;
+    onAdapted?.(event);
+  });
 
   const tallies = scenario.phases.map(() => new Tally());
   const series: SeriesPoint[] = [];
@@ -227,38 +181,78 @@ export async function runScenario(scenario: Scenario, variant: Variant, metricsW
     watch(interval);
   }
 
-  const settle = (tally: Tally, series: Tally, start: number, steady: boolean) => ({
-    ok: () => {
-      const ms = clock.now() - start;
-      tally.successes++;
-      tally.latencies.push(ms);
-      if (steady) tally.steady.push(ms);
-      series.successes++;
-      series.latencies.push(ms);
-    },
-    fail: (error: unknown) => {
-      if (isBulkheadRejectedError(error)) tally.rejectedBulkhead++;
-      else if (isCircuitOpenError(error)) tally.rejectedCircuit++;
-      else {
-        tally.failures++;
-        if (isResilienceTimeoutError(error)) tally.timeouts++;
-      }
-    },
+  // One logical call: the caller's own retries (if the scenario has them) re-issue it after a
+  // delay; its outcome and end-to-end latency count for the phase it arrived in. Retries draw
+  // their service time from a hash of (call, attempt), so the draws of every first attempt stay
+  // the same whatever the variant did to earlier calls.
+  const retries = scenario.callerRetries;
+  let callNo = 0;
+  const issue = (demand: CallDemand): void => {
+    const phaseIndex = scenario.phases.indexOf(current);
+    const tally = tallies[phaseIndex]!;
+    const series = bucket;
+    const start = clock.now();
+    const steady = start >= current.startMs + SETTLE_MS;
+    const id = callNo++;
+    tally.offered++;
+    const attempt = (k: number, d: CallDemand): void => {
+      tally.attempts++;
+      manager
+        .executeWithResilience(STRATEGY_ID, () => downstream.call(d))
+        .then(
+          () => {
+            const ms = clock.now() - start;
+            tally.successes++;
+            tally.latencies.push(ms);
+            if (steady) tally.steady.push(ms);
+            series.successes++;
+            series.latencies.push(ms);
+          },
+          (error: unknown) => {
+            if (retries !== undefined && k < retries.attempts) {
+              const rng = new SeededRandom(mix(scenario.seed, id, k + 1));
+              const phase = scenario.phases[phaseIndex]!;
+              const next = {
+                serviceMs: drawServiceMs(rng, scenario, phase, start),
+                fails: rng.next() < phase.errorRate,
+              };
+              clock.setTimeout(() => attempt(k + 1, next), retries.delayMs);
+              return;
+            }
+            if (isBulkheadRejectedError(error)) tally.rejectedBulkhead++;
+            else if (isCircuitOpenError(error)) tally.rejectedCircuit++;
+            else {
+              tally.failures++;
+              if (isResilienceTimeoutError(error)) tally.timeouts++;
+            }
+          },
+        );
+    };
+    attempt(0, demand);
+  };
+  const draw = (): CallDemand => ({
+    serviceMs: drawServiceMs(draws, scenario, current, clock.now()),
+    fails: draws.next() < current.errorRate,
   });
 
+  // Bursts: extra calls at fixed times, merged into the Poisson arrivals in time order.
+  const bursts = scenario.phases
+    .filter((p) => p.burst !== undefined)
+    .map((p) => ({ atMs: p.startMs + p.burst!.afterMs, calls: p.burst!.calls }));
+  let nextBurst = 0;
   let t = 0;
   for (;;) {
     t += (-Math.log(1 - arrivals.next()) * 1000) / scenario.arrivalsPerSecond;
+    while (nextBurst < bursts.length && bursts[nextBurst]!.atMs <= Math.min(t, endMs)) {
+      const burst = bursts[nextBurst++]!;
+      await clock.advanceAsync(burst.atMs - clock.now());
+      for (let i = 0; i < burst.calls; i++) issue(draw());
+    }
     if (t >= endMs) break;
+    // A time-varying rate: thin the arrivals of the bounding rate (one extra draw each).
+    if (scenario.rateAt !== undefined && arrivals.next() * scenario.arrivalsPerSecond >= scenario.rateAt(t)) continue;
     await clock.advanceAsync(t - clock.now());
-    const demand: CallDemand = {
-      serviceMs: logNormal(draws, scenario.medianServiceMs, scenario.serviceSigma),
-      fails: draws.next() < current.errorRate,
-    };
-    const tally = tallies[scenario.phases.indexOf(current)]!;
-    tally.offered++;
-    const s = settle(tally, bucket, clock.now(), clock.now() >= current.startMs + SETTLE_MS);
-    manager.executeWithResilience(STRATEGY_ID, () => downstream.call(demand)).then(s.ok, s.fail);
+    issue(draw());
   }
   await clock.advanceAsync(endMs - clock.now());
   // Let the calls still in flight settle (they count for the phase they arrived in).
@@ -268,18 +262,11 @@ export async function runScenario(scenario: Scenario, variant: Variant, metricsW
 
   const phases = scenario.phases.map((p, i) => tallies[i]!.result(p.label, p.endMs - p.startMs));
   const all = new Tally();
-  for (const tally of tallies) {
-    all.offered += tally.offered;
-    all.successes += tally.successes;
-    all.failures += tally.failures;
-    all.timeouts += tally.timeouts;
-    all.rejectedBulkhead += tally.rejectedBulkhead;
-    all.rejectedCircuit += tally.rejectedCircuit;
-    for (const l of tally.latencies) all.latencies.push(l);
-    for (const l of tally.steady) all.steady.push(l);
-  }
+  for (const tally of tallies) all.add(tally);
   const trips = transitions.filter((x) => x.to === 'open' && x.from === 'closed');
-  const downAt = (ms: number): boolean => scenario.phases.some((p) => p.down && ms >= p.startMs && ms < p.endMs);
+  // A false trip: the circuit opening while the downstream is healthy (up and not degraded).
+  const unhealthyAt = (ms: number): boolean =>
+    scenario.phases.some((p) => !p.healthy && ms >= p.startMs && ms < p.endMs);
   const outages = scenario.phases
     .filter((p) => p.down)
     .map((p): OutageResult => {
@@ -296,10 +283,11 @@ export async function runScenario(scenario: Scenario, variant: Variant, metricsW
     scenario: scenario.name,
     variant: variant.name,
     phases,
+    phaseTrips: scenario.phases.map((p) => trips.filter((x) => x.atMs >= p.startMs && x.atMs < p.endMs).length),
     total: all.result('total', endMs),
     outages,
-    falseTrips: trips.filter((x) => !downAt(x.atMs)).length,
-    falseTripTimesMs: trips.filter((x) => !downAt(x.atMs)).map((x) => x.atMs),
+    falseTrips: trips.filter((x) => !unhealthyAt(x.atMs)).length,
+    falseTripTimesMs: trips.filter((x) => !unhealthyAt(x.atMs)).map((x) => x.atMs),
     trips: trips.length,
     adaptations,
     adaptationErrors: metrics.adaptation?.errors ?? 0,

@@ -9,18 +9,43 @@ export interface Phase {
   readonly errorRate: number;
   /** A full outage: every call fails fast. */
   readonly down: boolean;
+  /** Whether the downstream is healthy (not degraded, not down): a trip in such a phase is a false trip. */
+  readonly healthy: boolean;
+  /** Service time multiplier at the phase's start, and at its end (linear in between). Default 1. */
+  readonly serviceFactor?: number;
+  readonly serviceFactorEnd?: number;
+  /** Bimodal service: share of calls that miss (slow mode); default the scenario's. */
+  readonly missRate?: number;
+  /** Extra calls arriving at once this long after the phase starts (a burst). */
+  readonly burst?: { readonly calls: number; readonly afterMs: number };
 }
+
+/** Log-normal service time: median and sigma of the underlying normal. */
+export interface LogNormal {
+  readonly medianMs: number;
+  readonly sigma: number;
+}
+
+/** The service time of the downstream: log-normal, or a mix of fast hits and slow misses. */
+export type ServiceModel =
+  | ({ readonly kind: 'lognormal' } & LogNormal)
+  | { readonly kind: 'bimodal'; readonly hit: LogNormal; readonly miss: LogNormal; readonly missRate: number };
 
 /** A deterministic experiment: open-loop Poisson arrivals against a downstream whose phases change. */
 export interface Scenario {
   readonly name: string;
   readonly title: string;
   readonly seed: number;
+  /** Arrival rate, calls/s; with `rateAt`, its upper bound (arrivals are thinned). */
   readonly arrivalsPerSecond: number;
-  /** Service time: log-normal with this median and sigma (of the underlying normal). */
-  readonly medianServiceMs: number;
-  readonly serviceSigma: number;
+  /** Arrival rate at a time, calls/s (≤ `arrivalsPerSecond`); absent = constant. */
+  readonly rateAt?: (tMs: number) => number;
+  readonly service: ServiceModel;
   readonly phases: readonly Phase[];
+  /** Callers that retry a failed or rejected call themselves: up to `attempts` more times, `delayMs` later. */
+  readonly callerRetries?: { readonly attempts: number; readonly delayMs: number };
+  /** The bulkhead queue of the scenario's strategy (default 20 calls, 100 ms). */
+  readonly queue?: { readonly maxQueueSize: number; readonly queueTimeoutMs: number };
   /** Static settings swept to find the best one in hindsight (the fixed default is added to them). */
   readonly statics: readonly Variant[];
 }
@@ -37,76 +62,6 @@ export interface Variant {
   readonly adaptation?: Readonly<Record<string, unknown>>;
 }
 
-const MIN = 60_000;
-
-function phases(list: readonly Omit<Phase, 'startMs' | 'endMs'>[], lengthsMs: readonly number[]): Phase[] {
-  let at = 0;
-  return list.map((p, i) => {
-    const phase = { ...p, startMs: at, endMs: at + lengthsMs[i]! };
-    at = phase.endMs;
-    return phase;
-  });
-}
-
-const SERVICE = { arrivalsPerSecond: 100, medianServiceMs: 100, serviceSigma: 0.4 } as const;
-
-/**
- * The three scenarios. `scale` shortens every phase (for the test suite); 1 is the full run.
- * Unloaded: 100 calls/s × ~108 ms mean service ≈ 11 calls in flight against 16 workers (68 %).
- */
-export function buildScenarios(scale = 1): Scenario[] {
-  const m = (minutes: number): number => Math.round(minutes * MIN * scale);
-  const healthy = { capacity: 16, errorRate: 0, down: false };
-  return [
-    {
-      name: 'capacity-halving',
-      title: 'Capacity halves (16 → 8 workers, 135 % load) then recovers',
-      seed: 1,
-      ...SERVICE,
-      phases: phases(
-        [
-          { label: 'healthy', ...healthy },
-          { label: 'halved', ...healthy, capacity: 8 },
-          { label: 'recovered', ...healthy },
-        ],
-        [m(10), m(10), m(10)],
-      ),
-      statics: [4, 6, 8, 10, 12, 14, 16, 20, 24, 32].map((n) => ({ name: `static limit ${n}`, maxConcurrency: n })),
-    },
-    {
-      name: 'outage',
-      // Durations that are no multiple of any break duration tried, so no setting recovers by luck.
-      title: 'Two blips (12 s, 21 s), then a 187 s full outage, then recovery',
-      seed: 2,
-      ...SERVICE,
-      phases: phases(
-        [
-          { label: 'healthy', ...healthy },
-          { label: 'blip 1', ...healthy, down: true },
-          { label: 'healthy 2', ...healthy },
-          { label: 'blip 2', ...healthy, down: true },
-          { label: 'healthy 3', ...healthy },
-          { label: 'outage', ...healthy, down: true },
-          { label: 'recovered', ...healthy },
-        ],
-        [m(5), 12_000, m(5), 21_000, m(5), Math.round(187_000 * Math.max(scale, 0.25)), m(5)],
-      ),
-      statics: [
-        ...[2_000, 5_000, 15_000].map((ms) => ({ name: `static break ${ms / 1000} s`, breakDurationMs: ms })),
-        { name: 'static threshold 20', failureThreshold: 20 },
-      ],
-    },
-    {
-      name: 'healthy',
-      title: 'Healthy service with 0.5 % background errors for an hour',
-      seed: 3,
-      ...SERVICE,
-      phases: phases([{ label: 'healthy', ...healthy, errorRate: 0.005 }], [m(60)]),
-      statics: [15, 20, 30].map((n) => ({ name: `static threshold ${n}`, failureThreshold: n })),
-    },
-  ];
-}
-
 /** The fixed default: the scenario's strategy as configured, with the library's default limit (64). */
 export const FIXED_DEFAULT: Variant = { name: 'fixed default' };
 
@@ -116,3 +71,30 @@ export const ADAPTIVE_VARIANTS: readonly Variant[] = [
   { name: 'adaptive (gradient, 10 s)', adaptation: { enabled: true, intervalMs: 10_000 } },
   { name: "adaptive (plan's trend rule)", adaptation: { enabled: true, concurrencyMode: 'trend' } },
 ];
+
+/** Static limits swept where the bulkhead limit is what matters. */
+export function staticLimits(limits: readonly number[]): Variant[] {
+  return limits.map((n) => ({ name: `static limit ${n}`, maxConcurrency: n }));
+}
+
+type PhaseSpec = Omit<Phase, 'startMs' | 'endMs' | 'healthy' | 'capacity' | 'errorRate' | 'down'> &
+  Partial<Pick<Phase, 'healthy' | 'capacity' | 'errorRate' | 'down'>>;
+
+/** Lays phases end to end; a phase is healthy unless it is down or says otherwise. */
+export function phases(base: { capacity: number }, list: readonly PhaseSpec[], lengthsMs: readonly number[]): Phase[] {
+  let at = 0;
+  return list.map((p, i) => {
+    const down = p.down ?? false;
+    const phase: Phase = {
+      capacity: base.capacity,
+      errorRate: 0,
+      ...p,
+      down,
+      healthy: p.healthy ?? !down,
+      startMs: at,
+      endMs: at + lengthsMs[i]!,
+    };
+    at = phase.endMs;
+    return phase;
+  });
+}

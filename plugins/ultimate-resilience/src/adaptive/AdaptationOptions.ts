@@ -9,11 +9,14 @@ import {
 } from '@datawarehouse/sdk/internals';
 
 /**
- * How the adaptive bulkhead limit follows latency:
- * - `gradient` (default): compares the smoothed p99 with a no-load baseline (the lowest p99 of
- *   the long window) and cuts the limit in proportion when it exceeds `latencyTolerance` times
- *   the baseline; grows by `sqrt(limit)` only while the limit is what holds calls back (the
- *   rule of Netflix concurrency-limits' Gradient2 / Envoy's adaptive concurrency).
+ * How the adaptive bulkhead limit follows latency. In both modes the limit moves only while
+ * demand presses on it (bulkhead rejections or queue, or in-flight calls at `growthUtilization`
+ * × the limit or more): a slower downstream that our calls do not load is not an overloaded one.
+ * - `gradient` (default): compares the smoothed p99 with a long-term no-load baseline (which
+ *   adopts a latency rise at once while demand does not press, and with time constant
+ *   `baselineFollowMs` while it does) and cuts the limit in proportion when it exceeds
+ *   `latencyTolerance` times the baseline; grows by `sqrt(limit)` only while the limit is what
+ *   holds calls back (after Netflix concurrency-limits' Gradient2 / Envoy's adaptive concurrency).
  * - `trend`: the plan's rule — p99 falling by more than `trendTolerance` → limit ×
  *   `concurrencyIncreaseFactor`, rising → × `concurrencyDecreaseFactor`, else unchanged.
  * @since 6.0.0
@@ -26,7 +29,7 @@ export type ConcurrencyMode = 'gradient' | 'trend';
  * @since 6.0.0
  */
 export interface AdaptationOptions {
-  /** Whether thresholds adapt. Default `false`: a library should not move limits nobody asked to move. */
+  /** Whether thresholds adapt. Default `false`: it misses 3 of the 152 targets of the simulation suite (docs/adaptive.md). */
   readonly enabled: boolean;
   /** Period of adaptation, ms; a multiple of `sampleIntervalMs`. Default 30 000. Global only. */
   readonly intervalMs: number;
@@ -45,6 +48,13 @@ export interface AdaptationOptions {
   readonly lowErrorRate: number;
   /** Error rate above which (short window) the threshold falls. Default 0.05. */
   readonly highErrorRate: number;
+  /**
+   * Until its first adaptation (no data yet) a `count` / `consecutive` breaker runs at
+   * `maxFailureThreshold` (never below its configured threshold), so background errors cannot
+   * trip it before the rule has seen them; the first adaptation keeps that value only if the
+   * error rate is low, else the rule starts from the configured one. Default true.
+   */
+  readonly warmUp: boolean;
   /** Multiplier when raising (at least +1), > 1. Default 1.25. */
   readonly thresholdIncreaseFactor: number;
   /** Multiplier when lowering (at least -1), in (0, 1). Default 0.5. */
@@ -79,6 +89,19 @@ export interface AdaptationOptions {
    * meets a limit near the real need rather than the configured ceiling. Default true.
    */
   readonly trackDemand: boolean;
+  /**
+   * `gradient`: demand tracking never takes the limit below this share of the configured limit,
+   * in [0, 1], so a burst after a quiet spell still finds room (a quiet hour says nothing about
+   * the next burst). Default 1/3 (22 of the default 64).
+   */
+  readonly trackDemandFloor: number;
+  /**
+   * `gradient`: time constant, ms, with which the no-load baseline follows a latency rise while
+   * demand presses on the limit (without pressure a rise is adopted at once), so a real shift
+   * becomes the new normal even under load, as Gradient2's long-term average does. 0 = at once.
+   * Default 900 000 (15 minutes).
+   */
+  readonly baselineFollowMs: number;
   /** `trend`: relative p99 change that counts as rising or falling, in [0, 1). Default 0.1. */
   readonly trendTolerance: number;
   /** `trend`: multipliers applied when p99 falls / rises. Defaults 1.2 and 0.8. */
@@ -101,6 +124,7 @@ export const DEFAULT_ADAPTATION_OPTIONS: AdaptationOptions = Object.freeze({
   adaptFailureThreshold: true,
   lowErrorRate: 0.01,
   highErrorRate: 0.05,
+  warmUp: true,
   thresholdIncreaseFactor: 1.25,
   thresholdDecreaseFactor: 0.5,
   minFailureThreshold: 2,
@@ -116,6 +140,8 @@ export const DEFAULT_ADAPTATION_OPTIONS: AdaptationOptions = Object.freeze({
   minGradient: 0.5,
   growthUtilization: 0.5,
   trackDemand: true,
+  trackDemandFloor: 1 / 3,
+  baselineFollowMs: 900_000,
   trendTolerance: 0.1,
   concurrencyIncreaseFactor: 1.2,
   concurrencyDecreaseFactor: 0.8,
@@ -151,6 +177,7 @@ const VALIDATORS: Record<keyof AdaptationOptions, Validator> = {
   adaptFailureThreshold: bool,
   lowErrorRate: rate,
   highErrorRate: rate,
+  warmUp: bool,
   thresholdIncreaseFactor: (f, v) => validateNumber(f, v, 1, 100, true),
   thresholdDecreaseFactor: (f, v) => validateNumber(f, v, 0, 0.999_999, true),
   minFailureThreshold: (f, v) => validateInteger(f, v, 1, 1_000_000),
@@ -166,6 +193,8 @@ const VALIDATORS: Record<keyof AdaptationOptions, Validator> = {
   minGradient: (f, v) => validateNumber(f, v, 0, 1, true),
   growthUtilization: rate,
   trackDemand: bool,
+  trackDemandFloor: rate,
+  baselineFollowMs: (f, v) => validateNumber(f, v, 0, 30 * DAY_MS),
   trendTolerance: (f, v) => validateNumber(f, v, 0, 0.999_999),
   concurrencyIncreaseFactor: (f, v) => validateNumber(f, v, 1, 100),
   concurrencyDecreaseFactor: (f, v) => validateNumber(f, v, 0, 1, true),

@@ -21,7 +21,10 @@ const DB: StrategyDefinition = {
   retry: false,
 };
 
-function setup(strategies: StrategyDefinition[] = [DB], adaptation: Record<string, unknown> = { enabled: true }) {
+function setup(
+  strategies: StrategyDefinition[] = [DB],
+  adaptation: Record<string, unknown> = { enabled: true, warmUp: false },
+) {
   const clock = new VirtualClock(0);
   const log = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() } satisfies Logger;
   const manager = new ResilienceScalingManager({

@@ -27,7 +27,7 @@ function logger() {
 }
 
 function setup(
-  adaptation: Record<string, unknown> | null = { enabled: true },
+  adaptation: Record<string, unknown> | null = { enabled: true, warmUp: false },
   strategies: StrategyDefinition[] = [DB, CACHE],
 ) {
   const clock = new VirtualClock(0);

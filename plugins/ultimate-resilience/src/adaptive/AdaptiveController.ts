@@ -1,5 +1,6 @@
-// Over ~300 lines on purpose: one shared timer samples, evaluates, applies and releases adaptation for every strategy, and these
-// steps share per-strategy tracking state. The rules, windows, sampler and recovery tracker are in their own files.
+// Over ~300 lines on purpose: one shared timer samples, evaluates, applies and releases adaptation for every strategy (with
+// the warm-up and the early cut of #11), and these steps share per-strategy tracking state. The rules, windows, sampler and
+// recovery tracker are in their own files.
 import { SdkCompatibility } from '@datawarehouse/sdk';
 import type { CircuitStateChange, Clock, Logger, TimerHandle } from '@datawarehouse/sdk';
 import type { AdaptiveOverlay, AdaptiveTarget } from './AdaptiveTarget.js';
@@ -42,6 +43,8 @@ interface Tracked {
   reasons: readonly string[];
   lastAdaptedAt: number | undefined;
   changes: number;
+  /** The configured failure threshold while the warm-up one is in force (until the first adaptation). */
+  warmUpFrom: number | undefined;
 }
 
 /**
@@ -100,7 +103,11 @@ export class AdaptiveController {
   /** A runtime was created: track it from zero and make sure the timer runs. */
   onRuntimeCreated(strategyId: string, runtime: AdaptiveTarget): void {
     if (this.disposed) return;
-    if (this.enabledFor(strategyId)) this.tracked.set(strategyId, this.track(runtime, true));
+    if (this.enabledFor(strategyId)) {
+      const t = this.track(runtime, true);
+      this.tracked.set(strategyId, t);
+      this.warmUp(strategyId, t);
+    }
     this.start();
   }
 
@@ -230,10 +237,12 @@ export class AdaptiveController {
       if (t === undefined || t.runtime !== runtime) {
         // First seen (adaptation just enabled, or the runtime was replaced): start from its counters now.
         this.tracked.set(id, (t = this.track(runtime, false)));
+        this.warmUp(id, t);
         return;
       }
       t.sampler.sample(now, options.highErrorRate);
       if (adapt) this.adapt(id, t, options, now);
+      else if (this.overloaded(t, options, now)) this.adapt(id, t, options, now, true);
     } catch (error) {
       this.fail('adaptation of a strategy failed; skipped', id, error);
     }
@@ -249,21 +258,82 @@ export class AdaptiveController {
       reasons: [],
       lastAdaptedAt: undefined,
       changes: 0,
+      warmUpFrom: undefined,
     };
   }
 
-  private adapt(id: string, t: Tracked, options: AdaptationOptions, now: number): void {
+  /**
+   * Warm-up (#11): until its first adaptation a strategy has no data, and a configured
+   * `count`/`consecutive` threshold may be too tight for its background errors (10 in 10 s at
+   * 100 calls/s trips on 0.5 % errors). So tracking starts with the threshold at
+   * `maxFailureThreshold` (never below the configured one): a trip needs a significant failure
+   * count. The first adaptation keeps it only if the error rate then is low (it is what the rule
+   * would reach anyway); otherwise the rule starts again from the configured value. Never throws.
+   */
+  private warmUp(id: string, t: Tracked): void {
+    try {
+      const o = this.deps.optionsFor(id);
+      const breaker = t.runtime.breakerOptions();
+      if (!o.warmUp || !o.adaptFailureThreshold || breaker === undefined || breaker.mode === 'rate') return;
+      if (t.runtime.adaptive.failureThreshold !== undefined) return;
+      const configured = breaker.failureThreshold;
+      const warm = Math.max(configured, o.maxFailureThreshold);
+      if (warm === configured) return;
+      const previous = currentValues(t.runtime);
+      t.runtime.setAdaptiveOverlay({ ...t.runtime.adaptive, failureThreshold: warm });
+      t.warmUpFrom = configured;
+      t.changes++;
+      this.adaptations++;
+      this.emit({
+        strategyId: id,
+        timestamp: this.deps.clock.now(),
+        previous,
+        current: currentValues(t.runtime),
+        recommended: { failureThreshold: warm },
+        reasons: [`failureThreshold ${configured} → ${warm}: warm-up until the first adaptation (no data yet)`],
+      });
+    } catch (error) {
+      this.fail('warm-up of a strategy failed; skipped', id, error);
+    }
+  }
+
+  /**
+   * Overload between two adaptations (`gradient`): in the interval just sampled the bulkhead
+   * refused or queued calls and the p99 reading exceeded `latencyTolerance` × the baseline. Then
+   * the limit may be cut at once rather than up to `intervalMs` later (nothing else changes early).
+   */
+  private overloaded(t: Tracked, o: AdaptationOptions, now: number): boolean {
+    const baseline = t.state.baselineMs;
+    if (!o.adaptConcurrency || o.concurrencyMode !== 'gradient' || baseline === undefined) return false;
+    if (t.runtime.adaptive.maxConcurrency === undefined && t.runtime.options.bulkhead === undefined) return false;
+    const last = t.sampler.windows.window(this.global.sampleIntervalMs, now);
+    return (last.rejectedBulkhead > 0 || last.maxQueued > 0) && last.p99Ms > o.latencyTolerance * baseline;
+  }
+
+  private adapt(id: string, t: Tracked, options: AdaptationOptions, now: number, early = false): void {
     const runtime = t.runtime;
     const g = this.global;
     const breakerOptions = runtime.breakerOptions();
     runtime.breaker?.refresh();
     const circuitState = runtime.breaker?.state ?? 'closed';
     const previous = currentValues(runtime);
+    const windows = t.sampler.windowsAt(now, g.shortWindowMs, g.mediumWindowMs, g.longWindowMs, options.minCalls);
+    let current = previous;
+    if (t.warmUpFrom !== undefined && !early) {
+      // End of the warm-up: keep its threshold only on a low error rate, else start from the configured one.
+      const { short, medium } = windows;
+      const low =
+        medium.completed >= options.minCalls &&
+        medium.errorRate < options.lowErrorRate &&
+        !(short.errorRate >= options.lowErrorRate);
+      if (!low) current = { ...previous, failureThreshold: t.warmUpFrom };
+      t.warmUpFrom = undefined;
+    }
     const recovery = this.recoveries.get(id);
     const recommendation = computeOptimalThresholds(
       {
-        windows: t.sampler.windowsAt(now, g.shortWindowMs, g.mediumWindowMs, g.longWindowMs, options.minCalls),
-        current: previous,
+        windows,
+        current,
         ...(runtime.options.bulkhead && { configuredMaxConcurrency: runtime.options.bulkhead.maxConcurrency }),
         ...(breakerOptions && { breakerMode: breakerOptions.mode }),
         circuitState,
@@ -273,8 +343,15 @@ export class AdaptiveController {
       },
       options,
     );
-    const values = recommendation.values;
-    const reasons = [...recommendation.reasons];
+    let values = recommendation.values;
+    let reasons = [...recommendation.reasons];
+    if (early) {
+      // Between adaptations only a cut of the limit is applied; every other value stays.
+      const cut = values.maxConcurrency;
+      if (cut === undefined || previous.maxConcurrency === undefined || cut >= previous.maxConcurrency) return;
+      values = { ...recommendation.values, maxConcurrency: cut };
+      reasons = [...reasons.filter((r) => r.startsWith('maxConcurrency')), 'early: overload between adaptations'];
+    }
     // The rules always give finite values; should one not be, nothing of this round is applied
     // or carried over (the state stays as it was), so one bad reading cannot stick.
     if (!finiteValues(values) || !finiteState(recommendation.state)) {
@@ -286,8 +363,11 @@ export class AdaptiveController {
       return;
     }
     const overlay: { -readonly [K in keyof AdaptiveOverlay]: AdaptiveOverlay[K] } = {};
-    if (values.failureThreshold !== undefined) overlay.failureThreshold = values.failureThreshold;
-    if (circuitState !== 'closed' && runtime.adaptive.breakDurationMs !== undefined) {
+    if (early) Object.assign(overlay, runtime.adaptive);
+    else if (values.failureThreshold !== undefined) overlay.failureThreshold = values.failureThreshold;
+    if (early) {
+      // Only the limit changes between adaptations.
+    } else if (circuitState !== 'closed' && runtime.adaptive.breakDurationMs !== undefined) {
       // A new reset timeout would re-time the current break: wait until the circuit is closed.
       overlay.breakDurationMs = runtime.adaptive.breakDurationMs;
       if (values.breakDurationMs !== undefined && values.breakDurationMs !== previous.breakDurationMs) {
@@ -443,5 +523,7 @@ function finiteValues(v: ThresholdValues): boolean {
 }
 
 function finiteState(s: AdaptiveState): boolean {
-  return [s.latencyEmaMs, s.limit].every((x) => x === undefined || Number.isFinite(x));
+  return [s.latencyEmaMs, s.limit, s.baselineMs, s.baselineP50Ms, s.cutFromLimit, s.shiftFactor].every(
+    (x) => x === undefined || Number.isFinite(x),
+  );
 }

@@ -181,9 +181,9 @@ describe('computeOptimalThresholds', () => {
       p50MinMs,
     });
 
-    it('cuts the limit in proportion when the smoothed p99 exceeds the tolerance, but not below what the downstream sustains', () => {
-      // p99 750 vs baseline 250, tolerance 1.5 → gradient 0.5; 74 calls/s × 100 ms × 1.5 ≈ 11 sustained.
-      const w = windows(0, 74 * 60, latency(750, 300));
+    it('cuts the limit towards what the downstream sustains when demand presses on it and p99 exceeds the tolerance, at most ×minGradient a step', () => {
+      // A queue of ~500 ms: p99 250 → 750, p50 100 → 600. Gradient 0.5; 74 calls/s × 100 ms × 1.5 ≈ 11 sustained.
+      const w = windows(0, 74 * 60, { ...latency(750, 600), rejectedBulkhead: 100 });
       const r = computeOptimalThresholds(
         inputs({
           windows: w,
@@ -204,22 +204,36 @@ describe('computeOptimalThresholds', () => {
         ON,
       );
       expect(floor.values.maxConcurrency).toBe(11);
-      expect(floor.reasons.join('\n')).toMatch(/gradient 0\.50; sustains ≈ 11\.1 in flight/);
-    });
-
-    it('smooths the p99 with the EMA: one slow reading after a fast history moves the limit less than it would alone', () => {
-      const w = windows(0, 74 * 60, latency(750, 300));
-      const smoothed = computeOptimalThresholds(
+      expect(floor.reasons.join('\n')).toMatch(/demand presses on the limit .*gradient 0\.50; sustains ≈ 11\.1/);
+      // The same latency without pressure on the limit (no rejection, no queue, in flight < 0.5 × 64) cuts nothing.
+      const unpressed = computeOptimalThresholds(
         inputs({
-          windows: w,
+          windows: windows(0, 20 * 60, latency(750, 600)), // 20 calls/s × 600 ms = 12 in flight
           current: { maxConcurrency: 64 },
           configuredMaxConcurrency: 64,
-          state: { latencyEmaMs: 250, limit: 64 },
+          state: { latencyEmaMs: 750, limit: 64, baselineMs: 250, baselineP50Ms: 100 },
         }),
         ON,
       );
-      expect(smoothed.state.latencyEmaMs).toBe(500);
-      expect(smoothed.values.maxConcurrency).toBe(48); // gradient 1.5 × 250 / 500 = 0.75
+      // No cut: the rise is adopted as the new baseline, and only demand tracking moves the
+      // limit, halfway towards 12 / 0.5 = 24 in flight.
+      expect(unpressed.values.maxConcurrency).toBe(44);
+      expect(unpressed.state.baselineMs).toBe(750);
+    });
+
+    it('takes a p99 rise at once and smooths a fall with the EMA', () => {
+      const at = (reading: number, ema: number) =>
+        computeOptimalThresholds(
+          inputs({
+            windows: windows(0, 74 * 60, latency(reading, 100)),
+            current: { maxConcurrency: 64 },
+            configuredMaxConcurrency: 64,
+            state: { latencyEmaMs: ema, limit: 64 },
+          }),
+          ON,
+        ).state.latencyEmaMs;
+      expect(at(750, 250)).toBe(750);
+      expect(at(250, 750)).toBe(500);
     });
 
     it('grows by up to sqrt(limit) while latency is healthy and the limit holds calls back', () => {
@@ -269,7 +283,17 @@ describe('computeOptimalThresholds', () => {
         }),
         ON,
       );
-      expect(decayed.values.maxConcurrency).toBe(42); // halfway to 20
+      expect(decayed.values.maxConcurrency).toBe(43); // halfway to the floor: ceil(64 / 3) = 22 > 10 / 0.5
+      const noFloor = computeOptimalThresholds(
+        inputs({
+          windows: w,
+          current: { maxConcurrency: 64 },
+          configuredMaxConcurrency: 64,
+          state: { latencyEmaMs: 250, limit: 64 },
+        }),
+        options({ trackDemandFloor: 0 }),
+      );
+      expect(noFloor.values.maxConcurrency).toBe(42); // halfway to 10 / 0.5 = 20
       const off = computeOptimalThresholds(
         inputs({
           windows: w,

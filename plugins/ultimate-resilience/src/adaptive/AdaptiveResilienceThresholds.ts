@@ -2,7 +2,7 @@ import { SdkCompatibility } from '@datawarehouse/sdk';
 import type { CircuitBreakerMode, CircuitState } from '@datawarehouse/sdk';
 import { resolveAdaptationOptions } from './AdaptationOptions.js';
 import type { AdaptationOptions } from './AdaptationOptions.js';
-import { emaStep } from './Ema.js';
+import { recommendConcurrency } from './recommendConcurrency.js';
 import type { WindowStats } from './SlidingWindowMetrics.js';
 
 /** The values adaptation sets; a field is absent when the strategy lacks that section or its rule is off. @since 6.0.0 */
@@ -18,10 +18,25 @@ export interface AdaptiveState {
   readonly latencyEmaMs: number | undefined;
   /** The adaptive limit before rounding (so small steps accumulate). */
   readonly limit: number | undefined;
+  /** `gradient`: the long-term no-load p99 baseline, ms (absent until the first reading under load). */
+  readonly baselineMs?: number | undefined;
+  /** `gradient`: the long-term no-load p50 baseline, ms (for the Little's-law floor of a cut). */
+  readonly baselineP50Ms?: number | undefined;
+  /** `gradient`: the limit before the current run of cuts (absent when the last step was no cut). */
+  readonly cutFromLimit?: number | undefined;
+  /** `gradient`: the latency factor of a shift seen at the last step, to be confirmed at this one. */
+  readonly shiftFactor?: number | undefined;
 }
 
 /** The empty state of a strategy that has not adapted yet. @since 6.0.0 */
-export const INITIAL_ADAPTIVE_STATE: AdaptiveState = Object.freeze({ latencyEmaMs: undefined, limit: undefined });
+export const INITIAL_ADAPTIVE_STATE: AdaptiveState = Object.freeze({
+  latencyEmaMs: undefined,
+  limit: undefined,
+  baselineMs: undefined,
+  baselineP50Ms: undefined,
+  cutFromLimit: undefined,
+  shiftFactor: undefined,
+});
 
 /** Everything {@link computeOptimalThresholds} looks at. @since 6.0.0 */
 export interface ThresholdInputs {
@@ -114,10 +129,6 @@ export class AdaptiveResilienceThresholds {
   }
 }
 
-// The limit decays towards demand / growthUtilization only once it is this much above it,
-// so it settles inside a band instead of flapping between growing and decaying.
-const DEMAND_HYSTERESIS = 1.25;
-
 function clamp(value: number, min: number, max: number): number {
   return value < min ? min : value > max ? max : value;
 }
@@ -197,103 +208,4 @@ function recommendBreakDuration(inputs: ThresholdInputs, o: AdaptationOptions, r
   const bound = clamped !== next ? ` (clamped to [${o.minBreakDurationMs}, ${o.maxBreakDurationMs}])` : '';
   reasons.push(`breakDurationMs ${current} → ${clamped}: ${why}${bound}`);
   return clamped;
-}
-
-function recommendConcurrency(
-  inputs: ThresholdInputs,
-  o: AdaptationOptions,
-  reasons: string[],
-): { value: number; state: AdaptiveState } {
-  const current = inputs.current.maxConcurrency!;
-  const cap = Math.min(o.maxConcurrency, inputs.configuredMaxConcurrency ?? Infinity);
-  const lo = Math.min(o.minConcurrency, cap);
-  const prev = inputs.state;
-  // A non-finite carried limit (never saved, but state may come from outside) restarts from the value in force.
-  const limit = clamp(prev.limit !== undefined && Number.isFinite(prev.limit) ? prev.limit : current, lo, cap);
-  const short = inputs.windows.short;
-  const sample = short.p99Ms;
-
-  const before = prev.latencyEmaMs !== undefined && Number.isFinite(prev.latencyEmaMs) ? prev.latencyEmaMs : undefined;
-  const hold = (why: string, latencyEmaMs = before): { value: number; state: AdaptiveState } => {
-    const value = Math.round(limit);
-    reasons.push(`maxConcurrency ${current} → ${value}: ${why}`);
-    return { value, state: { latencyEmaMs, limit } };
-  };
-  if (inputs.circuitState !== 'closed') return hold(`circuit ${inputs.circuitState}`);
-  if (!Number.isFinite(sample) || sample < 0) return hold(`no latency over ${minutes(short.windowMs)}`);
-
-  const ema = emaStep(before, sample, o.emaAlpha)!;
-  let next: number;
-  let why: string;
-  if (o.concurrencyMode === 'trend') {
-    if (before === undefined) return hold(`first p99 reading ${sample.toFixed(1)} ms`, ema);
-    if (ema < before * (1 - o.trendTolerance)) {
-      next = limit * o.concurrencyIncreaseFactor;
-      why = `p99 falling (EMA ${before.toFixed(1)} → ${ema.toFixed(1)} ms)`;
-    } else if (ema > before * (1 + o.trendTolerance)) {
-      next = limit * o.concurrencyDecreaseFactor;
-      why = `p99 rising (EMA ${before.toFixed(1)} → ${ema.toFixed(1)} ms)`;
-    } else {
-      next = limit;
-      why = `p99 steady (EMA ${ema.toFixed(1)} ms)`;
-    }
-  } else if (short.completed + short.rejectedBulkhead < o.minCalls) {
-    // A quiet period says nothing about the demand or the latency under load: neither decay
-    // the limit towards near-zero use nor react to a p99 of a handful of calls.
-    next = limit;
-    why = `fewer than ${o.minCalls} calls offered over ${minutes(short.windowMs)}`;
-  } else {
-    // No-load estimate: the lowest p99 of the long window (never above the current EMA).
-    const floor = inputs.windows.long.p99MinMs;
-    const baseline = Number.isFinite(floor) ? Math.min(floor, ema) : ema;
-    // A 0 ms EMA (sub-ms calls, a coarse clock) cannot have risen above any baseline.
-    const gradient = ema > 0 ? clamp((o.latencyTolerance * baseline) / ema, o.minGradient, 1) : 1;
-    // Little's law: calls in flight ≈ throughput × latency (p50 stands in for the mean).
-    const p50 = Number.isFinite(short.p50Ms) ? short.p50Ms : sample;
-    const inFlight = (short.throughputPerSecond * p50) / 1000;
-    const limited =
-      short.rejectedBulkhead > 0 || inputs.queued > 0 || short.maxQueued > 0 || inFlight >= o.growthUtilization * limit;
-    const ratio = `p99 EMA ${ema.toFixed(1)} ms vs baseline ${baseline.toFixed(1)} ms`;
-    if (gradient < 1) {
-      // Never cut below what the downstream sustains now at a tolerable queue: its throughput
-      // times its no-load latency (Little's law; BBR's bandwidth-delay product), times the tolerance.
-      const longP50 = inputs.windows.long.p50MinMs;
-      const noLoad = Number.isFinite(longP50) ? Math.min(longP50, p50) : p50;
-      // Offered load (completed + rejected by the bulkhead), not throughput: a limit that
-      // already throttles would otherwise justify cutting itself further.
-      const offered = short.coveredMs > 0 ? ((short.completed + short.rejectedBulkhead) * 1000) / short.coveredMs : 0;
-      const sustained = (offered * noLoad * o.latencyTolerance) / 1000;
-      next = Math.max(limit * gradient, Math.min(limit, sustained));
-      why = `${ratio} > ${o.latencyTolerance}× (gradient ${gradient.toFixed(2)}; sustains ≈ ${sustained.toFixed(1)} in flight)`;
-    } else if (limited) {
-      // Probe upwards by up to sqrt(limit) (Gradient2's queue allowance), less the closer the
-      // latency already is to the tolerance: the p99 readings lag, so a full step at the edge
-      // would overshoot before the rise shows.
-      const room =
-        o.latencyTolerance <= 1 || !(baseline > 0)
-          ? 1
-          : clamp((o.latencyTolerance * baseline - ema) / ((o.latencyTolerance - 1) * baseline), 0, 1);
-      next = limit + Math.max(room * Math.sqrt(limit), 1);
-      why = `${ratio} within ${o.latencyTolerance}× and the limit holds calls back (in flight ≈ ${inFlight.toFixed(1)})`;
-    } else if (
-      o.trackDemand &&
-      o.growthUtilization > 0 &&
-      limit > DEMAND_HYSTERESIS * Math.max(lo, inFlight / o.growthUtilization)
-    ) {
-      // A limit far above use protects nothing: when the downstream slows down, everything up
-      // to the limit piles into its queue. Close half the gap to what is used (with headroom).
-      const target = Math.max(lo, inFlight / o.growthUtilization);
-      next = limit - (limit - target) / 2;
-      why = `${ratio} within ${o.latencyTolerance}×; limit well above demand (in flight ≈ ${inFlight.toFixed(1)}), tracking it`;
-    } else {
-      next = limit;
-      why = `${ratio} within ${o.latencyTolerance}×; demand below the limit (in flight ≈ ${inFlight.toFixed(1)})`;
-    }
-  }
-  if (!Number.isFinite(next)) return hold(`no finite limit from ${why}`, ema);
-  const bounded = clamp(next, lo, cap);
-  const value = clamp(Math.round(bounded), lo, cap);
-  const bound = bounded !== next ? ` (clamped to [${lo}, ${cap}])` : '';
-  reasons.push(`maxConcurrency ${current} → ${value}: ${why}${bound}`);
-  return { value, state: { latencyEmaMs: ema, limit: bounded } };
 }

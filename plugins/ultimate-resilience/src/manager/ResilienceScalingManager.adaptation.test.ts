@@ -89,14 +89,14 @@ describe('ResilienceScalingManager (adaptation)', () => {
 
   it('adapts only the strategies enabled, globally or per strategy', async () => {
     const { clock, manager } = setup([
-      { id: 'on', circuitBreaker: breaker, adaptive: { enabled: true } },
+      { id: 'on', circuitBreaker: breaker, adaptive: { enabled: true, warmUp: false } },
       { id: 'off', circuitBreaker: breaker },
       { id: 'never', circuitBreaker: breaker, adaptive: false },
     ]);
     await healthyTraffic(clock, manager, ['on', 'off', 'never'], 31_000);
     expect(manager.getCircuitBreaker('on')!.options.failureThreshold).toBe(13);
     expect(manager.getCircuitBreaker('off')!.options.failureThreshold).toBe(10);
-    await manager.reconfigureLimitsAsync({ adaptation: { enabled: true } });
+    await manager.reconfigureLimitsAsync({ adaptation: { enabled: true, warmUp: false } });
     await healthyTraffic(clock, manager, ['on', 'off', 'never'], 30_000);
     expect(manager.getCircuitBreaker('off')!.options.failureThreshold).toBe(13);
     expect(manager.getCircuitBreaker('never')!.options.failureThreshold).toBe(10);
@@ -107,7 +107,7 @@ describe('ResilienceScalingManager (adaptation)', () => {
   it('starts adapting a strategy enabled by its definition even without any limits given', async () => {
     const clock = new VirtualClock(0);
     const manager = new ResilienceScalingManager({
-      registry: new StrategyRegistry([{ id: 'db', circuitBreaker: breaker, adaptive: { enabled: true } }]),
+      registry: new StrategyRegistry([{ id: 'db', circuitBreaker: breaker, adaptive: { enabled: true, warmUp: false } }]),
       clock,
     });
     await healthyTraffic(clock, manager, ['db'], 31_000);
@@ -124,7 +124,7 @@ describe('ResilienceScalingManager (adaptation)', () => {
         { id: 'bad', circuitBreaker: breaker, adaptive: { minFailureThreshold: 50 } },
         { id: 'good', circuitBreaker: breaker },
       ],
-      { adaptation: { enabled: true } },
+      { adaptation: { enabled: true, warmUp: false } },
     );
     expect(logger.warn).toHaveBeenCalledWith(
       expect.stringContaining('invalid adaptive section'),
@@ -138,7 +138,7 @@ describe('ResilienceScalingManager (adaptation)', () => {
   });
 
   it('emits `adapted` and exposes current and recommended values in the metrics', async () => {
-    const { clock, manager } = setup([{ id: 'db', circuitBreaker: breaker }], { adaptation: { enabled: true } });
+    const { clock, manager } = setup([{ id: 'db', circuitBreaker: breaker }], { adaptation: { enabled: true, warmUp: false } });
     const adapted = vi.fn();
     manager.events.on('adapted', adapted);
     await healthyTraffic(clock, manager, ['db'], 31_000);
