@@ -167,7 +167,9 @@ export class AdminServer {
       const method = requested === 'HEAD' ? 'GET' : requested;
       const { backend } = this.options;
       const probe = parts.length === 1 && (parts[0] === 'livez' || parts[0] === 'readyz');
-      if (!(probe && this.options.publicProbes === true)) this.authorize(req);
+      const route = probe ? undefined : backend.routes?.match(parts);
+      if (route?.entry.public === true && method === 'GET') this.authorizeHost(req);
+      else if (!(probe && this.options.publicProbes === true)) this.authorize(req);
       if (probe) {
         allow(method, requested, ['GET']);
         if (parts[0] === 'livez') {
@@ -181,7 +183,6 @@ export class AdminServer {
         allow(method, requested, ['GET']);
         return send(res, 200, { routes: backend.routes?.list() ?? [] });
       }
-      const route = backend.routes?.match(parts);
       if (route !== undefined) {
         allow(method, requested, [...route.entry.methods]);
         return await this.serveRoute(req, res, url, route);
@@ -264,6 +265,11 @@ export class AdminServer {
       this.logger.warn('cannot describe subsystem', { subsystem: name, error });
       return { name, metrics: { error: 'metrics unavailable' } };
     }
+  }
+
+  /** A public route: no token needed, but a token-less server still guards against DNS rebinding. */
+  private authorizeHost(req: IncomingMessage): void {
+    if (this.options.token === null) this.authorize(req);
   }
 
   private authorize(req: IncomingMessage): void {

@@ -24,6 +24,8 @@ export interface RouteEntry {
   readonly active: Set<AbortController>;
   /** Literal segments, `:name` or `*` (last only), from the root. */
   readonly segments: readonly string[];
+  /** Served without the bearer token (`GET` only; the `Host` check of a token-less server still applies). */
+  readonly public: boolean;
 }
 
 /** A route matched to a path: the entry (methods not checked) and its parameters. @since 6.1.0 */
@@ -85,12 +87,13 @@ export class HttpRouteTable {
   }
 
   /** Every route: owner, methods, path and description (for `GET /plugins`). */
-  list(): { plugin: string; methods: string[]; path: string; description?: string }[] {
+  list(): { plugin: string; methods: string[]; path: string; description?: string; public?: true }[] {
     return this.entries.map((e) => ({
       plugin: e.owner,
       methods: [...e.methods],
       path: e.pattern,
       ...(e.description !== undefined && { description: e.description }),
+      ...(e.public && { public: true as const }),
     }));
   }
 
@@ -129,6 +132,12 @@ export class HttpRouteTable {
         );
       }
     });
+    if (route.public !== undefined && typeof route.public !== 'boolean') {
+      throw new InvalidConfigurationError('route.public', route.public, 'a boolean');
+    }
+    if (route.public === true && (methods.size !== 1 || !methods.has('GET'))) {
+      throw new InvalidConfigurationError('route.public', true, "a public route's method is GET alone");
+    }
     const topLevel = route.topLevel === true;
     if (topLevel && (own.length === 0 || own[0]!.startsWith(':') || own[0] === '*')) {
       throw new InvalidConfigurationError('route.path', path, 'a top-level path starting with a literal segment');
@@ -162,6 +171,7 @@ export class HttpRouteTable {
       handler: route.handler,
       active: new Set<AbortController>(),
       segments: Object.freeze(segments),
+      public: route.public === true,
     });
   }
 }

@@ -97,6 +97,14 @@ export interface HttpRoute {
    * cannot be claimed by another. Default `false`.
    */
   readonly topLevel?: boolean;
+  /**
+   * Serves the route without the bearer token, for answers that reveal nothing (e.g. a page's
+   * static HTML, scripts and styles, which a browser loads by navigation and cannot send a header
+   * with). Only for a route whose method is `GET` alone. Without a token configured the `Host`
+   * check still applies. Default `false`.
+   * @since 6.1.0
+   */
+  readonly public?: boolean;
   /** One line shown in the route listing (`GET /plugins`). */
   readonly description?: string;
   /** Answers the route's requests. */
