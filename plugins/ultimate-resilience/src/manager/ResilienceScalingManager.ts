@@ -27,6 +27,7 @@ import type {
 } from '@datawarehouse/sdk';
 import { AdaptiveController } from '../adaptive/AdaptiveController.js';
 import { CallEvents } from '../pipeline/CallEvents.js';
+import type { SpanSource } from '../pipeline/CallEvents.js';
 import { StrategyRuntime } from '../runtime/StrategyRuntime.js';
 import type { RuntimeDeps } from '../runtime/StrategyRuntime.js';
 import { BUILTIN_STRATEGIES } from '../strategies/builtinStrategies.js';
@@ -168,6 +169,16 @@ export class ResilienceScalingManager
    */
   addHooks(hooks: ResilienceHooks): () => void {
     return this.callEvents.add(hooks);
+  }
+
+  /**
+   * Adds a span event per attempt outcome (and per rejection and fallback) to the span active
+   * when each call starts; used by the plugin when an OpenTelemetry tracer is registered.
+   * @returns Switches it off.
+   * @internal
+   */
+  traceCalls(spans: SpanSource): () => void {
+    return this.callEvents.trace(spans);
   }
 
   /** Hooks that threw since creation (their errors never reach the calls). @since 6.1.0 */

@@ -7,6 +7,8 @@ import type { MetricsSnapshot } from './collectResilienceMetrics.js';
 import { OpenTelemetryMetrics, loadOpenTelemetryApi } from './OpenTelemetryMetrics.js';
 import type { OpenTelemetryApi } from './OpenTelemetryMetrics.js';
 import { PrometheusExporter } from './PrometheusExporter.js';
+import { activeSpanSource, tracerRegistered } from './AttemptSpans.js';
+import type { OpenTelemetryTraceApi } from './AttemptSpans.js';
 
 /**
  * Metrics export of the resilience plugin (its `observability` option). Every field is optional.
@@ -20,7 +22,10 @@ export interface ObservabilityOptions {
    * warning when another plugin holds it). Default `true`.
    */
   readonly claimMetricsPath?: boolean;
-  /** Create OpenTelemetry instruments when `@opentelemetry/api` is installed. Default `true`. */
+  /**
+   * Use OpenTelemetry when `@opentelemetry/api` is installed: the metrics as instruments and, when
+   * a TracerProvider is registered, a span event per attempt outcome on the caller's span. Default `true`.
+   */
   readonly openTelemetry?: boolean;
 }
 
@@ -58,10 +63,11 @@ export class ResilienceObservability {
   private readonly read: () => MetricsSnapshot;
   private readonly registrations: Disposable[] = [];
   private openTelemetry: OpenTelemetryMetrics | undefined;
+  private untrace: (() => void) | undefined;
   private disposed = false;
 
   constructor(
-    manager: ResilienceScalingManager,
+    private readonly manager: ResilienceScalingManager,
     private readonly ctx: ObservabilityContext,
     private readonly options: ObservabilityOptions = {},
     private readonly importApi: () => Promise<OpenTelemetryApi | undefined> = loadOpenTelemetryApi,
@@ -82,6 +88,14 @@ export class ResilienceObservability {
     }
     const meter = api.metrics.getMeter('@datawarehouse/plugin-ultimate-resilience', '6.0.0');
     this.openTelemetry = new OpenTelemetryMetrics(meter, this.read, this.ctx.logger);
+    // Span events per attempt, only when the application registered a TracerProvider: looking
+    // up the active span costs every call, so nothing is paid without a tracer.
+    const traceApi = api as Partial<OpenTelemetryTraceApi>;
+    if (traceApi.trace !== undefined && traceApi.ProxyTracerProvider !== undefined) {
+      if (tracerRegistered(traceApi as OpenTelemetryTraceApi)) {
+        this.untrace = this.manager.traceCalls(activeSpanSource(traceApi as OpenTelemetryTraceApi));
+      }
+    }
   }
 
   /** Removes the routes and the OpenTelemetry callback. Idempotent. */
@@ -90,6 +104,8 @@ export class ResilienceObservability {
     for (const r of this.registrations.splice(0)) r.dispose();
     this.openTelemetry?.dispose();
     this.openTelemetry = undefined;
+    this.untrace?.();
+    this.untrace = undefined;
   }
 
   private registerRoutes(http: IHttpRouteRegistry): void {

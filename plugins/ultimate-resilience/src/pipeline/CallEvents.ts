@@ -24,6 +24,22 @@ const HOOK_MEMBERS = [
   'onCircuitTransition',
 ] as const satisfies readonly (keyof ResilienceHooks)[];
 
+/** What the events need of an OpenTelemetry span: `addEvent`. @internal */
+export interface SpanLike {
+  addEvent(name: string, attributes?: Record<string, string | number | boolean>): unknown;
+}
+
+/** Finds the caller's active span when a call starts (an OpenTelemetry tracer's context). @internal */
+export interface SpanSource {
+  activeSpan(): SpanLike | undefined;
+}
+
+/** Attributes of an error on a span event: its type and message. */
+function errorAttributes(error: unknown): Record<string, string> {
+  if (error instanceof Error) return { 'error.type': error.name, 'exception.message': error.message };
+  return { 'error.type': typeof error, 'exception.message': String(error) };
+}
+
 /** `<reason> (from <node>)`: how a transition adopted from another node names it (see `applyRemoteState`). */
 const FROM_NODE = / \(from ([^()]+)\)$/;
 
@@ -54,8 +70,10 @@ export function validateHooks(hooks: unknown): asserts hooks is ResilienceHooks 
  */
 @SdkCompatibility('6.0.0')
 export class CallEvents {
-  /** Whether at least one hook set is registered. */
+  /** Whether at least one hook set is registered, or tracing is on. */
   on = false;
+  /** Set while tracing is on: each call captures its caller's active span at its start. */
+  spans: SpanSource | undefined = undefined;
   /** Hooks that threw (their error is swallowed: a hook never changes a call's outcome). */
   hookErrors = 0;
   readonly successChannel = diagnostics.channel(RESILIENCE_DIAGNOSTICS_CHANNELS.success);
@@ -90,42 +108,105 @@ export class CallEvents {
       const next = this.hooks.slice();
       next.splice(next.indexOf(entry), 1);
       this.hooks = next;
-      this.on = next.length > 0;
+      this.on = next.length > 0 || this.spans !== undefined;
     };
   }
 
-  success(strategyId: string, attempt: number, durationMs: number, elapsedMs: number): void {
+  /**
+   * Adds a span event per attempt outcome (and per rejection and fallback) to the span active
+   * when each call started. Costs one span lookup per call while on.
+   * @returns Switches tracing off; idempotent.
+   */
+  trace(spans: SpanSource): () => void {
+    this.spans = spans;
+    this.on = true;
+    return () => {
+      if (this.spans !== spans) return;
+      this.spans = undefined;
+      this.on = this.hooks.length > 0;
+    };
+  }
+
+  /** The caller's active span now, or undefined (no tracing, no span, or a tracer that throws). */
+  activeSpan(): SpanLike | undefined {
+    const spans = this.spans;
+    if (spans === undefined) return undefined;
+    try {
+      return spans.activeSpan();
+    } catch {
+      return undefined;
+    }
+  }
+
+  success(strategyId: string, attempt: number, durationMs: number, elapsedMs: number, span?: SpanLike): void {
     const event: CallSucceededEvent = { strategyId, attempt, durationMs, elapsedMs };
+    if (span !== undefined) {
+      this.spanEvent(span, 'resilience.success', {
+        'resilience.strategy': strategyId,
+        'resilience.attempt': attempt,
+        'resilience.duration_ms': durationMs,
+      });
+    }
     if (this.successChannel.hasSubscribers) this.successChannel.publish(event);
     for (const h of this.hooks) if (h.onSuccess !== undefined) this.run(h, h.onSuccess, event);
   }
 
-  failure(strategyId: string, attempts: number, error: unknown, elapsedMs: number): void {
+  failure(strategyId: string, attempts: number, error: unknown, elapsedMs: number, span?: SpanLike): void {
     const event: CallFailedEvent = { strategyId, attempts, error, elapsedMs };
+    if (span !== undefined) {
+      this.spanEvent(span, 'resilience.failure', {
+        'resilience.strategy': strategyId,
+        'resilience.attempt': attempts,
+        ...errorAttributes(error),
+      });
+    }
     if (this.failureChannel.hasSubscribers) this.failureChannel.publish(event);
     for (const h of this.hooks) if (h.onFailure !== undefined) this.run(h, h.onFailure, event);
   }
 
-  retry(strategyId: string, attempt: number, delayMs: number, error: unknown): void {
+  retry(strategyId: string, attempt: number, delayMs: number, error: unknown, span?: SpanLike): void {
     const event: CallRetryEvent = { strategyId, attempt, delayMs, error };
+    if (span !== undefined) {
+      // The event of the attempt that failed (attempt - 1), announcing the retry.
+      this.spanEvent(span, 'resilience.retry', {
+        'resilience.strategy': strategyId,
+        'resilience.attempt': attempt - 1,
+        'resilience.retry_delay_ms': delayMs,
+        ...errorAttributes(error),
+      });
+    }
     if (this.retryChannel.hasSubscribers) this.retryChannel.publish(event);
     for (const h of this.hooks) if (h.onRetry !== undefined) this.run(h, h.onRetry, event);
   }
 
-  timeout(strategyId: string, attempt: number, timeoutMs: number, scope: 'attempt' | 'overall'): void {
+  timeout(strategyId: string, attempt: number, timeoutMs: number, scope: 'attempt' | 'overall', span?: SpanLike): void {
     const event: CallTimeoutEvent = { strategyId, attempt, timeoutMs, scope };
+    if (span !== undefined) {
+      this.spanEvent(span, 'resilience.timeout', {
+        'resilience.strategy': strategyId,
+        'resilience.attempt': attempt,
+        'resilience.timeout_ms': timeoutMs,
+        'resilience.timeout_scope': scope,
+      });
+    }
     if (this.timeoutChannel.hasSubscribers) this.timeoutChannel.publish(event);
     for (const h of this.hooks) if (h.onTimeout !== undefined) this.run(h, h.onTimeout, event);
   }
 
-  rejected(strategyId: string, cause: CallRejectionCause, error: unknown): void {
+  rejected(strategyId: string, cause: CallRejectionCause, error: unknown, span?: SpanLike): void {
     const event: CallRejectedEvent = { strategyId, cause, error };
+    if (span !== undefined) {
+      this.spanEvent(span, 'resilience.rejected', { 'resilience.strategy': strategyId, 'resilience.cause': cause });
+    }
     if (this.rejectedChannel.hasSubscribers) this.rejectedChannel.publish(event);
     for (const h of this.hooks) if (h.onRejected !== undefined) this.run(h, h.onRejected, event);
   }
 
-  fallback(strategyId: string, error: unknown): void {
+  fallback(strategyId: string, error: unknown, span?: SpanLike): void {
     const event: CallFallbackEvent = { strategyId, error };
+    if (span !== undefined) {
+      this.spanEvent(span, 'resilience.fallback', { 'resilience.strategy': strategyId, ...errorAttributes(error) });
+    }
     if (this.fallbackChannel.hasSubscribers) this.fallbackChannel.publish(event);
     for (const h of this.hooks) if (h.onFallback !== undefined) this.run(h, h.onFallback, event);
   }
@@ -145,6 +226,20 @@ export class CallEvents {
     };
     if (this.circuitChannel.hasSubscribers) this.circuitChannel.publish(event);
     for (const h of this.hooks) if (h.onCircuitTransition !== undefined) this.run(h, h.onCircuitTransition, event);
+  }
+
+  private spanEvent(span: SpanLike, name: string, attributes: Record<string, string | number | boolean>): void {
+    try {
+      span.addEvent(name, attributes);
+    } catch (error) {
+      this.hookErrors++;
+      if (!this.logged) {
+        this.logged = true;
+        this.logger.warn('adding a span event threw; such errors are ignored (counted in hookErrors)', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
   }
 
   private run<E>(hooks: ResilienceHooks, fn: (this: ResilienceHooks, event: E) => void, event: E): void {

@@ -8,6 +8,7 @@ import type {
   TimeoutPolicyOptions,
 } from '@datawarehouse/sdk';
 import type { Attempt, LateSettleListener } from './Attempt.js';
+import type { SpanLike } from './CallEvents.js';
 import { unwatchSignal, watchSignal } from './SignalWatch.js';
 import type { AbortWatcher } from './SignalWatch.js';
 
@@ -54,6 +55,8 @@ export class CallState implements LateSettleListener, AbortWatcher {
   waitingForSlot = false;
   /** Attempts made so far. */
   attempts = 0;
+  /** The caller's active span when the call started, while tracing is on (see `CallEvents.trace`). */
+  span: SpanLike | undefined = undefined;
   /** The delay before the previous retry (decorrelated jitter grows from it). */
   previousDelay = 0;
   /** `clock.now()` when the last failed attempt was judged (the retry counts from there). */

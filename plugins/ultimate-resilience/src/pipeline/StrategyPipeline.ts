@@ -186,7 +186,8 @@ export abstract class StrategyPipeline implements AttemptSink {
       if (isResilienceTimeoutError(error)) {
         this.metrics.timeouts++;
         const events = this.events;
-        if (events.on || events.timeoutChannel.hasSubscribers) events.timeout(this.id, 0, overallTimeoutMs, 'overall');
+        if (events.on || events.timeoutChannel.hasSubscribers)
+          events.timeout(this.id, 0, overallTimeoutMs, 'overall', events.activeSpan());
         return reject(this.strategy, this.metrics, this.events, 'bulkhead', markPipelineRejection(error), now);
       }
       throw error;
@@ -203,7 +204,8 @@ export abstract class StrategyPipeline implements AttemptSink {
       lease.release();
       this.metrics.timeouts++;
       const events = this.events;
-      if (events.on || events.timeoutChannel.hasSubscribers) events.timeout(this.id, 0, overallTimeoutMs, 'overall');
+      if (events.on || events.timeoutChannel.hasSubscribers)
+        events.timeout(this.id, 0, overallTimeoutMs, 'overall', events.activeSpan());
       return reject(
         this.strategy,
         this.metrics,
@@ -242,6 +244,7 @@ export abstract class StrategyPipeline implements AttemptSink {
       this,
     );
     this.inFlight++;
+    if (this.events.spans !== undefined) call.span = this.events.activeSpan();
     this.runAttempt(call, 1, admittedAt, firstPermit);
     return call.promise as Promise<T>;
   }
@@ -324,7 +327,7 @@ export abstract class StrategyPipeline implements AttemptSink {
       this.metrics.succeeded(duration, now);
       const events = this.events;
       if (events.on || events.successChannel.hasSubscribers) {
-        events.success(this.id, attempt.attempt, duration, now - call.startedAt);
+        events.success(this.id, attempt.attempt, duration, now - call.startedAt, call.span);
       }
     } catch (error) {
       // What a breaker's listener throws ends the attempt like the downstream's error would.
@@ -366,7 +369,7 @@ export abstract class StrategyPipeline implements AttemptSink {
       if (timedOut) {
         metrics.timeouts++;
         if (events.on || events.timeoutChannel.hasSubscribers) {
-          events.timeout(this.id, attemptNo, attempt.timeoutMs, attempt.timeoutScope);
+          events.timeout(this.id, attemptNo, attempt.timeoutMs, attempt.timeoutScope, call.span);
         }
       }
       metrics.recordLatency(duration, now);
@@ -404,7 +407,8 @@ export abstract class StrategyPipeline implements AttemptSink {
       if (now + delay >= call.overallDeadline) return this.endCall(call, error);
       call.current = undefined;
       call.failedAt = now;
-      if (events.on || events.retryChannel.hasSubscribers) events.retry(this.id, attemptNo + 1, delay, error);
+      if (events.on || events.retryChannel.hasSubscribers)
+        events.retry(this.id, attemptNo + 1, delay, error, call.span);
       if (delay > 0) {
         call.sleep(this.clock, delay).then(
           () => this.afterBackoff(call, attemptNo + 1, true),

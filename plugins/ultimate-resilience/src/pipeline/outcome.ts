@@ -1,6 +1,6 @@
 import type { StrategyMetrics, RejectionCause } from '../metrics/StrategyMetrics.js';
 import type { ResolvedStrategy } from '../strategies/StrategyDefinition.js';
-import type { CallEvents } from './CallEvents.js';
+import type { CallEvents, SpanLike } from './CallEvents.js';
 import type { CallState } from './CallState.js';
 import { rejectLater } from './promises.js';
 
@@ -10,10 +10,11 @@ export function fallbackOrThrow<T>(
   metrics: StrategyMetrics,
   events: CallEvents,
   error: unknown,
+  span?: SpanLike,
 ): T {
   if (strategy.fallbackFn === undefined && strategy.fallback === undefined) throw error;
   metrics.fallbacks++;
-  if (events.on || events.fallbackChannel.hasSubscribers) events.fallback(strategy.id, error);
+  if (events.on || events.fallbackChannel.hasSubscribers) events.fallback(strategy.id, error, span);
   if (strategy.fallbackFn !== undefined) return strategy.fallbackFn(error) as T;
   return strategy.fallback!.value as T;
 }
@@ -26,10 +27,13 @@ export function reject<T>(
   cause: RejectionCause,
   error: unknown,
   now: number,
+  span?: SpanLike,
 ): T {
   metrics.reject(cause, now);
-  if (events.on || events.rejectedChannel.hasSubscribers) events.rejected(strategy.id, cause, error);
-  return fallbackOrThrow(strategy, metrics, events, error);
+  if (!events.on && !events.rejectedChannel.hasSubscribers) return fallbackOrThrow(strategy, metrics, events, error);
+  const at = span ?? events.activeSpan();
+  events.rejected(strategy.id, cause, error, at);
+  return fallbackOrThrow(strategy, metrics, events, error, at);
 }
 
 /**
@@ -46,10 +50,14 @@ export function rejectAsync<T>(
   now: number,
 ): Promise<T> {
   metrics.reject(cause, now);
-  if (events.on || events.rejectedChannel.hasSubscribers) events.rejected(strategy.id, cause, error);
+  let span: SpanLike | undefined;
+  if (events.on || events.rejectedChannel.hasSubscribers) {
+    span = events.activeSpan();
+    events.rejected(strategy.id, cause, error, span);
+  }
   if (strategy.fallbackFn === undefined && strategy.fallback === undefined) return rejectLater(error);
   try {
-    return Promise.resolve(fallbackOrThrow<T>(strategy, metrics, events, error));
+    return Promise.resolve(fallbackOrThrow<T>(strategy, metrics, events, error, span));
   } catch (e) {
     return rejectLater(e);
   }
@@ -75,14 +83,14 @@ export function endWithError<T>(
     metrics.aborted++;
     throw error;
   }
-  if (call.rejectedByCircuit) return reject(strategy, metrics, events, 'circuitOpen', error, now);
+  if (call.rejectedByCircuit) return reject(strategy, metrics, events, 'circuitOpen', error, now, call.span);
   if (call.passThrough) {
     metrics.passedThrough(now);
     throw error;
   }
   metrics.failed(now);
   if (events.on || events.failureChannel.hasSubscribers) {
-    events.failure(strategy.id, call.attempts, error, now - call.startedAt);
+    events.failure(strategy.id, call.attempts, error, now - call.startedAt, call.span);
   }
-  return fallbackOrThrow(strategy, metrics, events, error);
+  return fallbackOrThrow(strategy, metrics, events, error, call.span);
 }
