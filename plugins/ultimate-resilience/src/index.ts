@@ -22,6 +22,8 @@ export type { AdaptiveOverlay } from './adaptive/AdaptiveTarget.js';
 export type { DistributedOptions } from './distributed/DistributedOptions.js';
 export { CIRCUIT_STATE_TOPIC, DEFAULT_DISTRIBUTED_OPTIONS } from './distributed/DistributedOptions.js';
 export type {
+  DigestCounters,
+  TransitionStamp,
   ReplicatorEntryRejectionReason,
   ReplicatorIgnoreReason,
   ReplicatorMetricsReport,

@@ -33,6 +33,9 @@ const OUTAGE_MS = 5_000;
 const RECONVERGE_AFTER_CONNECTED_MS = 1_000;
 
 const report: {
+  /** Event times: A's transition published → applied on B / C (the nodes' own wall-clock stamps). */
+  tripEvent: number[];
+  resetEvent: number[];
   trip: number[];
   reset: number[];
   post: number[];
@@ -44,6 +47,8 @@ const report: {
   afterConnectedMs?: number;
   outageMs?: number;
 } = {
+  tripEvent: [],
+  resetEvent: [],
   trip: [],
   reset: [],
   post: [],
@@ -64,6 +69,8 @@ interface ResilienceMetrics {
     propagationLagMs: { count: number; p50: number; p99: number };
     resyncs: number;
     lastAppliedAt: string | null;
+    lastPublishedTransition: { lamport: number; state: string; at: number } | null;
+    lastAppliedTransition: { lamport: number; state: string; at: number } | null;
   };
 }
 interface FederationMetrics {
@@ -84,8 +91,24 @@ async function stateOf(host: HostProcess): Promise<string> {
   return (await resilience(host)).strategies[STRATEGY]?.state ?? 'none';
 }
 /**
- * Polls `host` until the strategy is in `state`; resolves to ms since `t0`. A 1 ms pause
- * between polls keeps the poller from starving the hosts of CPU (it bounds the resolution).
+ * A's last published transition → its application on each of `others`, from the nodes' own
+ * wall-clock stamps (one machine, one clock; HTTP polling is not part of it).
+ */
+async function eventTimes(a: HostProcess, others: HostProcess[]): Promise<number[]> {
+  const published = (await resilience(a)).distributed.lastPublishedTransition!;
+  return Promise.all(
+    others.map(async (h) => {
+      const applied = (await resilience(h)).distributed.lastAppliedTransition!;
+      if (applied.lamport !== published.lamport || applied.state !== published.state)
+        throw new Error(`applied ${JSON.stringify(applied)} is not published ${JSON.stringify(published)}`);
+      return applied.at - published.at;
+    }),
+  );
+}
+
+/**
+ * Polls `host` until the strategy is in `state`; resolves to ms since `t0`. A pause between
+ * polls keeps the poller from starving the hosts of CPU (it bounds the resolution).
  */
 async function timeUntil(
   host: HostProcess,
@@ -97,7 +120,7 @@ async function timeUntil(
   for (;;) {
     if ((await read(host)) === state) return performance.now() - t0;
     if (performance.now() > deadline) throw new Error(`${host.configPath}: not ${state} within 10 s`);
-    await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setTimeout(r, 2));
   }
 }
 async function connectionOf(host: HostProcess): Promise<string> {
@@ -193,9 +216,11 @@ describe.skipIf(!run)('distributed circuit state over Redis (3 host processes)',
       report.post.push(performance.now() - t0);
       const tripped = await Promise.all([timeUntil(b!, 'open', t0), timeUntil(c!, 'open', t0)]);
       report.trip.push(...tripped);
+      report.tripEvent.push(...(await eventTimes(a!, [b!, c!])));
       t0 = performance.now();
       await a!.actionAsync('resilience', 'reset', { strategyId: STRATEGY });
       report.reset.push(...(await Promise.all([timeUntil(b!, 'closed', t0), timeUntil(c!, 'closed', t0)])));
+      report.resetEvent.push(...(await eventTimes(a!, [b!, c!])));
     }
     // Hold it open and check live calls are rejected on the nodes that did not trip.
     await a!.actionAsync('resilience', 'trip', { strategyId: STRATEGY, reason: 'hold' });
@@ -354,6 +379,8 @@ function formatReport(): string[] {
     '',
     '| What | samples | p50 | p99 | max |',
     '|---|---:|---:|---:|---:|',
+    `| **Trip on A → applied on B and C (nodes' own event times: A's transition published → B/C applied it)** | ${report.tripEvent.length} | ${f(percentile(report.tripEvent, 0.5))} | ${f(percentile(report.tripEvent, 0.99))} | ${f(Math.max(...report.tripEvent))} |`,
+    `| Reset on A → applied on B and C (event times) | ${report.resetEvent.length} | ${f(percentile(report.resetEvent, 0.5))} | ${f(percentile(report.resetEvent, 0.99))} | ${f(Math.max(...report.resetEvent))} |`,
     `| Trip on A (admin POST sent) → B and C report \`open\` (admin GET polled) | ${report.trip.length} | ${f(percentile(report.trip, 0.5))} | ${f(percentile(report.trip, 0.99))} | ${f(Math.max(...report.trip))} |`,
     `| Reset on A → B and C report \`closed\` | ${report.reset.length} | ${f(percentile(report.reset, 0.5))} | ${f(percentile(report.reset, 0.99))} | ${f(Math.max(...report.reset))} |`,
     `| (for scale) the admin POST round trip to A alone | ${report.post.length} | ${f(percentile(report.post, 0.5))} | ${f(percentile(report.post, 0.99))} | ${f(Math.max(...report.post))} |`,

@@ -14,6 +14,12 @@ import { STRATEGY_ID_PATTERN } from '../strategies/StrategyDefinition.js';
 export const CIRCUIT_STATE_MESSAGE = 'circuit-state';
 /** `type` of a message asking every node for its circuit states. @since 6.0.0 */
 export const CIRCUIT_SYNC_REQUEST_MESSAGE = 'circuit-sync-request';
+/**
+ * `type` of a message carrying a digest of a node's registers (digest anti-entropy): a root
+ * hash, and on request the hash of every bucket. Nodes of earlier releases count it as an
+ * unknown type. @since 6.0.0
+ */
+export const CIRCUIT_DIGEST_MESSAGE = 'circuit-digest';
 /** Version of the payload schema. @since 6.0.0 */
 export const CIRCUIT_STATE_SCHEMA_VERSION = 1;
 
@@ -50,13 +56,33 @@ export interface CircuitStateEntry {
 
 /**
  * Payload of a {@link CIRCUIT_STATE_MESSAGE}: `transition` for one local change as it happens,
- * `sync` for a node's whole state (answering a sync request, after a reconnect, anti-entropy).
+ * `sync` for a node's whole state or part of it (answering a sync request, after a reconnect,
+ * entries that differ), `bucket` for **every** entry the sender holds in the digest buckets
+ * `buckets` (out of `b`; possibly none), so a receiver can tell what the sender lacks.
  * @since 6.0.0
  */
 export interface CircuitStatePayload {
   readonly v: typeof CIRCUIT_STATE_SCHEMA_VERSION;
-  readonly kind: 'transition' | 'sync';
+  readonly kind: 'transition' | 'sync' | 'bucket';
   readonly entries: readonly CircuitStateEntry[];
+  /** `bucket` only: the number of digest buckets. */
+  readonly b?: number;
+  /** `bucket` only: the buckets whose entries are all in `entries`. */
+  readonly buckets?: readonly number[];
+}
+
+/**
+ * Payload of a {@link CIRCUIT_DIGEST_MESSAGE}: the sender's register count `n`, its root hash
+ * over `b` buckets, and, in a bucket-level digest, every bucket's hash (`hashes`: 8 hex digits
+ * per bucket).
+ * @since 6.0.0
+ */
+export interface CircuitDigestPayload {
+  readonly v: typeof CIRCUIT_STATE_SCHEMA_VERSION;
+  readonly b: number;
+  readonly n: number;
+  readonly root: string;
+  readonly hashes?: string;
 }
 
 /** Payload of a {@link CIRCUIT_SYNC_REQUEST_MESSAGE}. @since 6.0.0 */
@@ -65,8 +91,11 @@ export interface CircuitSyncRequestPayload {
 }
 
 const PAYLOAD_KEYS = ['v', 'kind', 'entries'] as const;
+const BUCKET_PAYLOAD_KEYS = ['v', 'kind', 'entries', 'b', 'buckets'] as const;
 const ENTRY_KEYS = ['strategyId', 'lamport', 'origin', 'state', 'remainingBreakMs', 'reason'] as const;
-const KINDS = ['transition', 'sync'] as const;
+const KINDS = ['transition', 'sync', 'bucket'] as const;
+/** Most digest buckets a message may name (the largest `digestBuckets`). */
+const MAX_BUCKETS = 2048;
 
 /**
  * Why one received entry was dropped while the rest of its message was kept:
@@ -91,6 +120,8 @@ export interface CircuitStatePayloadHeader {
   readonly v: typeof CIRCUIT_STATE_SCHEMA_VERSION;
   readonly kind: CircuitStatePayload['kind'];
   readonly entries: readonly unknown[];
+  readonly b?: number;
+  readonly buckets?: readonly number[];
 }
 
 /**
@@ -102,11 +133,19 @@ export interface CircuitStatePayloadHeader {
  */
 export function validateCircuitStatePayloadHeader(payload: unknown, maxEntries: number): CircuitStatePayloadHeader {
   const p = validateObject('payload', payload);
-  rejectUnknownKeys('payload', p, PAYLOAD_KEYS);
+  const kind = validateEnum('payload.kind', p.kind, KINDS);
+  rejectUnknownKeys('payload', p, kind === 'bucket' ? BUCKET_PAYLOAD_KEYS : PAYLOAD_KEYS);
   validateVersion(p.v);
-  validateEnum('payload.kind', p.kind, KINDS);
-  if (!Array.isArray(p.entries) || p.entries.length === 0 || p.entries.length > maxEntries) {
-    throw new InvalidConfigurationError('payload.entries', p.entries, `an array of 1..${maxEntries} entries`);
+  const min = kind === 'bucket' ? 0 : 1;
+  if (!Array.isArray(p.entries) || p.entries.length < min || p.entries.length > maxEntries) {
+    throw new InvalidConfigurationError('payload.entries', p.entries, `an array of ${min}..${maxEntries} entries`);
+  }
+  if (kind === 'bucket') {
+    const b = validateInteger('payload.b', p.b, 1, MAX_BUCKETS);
+    if (!Array.isArray(p.buckets) || p.buckets.length === 0 || p.buckets.length > b) {
+      throw new InvalidConfigurationError('payload.buckets', p.buckets, `an array of 1..${b} bucket numbers`);
+    }
+    p.buckets.forEach((n: unknown, i) => validateInteger(`payload.buckets[${i}]`, n, 0, b - 1));
   }
   return p as unknown as CircuitStatePayloadHeader;
 }
@@ -163,6 +202,23 @@ export function validateCircuitStatePayload(payload: unknown, maxEntries: number
     if (!parsed.ok) throw parsed.error;
   });
   return header as unknown as CircuitStatePayload;
+}
+
+/**
+ * Checks a received {@link CircuitDigestPayload}: known keys, schema version, `b` in 1..2048,
+ * `n` a count, `root` 8 hex digits, `hashes` (when present) `b` × 8 hex digits.
+ * @throws {@link InvalidConfigurationError} naming the field.
+ * @since 6.0.0
+ */
+export function validateCircuitDigestPayload(payload: unknown): CircuitDigestPayload {
+  const p = validateObject('payload', payload);
+  rejectUnknownKeys('payload', p, ['v', 'b', 'n', 'root', 'hashes']);
+  validateVersion(p.v);
+  const b = validateInteger('payload.b', p.b, 1, MAX_BUCKETS);
+  validateInteger('payload.n', p.n, 0);
+  validateString('payload.root', p.root, 8, /^[0-9a-f]{8}$/);
+  if (p.hashes !== undefined) validateString('payload.hashes', p.hashes, b * 8, new RegExp(`^[0-9a-f]{${b * 8}}$`));
+  return p as unknown as CircuitDigestPayload;
 }
 
 /**

@@ -1,11 +1,13 @@
 import { SdkCompatibility } from '@datawarehouse/sdk';
 import type { IFederatedMessageBus, Logger, PluginMessage } from '@datawarehouse/sdk';
 import {
+  CIRCUIT_DIGEST_MESSAGE,
   CIRCUIT_STATE_MESSAGE,
   CIRCUIT_STATE_SCHEMA_VERSION,
   CIRCUIT_SYNC_REQUEST_MESSAGE,
 } from './CircuitStateMessage.js';
-import type { CircuitStateEntry, CircuitStatePayload } from './CircuitStateMessage.js';
+import type { CircuitDigestPayload, CircuitStateEntry, CircuitStatePayload } from './CircuitStateMessage.js';
+import { bucketOf } from './DigestIndex.js';
 import type { ReplicatorMetrics } from './ReplicatorMetrics.js';
 
 /** Where a {@link CircuitStatePublisher} sends and how. @internal */
@@ -53,6 +55,58 @@ export class CircuitStatePublisher {
     return true;
   }
 
+  /** Publishes a digest (digest anti-entropy). */
+  digest(payload: CircuitDigestPayload): void {
+    this.send(CIRCUIT_DIGEST_MESSAGE, payload);
+  }
+
+  /**
+   * Publishes every entry held in `buckets` (of `b`) as `bucket` messages, several buckets per
+   * message while they fit; a bucket too large for one message goes as plain `sync` messages.
+   */
+  buckets(b: number, buckets: readonly number[], entries: readonly CircuitStateEntry[]): void {
+    const byBucket = new Map<number, CircuitStateEntry[]>(buckets.map((n) => [n, []]));
+    for (const e of entries) byBucket.get(bucketOf(e.strategyId, b))?.push(e);
+    let group: number[] = [];
+    let groupEntries: CircuitStateEntry[] = [];
+    const flush = (): void => {
+      if (group.length > 0) this.sendBuckets(b, group, groupEntries);
+      group = [];
+      groupEntries = [];
+    };
+    for (const [n, list] of byBucket) {
+      if (list.length > this.o.maxEntriesPerMessage) {
+        this.fullState(list);
+        continue;
+      }
+      if (groupEntries.length + list.length > this.o.maxEntriesPerMessage) flush();
+      group.push(n);
+      groupEntries.push(...list);
+    }
+    flush();
+  }
+
+  private sendBuckets(b: number, buckets: number[], entries: CircuitStateEntry[]): void {
+    const payload: CircuitStatePayload = { v: CIRCUIT_STATE_SCHEMA_VERSION, kind: 'bucket', b, buckets, entries };
+    if (buckets.length > 1 && jsonBytes(this.envelope(CIRCUIT_STATE_MESSAGE, payload))! > this.o.maxMessageBytes) {
+      const half = Math.ceil(buckets.length / 2);
+      const first = new Set(buckets.slice(0, half));
+      const inFirst = (e: CircuitStateEntry) => first.has(bucketOf(e.strategyId, b));
+      this.sendBuckets(b, buckets.slice(0, half), entries.filter(inFirst));
+      this.sendBuckets(
+        b,
+        buckets.slice(half),
+        entries.filter((e) => !inFirst(e)),
+      );
+      return;
+    }
+    if (buckets.length === 1 && jsonBytes(this.envelope(CIRCUIT_STATE_MESSAGE, payload))! > this.o.maxMessageBytes) {
+      this.fullState(entries);
+      return;
+    }
+    this.send(CIRCUIT_STATE_MESSAGE, payload);
+  }
+
   private sendSync(entries: readonly CircuitStateEntry[]): void {
     const payload: CircuitStatePayload = { v: CIRCUIT_STATE_SCHEMA_VERSION, kind: 'sync', entries };
     if (entries.length > 1 && jsonBytes(this.envelope(CIRCUIT_STATE_MESSAGE, payload))! > this.o.maxMessageBytes) {
@@ -64,7 +118,7 @@ export class CircuitStatePublisher {
     this.send(CIRCUIT_STATE_MESSAGE, payload);
   }
 
-  private send(type: string, payload: CircuitStatePayload | { v: number }): void {
+  private send(type: string, payload: CircuitStatePayload | CircuitDigestPayload | { v: number }): void {
     const m = this.o.metrics;
     if (this.o.bus.connectionState === 'disconnected') {
       m.skippedDisconnected++;
@@ -78,7 +132,8 @@ export class CircuitStatePublisher {
       });
       return;
     }
-    if (!('entries' in payload)) m.publishedSyncRequests++;
+    if ('root' in payload) m.digest.bytesSent += jsonBytes(message)!;
+    else if (!('entries' in payload)) m.publishedSyncRequests++;
     else {
       if (payload.kind === 'transition') m.publishedTransitions++;
       else m.publishedSync++;

@@ -1,4 +1,4 @@
-// Over ~300 lines on purpose: about a third is the consistency model, in TSDoc. The publisher, receiver, full-state sync and
+// Over ~350 lines on purpose: about a third is the consistency model, in TSDoc. The publisher, receiver, full-state and digest sync and
 // sharing watch are in their own files; this is the wiring between them and the bus.
 import { InvalidConfigurationError, SdkCompatibility, silentLogger } from '@datawarehouse/sdk';
 import { validateObject, validateString } from '@datawarehouse/sdk/internals';
@@ -22,6 +22,7 @@ import type { ReplicatedCircuits } from './ReplicatedCircuits.js';
 import type { ReplicatorMetricsReport } from './ReplicatorMetrics.js';
 import { SharingWatch } from './SharingWatch.js';
 import { FullStateSync } from './FullStateSync.js';
+import { DigestSync } from './DigestSync.js';
 import { assertBus } from './isFederatedMessageBus.js';
 
 export { isFederatedMessageBus } from './isFederatedMessageBus.js';
@@ -42,6 +43,8 @@ export interface CircuitStateReplicatorOptions {
    */
   readonly wallClock?: () => number;
   readonly logger?: Logger;
+  /** Randomness of the digest answers' delays, in [0, 1). Default `Math.random`. */
+  readonly random?: () => number;
   /** The `distributed` section (validated here). */
   readonly options?: Partial<DistributedOptions>;
 }
@@ -113,6 +116,7 @@ export class CircuitStateReplicator {
   private readonly sharing: SharingWatch;
   private readonly disposables: Disposable[] = [];
   private readonly sync: FullStateSync;
+  private readonly digest: DigestSync | undefined;
   private attached = false;
   private started = false;
   private disposed = false;
@@ -156,7 +160,14 @@ export class CircuitStateReplicator {
       metrics: this.counters,
       logger: this.logger,
     });
+    // The receiver and the digest need each other: the digest is built below, reached lazily.
+    const digestHooks = {
+      onDigest: (p: Parameters<DigestSync['onDigest']>[0]) => this.digest?.onDigest(p),
+      observe: (e: Parameters<DigestSync['observe']>[0]) => this.digest?.observe(e),
+      afterBucketMessage: (...a: Parameters<DigestSync['afterBucketMessage']>) => this.digest?.afterBucketMessage(...a),
+    };
     this.receiver = new RemoteStateReceiver({
+      ...(this.options.antiEntropy === 'digest' && { digest: digestHooks }),
       circuits: this.circuits,
       registers: this.registers,
       metrics: this.counters,
@@ -175,7 +186,27 @@ export class CircuitStateReplicator {
       metrics: this.counters,
       clock: this.clock,
     });
+    if (options.random !== undefined && typeof options.random !== 'function')
+      throw new InvalidConfigurationError('random', options.random, 'a function returning a number in [0, 1)');
+    this.digest =
+      this.options.antiEntropy === 'digest'
+        ? new DigestSync({
+            registers: this.registers,
+            sharing: this.sharing,
+            publisher: this.publisher,
+            metrics: this.counters,
+            clock: this.clock,
+            buckets: this.options.digestBuckets,
+            // At least a few ms, so the first answer is heard before the others fire.
+            responseDelayMs: Math.max(this.options.syncResponseDelayMs, 10) * 5,
+            random: options.random ?? Math.random,
+            onError: (what, error) => this.internalError(what, error),
+            fullStateThreshold: this.options.maxEntriesPerMessage,
+            answerWithFullState: () => this.sync.scheduleSyncResponse(),
+          })
+        : undefined;
     this.sync = new FullStateSync({
+      ...(this.digest !== undefined && { digestRound: () => this.digest!.round() }),
       circuits: this.circuits,
       bus: this.bus,
       registers: this.registers,
@@ -265,6 +296,7 @@ export class CircuitStateReplicator {
     if (this.disposed) return;
     this.disposed = true;
     this.sync.dispose();
+    this.digest?.dispose();
     for (const d of this.disposables.splice(0)) {
       try {
         d.dispose();
@@ -284,7 +316,9 @@ export class CircuitStateReplicator {
       const now = this.clock.now();
       const openUntil = change.newState === 'open' ? now + (change.breakDurationMs ?? 0) : 0;
       const value = this.registers.writeLocal(strategyId, change.newState, change.reason, openUntil);
+      const at = this.wallClock();
       this.publisher.transition(LwwRegisterMap.toEntry(strategyId, value, now));
+      this.counters.lastPublishedTransition = { strategyId, state: value.state, lamport: value.lamport, at };
     } catch (error) {
       this.internalError('publishing a transition', error);
     }

@@ -3,9 +3,11 @@ import {
   rejectUnknownKeys,
   validateBoolean,
   validateDuration,
+  validateEnum,
   validateInteger,
   validateObject,
 } from '@datawarehouse/sdk/internals';
+import { MAX_DIGEST_BUCKETS, MIN_DIGEST_BUCKETS } from './DigestIndex.js';
 
 /** Topic the circuit states travel on. @since 6.0.0 */
 export const CIRCUIT_STATE_TOPIC = 'dw.resilience.circuit-breaker.state';
@@ -41,6 +43,14 @@ export interface DistributedOptions {
   readonly maxMessageBytes: number;
   /** Most strategy states in one message (a full state is split). 1..10 000. Default 200. */
   readonly maxEntriesPerMessage: number;
+  /**
+   * What an anti-entropy round sends: `digest` (default) a root hash, then bucket hashes and
+   * the differing entries only where nodes differ; `full` the whole state (what releases
+   * before digests did; use it while such nodes are in the cluster).
+   */
+  readonly antiEntropy: 'digest' | 'full';
+  /** Buckets of the digest (the same on every node). 16..2 048. Default 1 024. */
+  readonly digestBuckets: number;
 }
 
 /** Defaults of {@link DistributedOptions}. @since 6.0.0 */
@@ -52,9 +62,12 @@ export const DEFAULT_DISTRIBUTED_OPTIONS: DistributedOptions = Object.freeze({
   syncResponseDelayMs: 20,
   maxMessageBytes: 32_768,
   maxEntriesPerMessage: 200,
+  antiEntropy: 'digest',
+  digestBuckets: 1024,
 });
 
 const KEYS = Object.keys(DEFAULT_DISTRIBUTED_OPTIONS);
+const MODES = ['digest', 'full'] as const;
 
 /**
  * Validates a partial `distributed` section into a frozen, fully-resolved object.
@@ -103,5 +116,10 @@ export function resolveDistributedOptions(input: unknown, field = 'distributed')
       o.maxEntriesPerMessage === undefined
         ? d.maxEntriesPerMessage
         : validateInteger(at('maxEntriesPerMessage'), o.maxEntriesPerMessage, 1, 10_000),
+    antiEntropy: o.antiEntropy === undefined ? d.antiEntropy : validateEnum(at('antiEntropy'), o.antiEntropy, MODES),
+    digestBuckets:
+      o.digestBuckets === undefined
+        ? d.digestBuckets
+        : validateInteger(at('digestBuckets'), o.digestBuckets, MIN_DIGEST_BUCKETS, MAX_DIGEST_BUCKETS),
   });
 }

@@ -20,6 +20,8 @@ export interface FullStateSyncOptions {
   /** `0`: no periodic round. */
   readonly antiEntropyIntervalMs: number;
   readonly syncResponseDelayMs: number;
+  /** When set, an anti-entropy round runs this (digest anti-entropy) instead of publishing the full state. */
+  readonly digestRound?: () => void;
   /** Runs first in every anti-entropy round. */
   readonly beforeRound: () => void;
   /** What a timer callback threw (it never escapes a timer). */
@@ -62,7 +64,8 @@ export class FullStateSync {
         this.o.beforeRound();
         if (this.o.bus.connectionState === 'connected') {
           this.o.metrics.antiEntropyRounds++;
-          this.publishFullState();
+          if (this.o.digestRound !== undefined) this.o.digestRound();
+          else this.publishFullState();
         }
       } catch (error) {
         this.o.onError('anti-entropy', error);

@@ -83,11 +83,17 @@ export class LwwRegisterMap {
   static readonly MAX_CLOCKS = 10_000;
   private readonly values = new Map<string, CircuitRegisterValue>();
   private readonly clocks = new Map<string, number>();
+  private changes = 0;
 
   constructor(
     /** This node's id: the origin of local writes. */
     readonly nodeId: string,
   ) {}
+
+  /** Counts the changes of values (writes, adoptions, deletions): a cache key for digests. */
+  get revision(): number {
+    return this.changes;
+  }
 
   /** Registers held. */
   get size(): number {
@@ -145,6 +151,7 @@ export class LwwRegisterMap {
       openUntil: state === 'open' ? openUntil : 0,
     };
     this.values.set(strategyId, value);
+    this.changes++;
     return value;
   }
 
@@ -170,6 +177,7 @@ export class LwwRegisterMap {
     const outcome = this.compare(entry);
     this.observe(entry.strategyId, entry.lamport);
     if (outcome !== 'adopted') return outcome;
+    this.changes++;
     this.values.set(entry.strategyId, {
       lamport: entry.lamport,
       origin: entry.origin,
@@ -185,7 +193,7 @@ export class LwwRegisterMap {
    * strategy registered again writes newer versions than the cluster already holds.
    */
   delete(strategyId: string): void {
-    this.values.delete(strategyId);
+    if (this.values.delete(strategyId)) this.changes++;
   }
 
   private evictClock(): void {

@@ -3,13 +3,15 @@ import type { Clock, Logger, PluginMessage } from '@datawarehouse/sdk';
 import type { ReplicatedCircuits } from './ReplicatedCircuits.js';
 import { applyRemoteState } from './applyRemoteState.js';
 import {
+  CIRCUIT_DIGEST_MESSAGE,
   CIRCUIT_STATE_MESSAGE,
   CIRCUIT_SYNC_REQUEST_MESSAGE,
   parseCircuitStateEntry,
   validateCircuitStatePayloadHeader,
+  validateCircuitDigestPayload,
   validateCircuitSyncRequestPayload,
 } from './CircuitStateMessage.js';
-import type { CircuitStateEntry, CircuitStatePayloadHeader } from './CircuitStateMessage.js';
+import type { CircuitDigestPayload, CircuitStateEntry, CircuitStatePayloadHeader } from './CircuitStateMessage.js';
 import { jsonBytes } from './CircuitStatePublisher.js';
 import { LwwRegisterMap } from './LwwRegisterMap.js';
 import type { ReplicatorMetrics } from './ReplicatorMetrics.js';
@@ -31,6 +33,12 @@ export interface RemoteStateReceiverOptions {
   readonly maxEntriesPerMessage: number;
   /** Called for a valid sync request from another node. */
   readonly onSyncRequest: () => void;
+  /** Digest anti-entropy's hooks (absent: digests are counted as an unknown type). */
+  readonly digest?: {
+    onDigest(payload: CircuitDigestPayload): void;
+    observe(entry: CircuitStateEntry): void;
+    afterBucketMessage(buckets: readonly number[], b: number, entries: readonly CircuitStateEntry[]): void;
+  };
 }
 
 /**
@@ -70,6 +78,10 @@ export class RemoteStateReceiver {
         this.o.onSyncRequest();
         return;
       }
+      if (message.type === CIRCUIT_DIGEST_MESSAGE && this.o.digest !== undefined) {
+        this.o.digest.onDigest(validateCircuitDigestPayload(message.payload));
+        return;
+      }
       if (message.type !== CIRCUIT_STATE_MESSAGE) {
         m.rejected.unknownType++;
         return;
@@ -90,6 +102,7 @@ export class RemoteStateReceiver {
     const lagInRange = lag >= -MAX_LAG_SKEW_MS && lag <= MAX_LAG_SAMPLE_MS;
     let dropped = 0;
     let firstError: unknown;
+    const valid: CircuitStateEntry[] = [];
     payload.entries.forEach((raw, i) => {
       const parsed = parseCircuitStateEntry(raw, `payload.entries[${i}]`);
       if (!parsed.ok) {
@@ -98,7 +111,18 @@ export class RemoteStateReceiver {
         firstError ??= parsed.error;
         return;
       }
+      valid.push(parsed.entry);
+      this.o.digest?.observe(parsed.entry);
       if (this.apply(parsed.entry) && payload.kind === 'transition') {
+        const e = parsed.entry;
+        m.lastAppliedTransition = {
+          strategyId: e.strategyId,
+          state: e.state,
+          lamport: e.lamport,
+          origin: e.origin,
+          sentAt: message.timestamp,
+          at: m.lastAppliedAt!,
+        };
         if (lagInRange) m.lag.record(Math.max(0, lag));
         else m.lagOutOfRange++;
       }
@@ -110,7 +134,10 @@ export class RemoteStateReceiver {
         error: String(firstError),
       });
     }
-    if (payload.kind === 'sync') m.lastSyncReceivedAt = wallNow;
+    if (payload.kind !== 'transition') m.lastSyncReceivedAt = wallNow;
+    // A bucket message with a bad entry no longer holds the sender's whole bucket: not compared.
+    if (payload.kind === 'bucket' && dropped === 0)
+      this.o.digest?.afterBucketMessage(payload.buckets!, payload.b!, valid);
   }
 
   /**

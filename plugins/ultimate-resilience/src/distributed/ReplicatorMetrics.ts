@@ -52,6 +52,13 @@ export interface ReplicatorMetricsReport {
   readonly rejected: Readonly<Record<ReplicatorRejectionReason, number>>;
   /** Entries dropped one by one (the other entries of their messages were still applied). */
   readonly rejectedEntries: Readonly<Record<ReplicatorEntryRejectionReason, number>>;
+  /**
+   * Digest anti-entropy: root digests sent/received, bucket-level digests sent/received,
+   * buckets sent whole, entries sent as differences, answers suppressed because another node's
+   * answer made them useless, digests ignored for a different bucket count, and the bytes of
+   * the digests sent.
+   */
+  readonly digest: Readonly<DigestCounters>;
   /** Re-syncs after the bus came back. */
   readonly resyncs: number;
   /** Strategies whose sharing was turned back on and that re-joined the cluster's state. */
@@ -63,6 +70,15 @@ export interface ReplicatorMetricsReport {
   readonly lastSyncReceivedAt: string | null;
   readonly lastSyncSentAt: string | null;
   readonly lastAppliedAt: string | null;
+  /**
+   * The last transition this node published: strategy, state, Lamport clock and the wall-clock
+   * time (ms since the epoch, sub-millisecond) it was published — the moment of the local
+   * transition. With {@link ReplicatorMetricsReport.lastAppliedTransition} on another node of
+   * the same machine, it gives the propagation time from the nodes' own event times.
+   */
+  readonly lastPublishedTransition: TransitionStamp | null;
+  /** The last remote transition applied here, with the sender's timestamp (`sentAt`) and when it was applied (`at`). */
+  readonly lastAppliedTransition: (TransitionStamp & { readonly origin: string; readonly sentAt: number }) | null;
   /**
    * Sender's timestamp → local apply, for transitions applied here (wall clocks: meaningful
    * across hosts only as far as their clocks agree). Log-scale histogram, ±3.1 %.
@@ -82,8 +98,54 @@ export interface ReplicatorMetricsReport {
  * built only when read.
  * @internal
  */
+/** One transition, stamped with a wall-clock time. @since 6.0.0 */
+export interface TransitionStamp {
+  readonly strategyId: string;
+  /** The state written. */
+  readonly state: string;
+  /** The write's Lamport clock (matches a publish with its application elsewhere). */
+  readonly lamport: number;
+  /** Wall-clock ms since the epoch (sub-millisecond). */
+  readonly at: number;
+}
+
+/** Counters of digest anti-entropy (see `ReplicatorMetricsReport.digest`). @since 6.0.0 */
+export interface DigestCounters {
+  /** Root digests (count and one hash) published, one per round. */
+  rootsSent: number;
+  /** Root digests heard from other nodes. */
+  rootsReceived: number;
+  /** Bucket-level digests published (this node's root differed from one heard). */
+  bucketDigestsSent: number;
+  bucketDigestsReceived: number;
+  /** Buckets published whole (they differed from a bucket-level digest heard). */
+  bucketsSent: number;
+  /** Entries published because a node's bucket lacked them. */
+  diffEntriesSent: number;
+  /** Answers not sent because another node's answer made them useless. */
+  suppressed: number;
+  /** Differing roots answered with the whole state (both states small). */
+  fullStateAnswers: number;
+  /** Digests ignored: another `digestBuckets`. */
+  bucketMismatch: number;
+  /** Bytes (JSON) of the digests published. */
+  bytesSent: number;
+}
+
 @SdkCompatibility('6.0.0')
 export class ReplicatorMetrics {
+  readonly digest: DigestCounters = {
+    rootsSent: 0,
+    rootsReceived: 0,
+    bucketDigestsSent: 0,
+    bucketDigestsReceived: 0,
+    bucketsSent: 0,
+    diffEntriesSent: 0,
+    suppressed: 0,
+    fullStateAnswers: 0,
+    bucketMismatch: 0,
+    bytesSent: 0,
+  };
   publishedTransitions = 0;
   publishedSync = 0;
   publishedSyncRequests = 0;
@@ -101,6 +163,8 @@ export class ReplicatorMetrics {
   lastSyncReceivedAt: number | undefined;
   lastSyncSentAt: number | undefined;
   lastAppliedAt: number | undefined;
+  lastPublishedTransition: TransitionStamp | undefined;
+  lastAppliedTransition: (TransitionStamp & { readonly origin: string; readonly sentAt: number }) | undefined;
   lagOutOfRange = 0;
   readonly ignored: Record<ReplicatorIgnoreReason, number> = {
     stale: 0,
@@ -139,6 +203,7 @@ export class ReplicatorMetrics {
       ignored: { ...this.ignored },
       rejected: { ...this.rejected },
       rejectedEntries: { ...this.rejectedEntries },
+      digest: { ...this.digest },
       resyncs: this.resyncs,
       rejoins: this.rejoins,
       antiEntropyRounds: this.antiEntropyRounds,
@@ -146,6 +211,8 @@ export class ReplicatorMetrics {
       lastSyncReceivedAt: iso(this.lastSyncReceivedAt),
       lastSyncSentAt: iso(this.lastSyncSentAt),
       lastAppliedAt: iso(this.lastAppliedAt),
+      lastPublishedTransition: this.lastPublishedTransition ?? null,
+      lastAppliedTransition: this.lastAppliedTransition ?? null,
       propagationLagMs:
         lag.count === 0
           ? { count: 0, p50: null, p99: null, max: null, outOfRange: this.lagOutOfRange }
