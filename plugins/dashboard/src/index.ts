@@ -1,2 +1,3 @@
-// Placeholder entry point of @datawarehouse/plugin-dashboard (#13): replaced by the dashboard plugin.
-export {};
+export * from './DashboardOptions.js';
+export * from './DashboardPlugin.js';
+export { createPlugin, createPlugin as default } from './createPlugin.js';

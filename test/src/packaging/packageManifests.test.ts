@@ -11,6 +11,7 @@ const packageFolders = [
   'plugins/ultimate-resilience',
   'plugins/federation-redis',
   'plugins/demo-traffic',
+  'plugins/dashboard',
   'host',
 ];
 
@@ -75,6 +76,15 @@ describe('published package manifests', () => {
   it.each(packages)('$manifest.name depends on its workspace siblings as workspace:*', ({ manifest }) => {
     for (const [name, range] of Object.entries(manifest.dependencies ?? {})) {
       if (name.startsWith('@datawarehouse/')) expect(range, name).toBe('workspace:*');
+    }
+  });
+
+  it("ships the dashboard's page files and depends on uPlot, whose dist files it serves", () => {
+    const dashboard = packages.find((p) => p.folder === 'plugins/dashboard')!.manifest;
+    expect(dashboard.files).toContain('assets');
+    expect(dashboard.dependencies?.uplot).toBeDefined();
+    for (const file of ['index.html', 'app.js', 'tiles.js', 'sse.js', 'dashboard.css']) {
+      expect(existsSync(join(root, 'plugins/dashboard/assets', file)), file).toBe(true);
     }
   });
 
