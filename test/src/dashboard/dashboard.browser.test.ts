@@ -59,13 +59,13 @@ describe.skipIf(!run)('the dashboard in headless Chromium', () => {
     await page.click('#token-save');
     for (const id of DEMO_STRATEGIES) await tile(id).and(page.locator('[data-rendered="true"]')).waitFor();
     // The token stays in the tab (sessionStorage) and never in a URL.
-    expect(await page.evaluate(() => sessionStorage.getItem('dw-dashboard-token'))).toBe(TOKEN);
+    expect(await page.evaluate("sessionStorage.getItem('dw-dashboard-token')")).toBe(TOKEN);
     expect(page.url()).not.toContain(TOKEN);
     expect(await tile('default').locator('.badge').textContent()).toBe('closed');
   });
 
   it('turns a tile open within 2 s of a trip through the admin API', async () => {
-    await page.waitForFunction(() => Number(document.body.dataset.updates) >= 3);
+    await page.waitForFunction('Number(document.body.dataset.updates) >= 3');
     const res = await admin(url, '/subsystems/resilience/actions/trip', {
       method: 'POST',
       body: { strategyId: 'breaker-consecutive', reason: 'browser test' },
@@ -80,7 +80,7 @@ describe.skipIf(!run)('the dashboard in headless Chromium', () => {
   });
 
   it('writes a screenshot of the live page', async () => {
-    await page.waitForFunction(() => Number(document.body.dataset.updates) >= 8);
+    await page.waitForFunction('Number(document.body.dataset.updates) >= 8');
     mkdirSync(REPORTS, { recursive: true });
     await page.screenshot({ path: join(REPORTS, 'dashboard.png') });
   });

@@ -8,6 +8,10 @@ import { TOKEN, admin, startDashboardHost } from './support.js';
 // what needs the token, the stream's snapshot and deltas, and that neither a client leaving nor
 // the host stopping leaves anything behind.
 
+interface ErrorBody {
+  readonly error: { readonly code: string };
+}
+
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const stop of stops.splice(0)) await stop();
@@ -74,7 +78,7 @@ describe('the dashboard plugin on a running host', () => {
     expect((await fetch(`${url}/plugins/dashboard/assets/nope.js`)).status).toBe(404);
     expect((await fetch(`${url}/plugins/dashboard/assets/../../../subsystems`)).status).toBe(401);
     const denied = await fetch(`${url}/plugins/dashboard/events`);
-    expect([denied.status, (await denied.json()).error.code]).toEqual([401, 'ERR_UNAUTHORIZED']);
+    expect([denied.status, ((await denied.json()) as ErrorBody).error.code]).toEqual([401, 'ERR_UNAUTHORIZED']);
     expect((await fetch(`${url}/plugins/dashboard/events?token=${TOKEN}`)).status).toBe(401);
   });
 
@@ -121,7 +125,7 @@ describe('the dashboard plugin on a running host', () => {
     const { next, controller } = await openStream(url);
     await next();
     const refused = await fetch(`${url}/plugins/dashboard/events`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    expect([refused.status, (await refused.json()).error.code]).toEqual([503, 'ERR_TOO_MANY_STREAMS']);
+    expect([refused.status, ((await refused.json()) as ErrorBody).error.code]).toEqual([503, 'ERR_TOO_MANY_STREAMS']);
     controller.abort();
   });
 
