@@ -122,7 +122,14 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
       io.stderr(`dw-host: startup failed: ${describeCause(e)}`);
       return 1;
     }
-    if (runtime.adminUrl !== undefined) say(`admin API listening on ${runtime.adminUrl}`);
+    if (runtime.adminUrl !== undefined) {
+      say(`admin API listening on ${runtime.adminUrl}`);
+      // Pages plugins serve to browsers (public GET routes without parameters), e.g. the dashboard.
+      for (const r of runtime.kernel.routes.list()) {
+        if (r.public === true && !/[:*]/.test(r.path))
+          say(`${r.description ?? r.plugin}: ${runtime.adminUrl}${r.path}/`);
+      }
+    }
     const ids = runtime.kernel.plugins.map((p) => p.id).join(', ') || 'none';
     say(`dw-host running: node ${runtime.kernel.config.nodeId}, plugins ${ids}; SIGINT/SIGTERM to stop`);
     await stopRequested.promise;

@@ -7,16 +7,17 @@ import { Kernel, loadHostConfig } from '@datawarehouse/host';
 const file = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'), 'dw.config.json');
 
 describe("dw.config.json (the README's default configuration)", () => {
-  it('is valid, loopback-only, and lists the resilience and demo plugins', async () => {
+  it('is valid, loopback-only, and lists the resilience, demo and dashboard plugins', async () => {
     const { config } = await loadHostConfig(file);
     expect(config.admin).toMatchObject({ enabled: true, host: '127.0.0.1', port: 7070, token: null });
     expect(config.plugins.map((p) => p.module)).toEqual([
       '@datawarehouse/plugin-ultimate-resilience',
       '@datawarehouse/plugin-demo-traffic',
+      '@datawarehouse/plugin-dashboard',
     ]);
   });
 
-  it('starts both plugins on the in-memory defaults, drives traffic through every listed strategy, and stops cleanly', async () => {
+  it('starts the plugins on the in-memory defaults, drives traffic through every listed strategy, and stops cleanly', async () => {
     const { config, path, baseDir } = await loadHostConfig(file);
     const clock = new VirtualClock();
     const kernel = new Kernel({ config, source: path, baseDir, clock });
