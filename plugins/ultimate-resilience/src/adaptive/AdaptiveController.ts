@@ -339,6 +339,7 @@ export class AdaptiveController {
         circuitState,
         recovery: { count: recovery?.count ?? 0, emaMs: recovery?.emaMs },
         queued: runtime.bulkheadStatistics()?.queued ?? 0,
+        lastSample: t.sampler.windows.window(g.sampleIntervalMs, now),
         state: t.state,
       },
       options,
@@ -523,7 +524,13 @@ function finiteValues(v: ThresholdValues): boolean {
 }
 
 function finiteState(s: AdaptiveState): boolean {
-  return [s.latencyEmaMs, s.limit, s.baselineMs, s.baselineP50Ms, s.cutFromLimit, s.shiftFactor].every(
-    (x) => x === undefined || Number.isFinite(x),
-  );
+  return [
+    s.latencyEmaMs,
+    s.limit,
+    s.baselineMs,
+    s.baselineP50Ms,
+    s.cutFromLimit,
+    ...(s.shiftSeen ?? []),
+    ...(s.lastCut ?? []),
+  ].every((x) => x === undefined || Number.isFinite(x));
 }

@@ -24,8 +24,10 @@ export interface AdaptiveState {
   readonly baselineP50Ms?: number | undefined;
   /** `gradient`: the limit before the current run of cuts (absent when the last step was no cut). */
   readonly cutFromLimit?: number | undefined;
-  /** `gradient`: the latency factor of a shift seen at the last step, to be confirmed at this one. */
-  readonly shiftFactor?: number | undefined;
+  /** `gradient`: the p50 and p99 readings of a shift first seen, and at how many steps in a row (to be confirmed). */
+  readonly shiftSeen?: readonly [number, number, number] | undefined;
+  /** `gradient`: the limit and the throughput (calls/s of a sample interval) before the current run of cuts. */
+  readonly lastCut?: readonly [number, number] | undefined;
 }
 
 /** The empty state of a strategy that has not adapted yet. @since 6.0.0 */
@@ -35,7 +37,8 @@ export const INITIAL_ADAPTIVE_STATE: AdaptiveState = Object.freeze({
   baselineMs: undefined,
   baselineP50Ms: undefined,
   cutFromLimit: undefined,
-  shiftFactor: undefined,
+  shiftSeen: undefined,
+  lastCut: undefined,
 });
 
 /** Everything {@link computeOptimalThresholds} looks at. @since 6.0.0 */
@@ -53,6 +56,8 @@ export interface ThresholdInputs {
   readonly recovery: { readonly count: number; readonly emaMs: number | undefined };
   /** Calls waiting in the bulkhead now. */
   readonly queued: number;
+  /** The last sample interval alone (its throughput tells whether the last cut cost calls). */
+  readonly lastSample?: WindowStats;
   readonly state: AdaptiveState;
 }
 

@@ -86,6 +86,7 @@ function run(ticks: number, world: (tick: number) => World, seed: number): Step[
         circuitState: 'closed',
         recovery: { count: 0, emaMs: undefined },
         queued: 0,
+        lastSample: stats(10_000, throughput * 10, rejected * 10, p50, p99, mins),
         state,
       },
       ON,
@@ -120,7 +121,7 @@ describe('concurrency rule (gradient): the failure shapes of #11', () => {
     expect(floor + 20).toBeGreaterThanOrEqual(40);
   });
 
-  it('property: a latency shift (×2 to ×10) the configured limit can carry costs no goodput once adopted, whatever the load', () => {
+  it('property: a latency shift (×2 to ×10) the configured limit can carry costs at most 5 % of goodput, and nothing after 3 minutes, whatever the load', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 200 }), // calls/s
@@ -136,9 +137,10 @@ describe('concurrency rule (gradient): the failure shapes of #11', () => {
             (t) => ({ rate, serviceMs: t < shiftAt ? serviceMs : serviceMs * factor, capacity: 1000 }),
             seed,
           );
-          // The shift is adopted once seen twice with the same factor (the first sighting may
-          // cut); from then on every interval carries the whole load.
-          for (const s of steps.slice(shiftAt + 3)) expect(s.throughput).toBeGreaterThanOrEqual(0.99 * s.rate);
+          // Under pressure a shift first looks like a queue and is cut; once the cuts are seen to
+          // cost throughput in proportion (or its shape is confirmed) they are undone, and from
+          // then on every interval carries the whole load.
+          for (const s of steps.slice(shiftAt + 6)) expect(s.throughput).toBeGreaterThanOrEqual(0.99 * s.rate);
           expect(goodput(steps.slice(shiftAt))).toBeGreaterThanOrEqual(0.95);
         },
       ),

@@ -1,5 +1,6 @@
 import type { AdaptationOptions } from './AdaptationOptions.js';
 import type { AdaptiveState, ThresholdInputs } from './AdaptiveResilienceThresholds.js';
+import type { WindowStats } from './SlidingWindowMetrics.js';
 import { emaStep } from './Ema.js';
 
 // The limit decays towards demand / growthUtilization only once it is this much above it,
@@ -53,7 +54,15 @@ export function recommendConcurrency(
     reasons.push(`maxConcurrency ${current} → ${value}: ${why}`);
     return {
       value,
-      state: { latencyEmaMs, limit, baselineMs, baselineP50Ms, cutFromLimit: cutFrom, shiftFactor: prev.shiftFactor },
+      state: {
+        latencyEmaMs,
+        limit,
+        baselineMs,
+        baselineP50Ms,
+        cutFromLimit: cutFrom,
+        shiftSeen: prev.shiftSeen,
+        lastCut: prev.lastCut,
+      },
     };
   };
   if (inputs.circuitState !== 'closed') return hold(`circuit ${inputs.circuitState}`);
@@ -75,7 +84,8 @@ export function recommendConcurrency(
   let baselineP50 = baselineP50Before;
   // The limit before the current run of cuts (so a shift recognised late can undo them).
   let cutFromLimit: number | undefined;
-  let shiftFactor: number | undefined;
+  let shiftSeen: readonly [number, number, number] | undefined;
+  let lastCut: readonly [number, number] | undefined;
   if (o.concurrencyMode === 'trend') {
     if (before === undefined) return hold(`first p99 reading ${sample.toFixed(1)} ms`, ema);
     if (ema < before * (1 - o.trendTolerance) && pressed) {
@@ -98,16 +108,24 @@ export function recommendConcurrency(
     // A 0 ms EMA (sub-ms calls, a coarse clock) cannot have risen above any baseline.
     let gradient = ema > 0 ? clamp((o.latencyTolerance * baseline) / ema, o.minGradient, 1) : 1;
     let adopted = '';
-    const shift = gradient < 1 ? scaledFactor(sample, p50, baseline, baselineP50, o.latencyTolerance) : undefined;
-    // Seen twice in a row with the same factor: the readings trail (windowed histograms), and
-    // mid-way through a surge they can mix into a ratio that looks like a shift once.
-    const confirmed = shift !== undefined && prev.shiftFactor !== undefined && sameFactor(shift, prev.shiftFactor);
-    shiftFactor = shift;
-    if (confirmed) {
-      // The whole distribution moved (the p50 and p99 readings rose by the same factor): a slower
-      // downstream, not a queue — a FIFO queue adds the same wait to p50 and p99 and so
-      // compresses their ratio. Adopted as the new no-load baseline; nothing is cut.
-      adopted = `; latency ×${(ema / baseline).toFixed(1)} with its p99/p50 shape kept, adopted as the new baseline`;
+    const shift = gradient < 1 && scaledUp(sample, p50, baseline, baselineP50, o.latencyTolerance);
+    // Confirmed once seen at every adaptation over a whole short window with steady readings
+    // (p50 and p99 within 10 % of the first sighting): the readings trail (windowed
+    // histograms), and while a queue builds or drains they can look like a shift for a while.
+    const seen = prev.shiftSeen;
+    const same = shift && seen !== undefined && steady(p50, seen[0]) && steady(sample, seen[1]);
+    shiftSeen = !shift ? undefined : same ? [seen[0], seen[1], seen[2] + 1] : [p50, sample, 1];
+    const confirmed = shift && shiftSeen![2] > Math.ceil(o.shortWindowMs / o.intervalMs);
+    // The cuts cost throughput in proportion (at least half of it): the downstream was not
+    // saturated, so the latency was not our queue — the cuts only throttled callers.
+    const throttled = pressed && gradient < 1 && cutCostThroughput(prev.lastCut, limit, inputs.lastSample);
+    if (confirmed || throttled) {
+      // A slower downstream, not a queue: the whole distribution moved steadily (the p50 and p99
+      // readings rose by the same large factor and stayed there), or cutting did not shorten a
+      // queue but cost calls. Adopted as the new no-load baseline; nothing is cut.
+      adopted = confirmed
+        ? `; latency ×${(ema / baseline).toFixed(1)} with its p99/p50 shape kept, adopted as the new baseline`
+        : `; the cuts cost throughput in proportion (not a queue), latency adopted as the new baseline`;
       if (cutFrom !== undefined && cutFrom > limit) adopted += `, cuts since ${Math.round(cutFrom)} undone`;
       baseline = ema;
       baselineP50 = p50;
@@ -125,6 +143,9 @@ export function recommendConcurrency(
       const sustained = (short.throughputPerSecond * noLoadP50 * o.latencyTolerance) / 1000;
       next = Math.max(limit * o.minGradient, Math.min(limit, sustained));
       cutFromLimit = cutFrom ?? limit;
+      // The start of this run of cuts: what the limit and the throughput were before it.
+      if (next < limit && inputs.lastSample !== undefined)
+        lastCut = prev.lastCut ?? [limit, inputs.lastSample.throughputPerSecond];
       why = `${ratio} > ${o.latencyTolerance}× and demand presses on the limit (${demand}; gradient ${gradient.toFixed(2)}; sustains ≈ ${sustained.toFixed(1)})`;
     } else if (pressed) {
       // Probe upwards by up to sqrt(limit) (Gradient2's queue allowance), less the closer the
@@ -140,7 +161,7 @@ export function recommendConcurrency(
         // give the offered load what it needs at the new latency (Little's law, with headroom).
         const offered = short.coveredMs > 0 ? ((short.completed + short.rejectedBulkhead) * 1000) / short.coveredMs : 0;
         const need = o.growthUtilization > 0 ? (offered * p50) / 1000 / o.growthUtilization : cap;
-        next = Math.max(next, cutFrom ?? 0, need);
+        next = Math.max(next, cutFrom ?? 0, Math.min(need, 2 * (cutFrom ?? limit)));
       }
       why = `${ratio} within ${o.latencyTolerance}× and the limit holds calls back (${demand})`;
     } else {
@@ -175,35 +196,53 @@ export function recommendConcurrency(
       baselineMs: baseline,
       baselineP50Ms: baselineP50,
       cutFromLimit,
-      shiftFactor,
+      shiftSeen,
+      lastCut,
     },
   };
 }
 
-// A rise counts as a shift of the whole distribution when the p50 rose past the tolerance too
-// and the p99 rose by the same factor within this ratio (a FIFO queue adds the same wait to
-// both, so the p99 rises by a smaller factor than the p50; a trailing p99 reading after a surge,
-// by a larger one).
+// The p50 and p99 of a shifted distribution rose by the same factor within this ratio.
 const SAME_FACTOR = 1.25;
+// A cut of at least this share of the limit is a test of whether the latency is our queue.
+const MIN_CUT_SHARE = 0.2;
+// Two readings this close (ratio) count as the same.
+const STEADY = 1.1;
 
-function sameFactor(a: number, b: number): boolean {
-  return a / b <= SAME_FACTOR && b / a <= SAME_FACTOR;
+function within(a: number, b: number, ratio: number): boolean {
+  return a / b <= ratio && b / a <= ratio;
+}
+
+function steady(a: number, b: number): boolean {
+  return within(a, b, STEADY);
 }
 
 /**
- * The factor by which the whole latency distribution scaled up (a slower downstream), or
- * undefined when the rise looks like a queue (or the p50 stayed within the tolerance).
+ * Whether the whole latency distribution scaled up (a slower downstream) rather than queued:
+ * the p50 rose to at least twice the tolerance (a queue the cuts leave stays well below that)
+ * and the p99 by the same factor. Smaller shifts under pressure are followed by the baseline.
  */
-function scaledFactor(
-  p99: number,
-  p50: number,
-  baseline: number,
-  baselineP50: number,
-  tolerance: number,
-): number | undefined {
-  if (!(p50 > 0 && baseline > 0 && baselineP50 > 0)) return undefined;
+function scaledUp(p99: number, p50: number, baseline: number, baselineP50: number, tolerance: number): boolean {
+  if (!(p50 > 0 && baseline > 0 && baselineP50 > 0)) return false;
   const p50Factor = p50 / baselineP50;
-  return p50Factor >= tolerance && sameFactor(p99 / baseline, p50Factor) ? p50Factor : undefined;
+  return p50Factor >= 2 * tolerance && within(p99 / baseline, p50Factor, SAME_FACTOR);
+}
+
+/**
+ * Whether the cuts of this run (from `before[0]` with throughput `before[1]` in the sample
+ * interval before the first) down to `limit`, by a fifth or more, cost throughput in the last
+ * sample interval in proportion: at least half of their share. A saturated downstream keeps its throughput when the limit comes
+ * down to its knee; an unsaturated one serves what the limit lets through.
+ */
+function cutCostThroughput(
+  before: readonly [number, number] | undefined,
+  limit: number,
+  since: WindowStats | undefined,
+): boolean {
+  if (before === undefined || since === undefined || !(before[0] > limit) || !(before[1] > 0)) return false;
+  const share = 1 - limit / before[0];
+  // Only a cut of a fifth or more says anything: smaller ones drown in the counting noise.
+  return share >= MIN_CUT_SHARE && since.throughputPerSecond < before[1] * (1 - share / 2);
 }
 
 /**
