@@ -14,7 +14,8 @@ import {
  * × the limit or more): a slower downstream that our calls do not load is not an overloaded one.
  * - `gradient` (default): compares the smoothed p99 with a long-term no-load baseline (which
  *   adopts a latency rise at once while demand does not press, and with time constant
- *   `baselineFollowMs` while it does) and cuts the limit in proportion when it exceeds
+ *   `baselineFollowMs` while it does; cuts that cost throughput in proportion are undone) and
+ *   cuts the limit towards throughput × no-load p50 × `latencyTolerance` when the p99 exceeds
  *   `latencyTolerance` times the baseline; grows by `sqrt(limit)` only while the limit is what
  *   holds calls back (after Netflix concurrency-limits' Gradient2 / Envoy's adaptive concurrency).
  * - `trend`: the plan's rule — p99 falling by more than `trendTolerance` → limit ×

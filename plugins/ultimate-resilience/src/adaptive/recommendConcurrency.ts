@@ -27,6 +27,9 @@ function minutes(ms: number): string {
  * - the no-load baseline the p99 is compared with follows a rise at once while demand does not
  *   press (a slower downstream our calls do not load is the new normal), and slowly (time
  *   constant `baselineFollowMs`) while it does;
+ * - a run of cuts that cost throughput in proportion (an unsaturated downstream), or a steady
+ *   rise of the whole distribution, is a slower downstream, not a queue: the latency becomes the
+ *   baseline and the cuts are undone;
  * - demand tracking never takes the limit below `trackDemandFloor` × the configured limit.
  * @internal
  */
