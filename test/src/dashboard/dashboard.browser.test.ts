@@ -46,6 +46,11 @@ describe.skipIf(!run)('the dashboard in headless Chromium', () => {
     await stop?.();
   });
 
+  /** Waits until the page has applied `n` stream events (the page counts them on its body). */
+  const updates = (n: number) =>
+    expect
+      .poll(async () => Number(await page.getAttribute('body', 'data-updates')), { timeout: 15_000 })
+      .toBeGreaterThanOrEqual(n);
   const tile = (id: string) => page.locator(`.tile[data-strategy="${id}"]`);
   const confirm = async () => {
     await page.locator('#confirm[open]').waitFor();
@@ -65,7 +70,7 @@ describe.skipIf(!run)('the dashboard in headless Chromium', () => {
   });
 
   it('turns a tile open within 2 s of a trip through the admin API', async () => {
-    await page.waitForFunction('Number(document.body.dataset.updates) >= 3');
+    await updates(3);
     const res = await admin(url, '/subsystems/resilience/actions/trip', {
       method: 'POST',
       body: { strategyId: 'breaker-consecutive', reason: 'browser test' },
@@ -80,7 +85,7 @@ describe.skipIf(!run)('the dashboard in headless Chromium', () => {
   });
 
   it('writes a screenshot of the live page', async () => {
-    await page.waitForFunction('Number(document.body.dataset.updates) >= 8');
+    await updates(8);
     mkdirSync(REPORTS, { recursive: true });
     await page.screenshot({ path: join(REPORTS, 'dashboard.png') });
   });
