@@ -157,13 +157,7 @@ describe('limits at the edges (properties)', () => {
       { maxKeys: 3 },
     );
     const limits = fc.dictionary(
-      key([
-        'maxConcurrentOperations',
-        'maxQueueDepth',
-        'maxCacheEntries',
-        'adaptation',
-        'strategies',
-      ]),
+      key(['maxConcurrentOperations', 'maxQueueDepth', 'maxCacheEntries', 'adaptation', 'strategies']),
       fc.oneof(
         leaf,
         section,

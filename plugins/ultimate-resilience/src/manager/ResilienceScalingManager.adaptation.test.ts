@@ -107,7 +107,9 @@ describe('ResilienceScalingManager (adaptation)', () => {
   it('starts adapting a strategy enabled by its definition even without any limits given', async () => {
     const clock = new VirtualClock(0);
     const manager = new ResilienceScalingManager({
-      registry: new StrategyRegistry([{ id: 'db', circuitBreaker: breaker, adaptive: { enabled: true, warmUp: false } }]),
+      registry: new StrategyRegistry([
+        { id: 'db', circuitBreaker: breaker, adaptive: { enabled: true, warmUp: false } },
+      ]),
       clock,
     });
     await healthyTraffic(clock, manager, ['db'], 31_000);
@@ -138,7 +140,9 @@ describe('ResilienceScalingManager (adaptation)', () => {
   });
 
   it('emits `adapted` and exposes current and recommended values in the metrics', async () => {
-    const { clock, manager } = setup([{ id: 'db', circuitBreaker: breaker }], { adaptation: { enabled: true, warmUp: false } });
+    const { clock, manager } = setup([{ id: 'db', circuitBreaker: breaker }], {
+      adaptation: { enabled: true, warmUp: false },
+    });
     const adapted = vi.fn();
     manager.events.on('adapted', adapted);
     await healthyTraffic(clock, manager, ['db'], 31_000);
