@@ -13,6 +13,7 @@ export * from './resilience/ResilienceHooks.js';
 export * from './breaker/ICircuitBreaker.js';
 export * from './bulkhead/IBulkheadIsolation.js';
 export * from './federation/IFederatedMessageBus.js';
+export * from './federation/IDurableStateStore.js';
 export * from './plugin/IPlugin.js';
 export * from './plugin/IHttpRouteRegistry.js';
 export * from './plugin/IServiceRegistry.js';

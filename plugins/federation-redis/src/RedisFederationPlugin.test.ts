@@ -19,6 +19,19 @@ afterAll(async () => {
   for (const c of cleanup.reverse()) await c().catch(() => undefined);
 });
 
+function serviceRegistry(): IServiceRegistry {
+  const services = new Map<symbol, unknown>();
+  return {
+    register: (token, service) => {
+      services.set(token, service);
+      return { dispose: () => services.delete(token) };
+    },
+    resolve: (token) => services.get(token) as never,
+    tryResolve: (token) => services.get(token) as never,
+    has: (token) => services.has(token),
+  };
+}
+
 function context(nodeId = 'node-a') {
   const subsystems = new Map<string, IScalableSubsystem>();
   const provided: IFederatedMessageBus[] = [];
@@ -39,7 +52,7 @@ function context(nodeId = 'node-a') {
     nodeId,
     bus: {} as IFederatedMessageBus,
     subsystems: registry,
-    services: {} as IServiceRegistry,
+    services: serviceRegistry(),
     logger,
     clock: systemClock,
     config: {},

@@ -1,4 +1,5 @@
-import { InvalidConfigurationError, SDK_VERSION, SdkCompatibility } from '@datawarehouse/sdk';
+import { DurableStateStoreToken, InvalidConfigurationError, SDK_VERSION, SdkCompatibility } from '@datawarehouse/sdk';
+import { RedisDurableStore } from './RedisDurableStore.js';
 import { FederationKeyring } from './keys/FederationKeyring.js';
 import { KeyringAuthenticator } from './keys/KeyringAuthenticator.js';
 import type { Disposable, IPlugin, PluginContext } from '@datawarehouse/sdk';
@@ -39,6 +40,7 @@ export class RedisFederationPlugin implements IPlugin {
   private readonly options: ResolvedRedisFederationOptions;
   private busInstance: RedisMessageBus | undefined;
   private registration: Disposable | undefined;
+  private storeRegistration: Disposable | undefined;
 
   /**
    * @param env - where `secretEnv` is read. Default `process.env`.
@@ -104,6 +106,12 @@ export class RedisFederationPlugin implements IPlugin {
       }
       ctx.provideMessageBus(bus);
       this.registration = ctx.subsystems.register(new FederationSubsystem(o.subsystemName, bus, authenticator));
+      // The cluster's durable store (the resilience plugin keeps open circuits there when asked to).
+      if (!ctx.services.has(DurableStateStoreToken))
+        this.storeRegistration = ctx.services.register(
+          DurableStateStoreToken,
+          new RedisDurableStore(() => bus.kv, o.channelPrefix),
+        );
     } catch (error) {
       await bus.closeAsync();
       throw error;
@@ -115,6 +123,8 @@ export class RedisFederationPlugin implements IPlugin {
   async stopAsync(): Promise<void> {
     this.registration?.dispose();
     this.registration = undefined;
+    this.storeRegistration?.dispose();
+    this.storeRegistration = undefined;
     const bus = this.busInstance;
     this.busInstance = undefined;
     await bus?.closeAsync();

@@ -20,7 +20,7 @@ import type {
 import { ConnectionStateTracker } from './ConnectionStateTracker.js';
 import { InboundQueue } from './InboundQueue.js';
 import { ClusterLink } from './links/ClusterLink.js';
-import type { RedisLink } from './links/RedisLink.js';
+import type { KvCommands, RedisLink } from './links/RedisLink.js';
 import { SentinelLink } from './links/SentinelLink.js';
 import { StandaloneLink } from './links/StandaloneLink.js';
 import { RedisChannelSubscriptions } from './RedisChannelSubscriptions.js';
@@ -324,6 +324,11 @@ export class RedisMessageBus implements IFederatedMessageBus {
    */
   onConnectionStateChange(listener: (state: BusConnectionState) => void): Disposable {
     return this.connection.onChange(listener);
+  }
+
+  /** The key-value commands of the Redis deployment (for the durable store). @internal */
+  get kv(): KvCommands {
+    return this.link.kv;
   }
 
   /** Counters and connection state (JSON). */

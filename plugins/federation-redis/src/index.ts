@@ -9,3 +9,5 @@ export * from './keys/FederationKeyring.js';
 export * from './keys/KeyringAuthenticator.js';
 export * from './keys/ReplayCache.js';
 export * from './InboundQueue.js';
+export * from './RedisDurableStore.js';
+export type { KvCommands } from './links/RedisLink.js';

@@ -1,4 +1,5 @@
 import {
+  DurableStateStoreToken,
   InvalidConfigurationError,
   PluginNotInitializedError,
   ResilienceServiceToken,
@@ -253,6 +254,9 @@ export class UltimateResiliencePlugin implements IPlugin, IResilienceService {
       pluginId: this.id,
       clock: ctx.clock,
       logger: ctx.logger,
+      // Looked up when needed: the transport providing it may start after this plugin.
+      durableStore: () =>
+        typeof ctx.services?.tryResolve === 'function' ? ctx.services.tryResolve(DurableStateStoreToken) : undefined,
       ...(options && { options }),
     });
     replicator.attach();

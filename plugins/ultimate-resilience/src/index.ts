@@ -23,6 +23,7 @@ export type { DistributedOptions } from './distributed/DistributedOptions.js';
 export { CIRCUIT_STATE_TOPIC, DEFAULT_DISTRIBUTED_OPTIONS } from './distributed/DistributedOptions.js';
 export type {
   DigestCounters,
+  DurableCounters,
   TransitionStamp,
   ReplicatorEntryRejectionReason,
   ReplicatorIgnoreReason,

@@ -1,7 +1,7 @@
 import { createCluster } from 'redis';
 import type { PubSubClient } from '../RedisChannelSubscriptions.js';
 import { reconnectDelay } from '../reconnectDelay.js';
-import type { RedisLink, RedisLinkEvents } from './RedisLink.js';
+import type { KvCommands, RedisLink, RedisLinkEvents } from './RedisLink.js';
 
 // node-redis types an unsubscribe listener for either buffer mode; string mode is what is subscribed.
 type Listener = (message: string | Buffer, channel: string | Buffer) => unknown;
@@ -84,6 +84,10 @@ export class ClusterLink implements RedisLink {
     this.poll = setInterval(() => this.events.onChange(), READINESS_POLL_MS);
     this.poll.unref();
     this.connect();
+  }
+
+  get kv(): KvCommands {
+    return this.cluster as unknown as KvCommands;
   }
 
   publish(channel: string, message: string): Promise<unknown> {

@@ -1,5 +1,15 @@
 import type { PubSubClient } from '../RedisChannelSubscriptions.js';
 
+/** The key-value commands the durable store uses (node-redis's, on every deployment). @since 6.0.0 */
+export interface KvCommands {
+  set(key: string, value: string, options: { PX: number }): Promise<unknown>;
+  del(key: string): Promise<unknown>;
+  sAdd(key: string, member: string): Promise<unknown>;
+  sRem(key: string, members: string[]): Promise<unknown>;
+  sMembers(key: string): Promise<string[]>;
+  mGet(keys: string[]): Promise<(string | null)[]>;
+}
+
 /** What a link tells its bus. @internal */
 export interface RedisLinkEvents {
   /** The subscribing side is ready: send pending SUBSCRIBEs (called before `onChange`). */
@@ -28,6 +38,8 @@ export interface RedisLink {
   readonly ready: boolean;
   /** Where SUBSCRIBEs go. */
   readonly pubsub: PubSubClient;
+  /** Key-value commands (the durable store). */
+  readonly kv: KvCommands;
   /** Starts connecting (once); keeps retrying in the background. */
   start(): void;
   publish(channel: string, message: string): Promise<unknown>;

@@ -1,7 +1,7 @@
 import { createSentinel } from 'redis';
 import type { PubSubClient } from '../RedisChannelSubscriptions.js';
 import { reconnectDelay } from '../reconnectDelay.js';
-import type { RedisLink, RedisLinkEvents } from './RedisLink.js';
+import type { KvCommands, RedisLink, RedisLinkEvents } from './RedisLink.js';
 
 // node-redis types an unsubscribe listener for either buffer mode; string mode is what is subscribed.
 type Listener = (message: string | Buffer, channel: string | Buffer) => unknown;
@@ -96,6 +96,10 @@ export class SentinelLink implements RedisLink {
     this.poll = setInterval(() => this.check(), READINESS_POLL_MS);
     this.poll.unref();
     this.connect();
+  }
+
+  get kv(): KvCommands {
+    return this.sentinel as unknown as KvCommands;
   }
 
   publish(channel: string, message: string): Promise<unknown> {

@@ -1,7 +1,7 @@
 import { createClient } from 'redis';
 import type { PubSubClient } from '../RedisChannelSubscriptions.js';
 import { reconnectDelay } from '../reconnectDelay.js';
-import type { RedisLink, RedisLinkEvents } from './RedisLink.js';
+import type { KvCommands, RedisLink, RedisLinkEvents } from './RedisLink.js';
 
 /** Connection settings shared by every link. @internal */
 export interface LinkSettings {
@@ -75,6 +75,10 @@ export class StandaloneLink implements RedisLink {
 
   get pubsub(): PubSubClient {
     return this.subscriber as unknown as PubSubClient;
+  }
+
+  get kv(): KvCommands {
+    return this.publisher as unknown as KvCommands;
   }
 
   publish(channel: string, message: string): Promise<unknown> {

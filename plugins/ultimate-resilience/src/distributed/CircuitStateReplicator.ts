@@ -7,6 +7,7 @@ import type {
   CircuitStateChange,
   Clock,
   Disposable,
+  IDurableStateStore,
   IFederatedMessageBus,
   Logger,
   PluginMessage,
@@ -23,6 +24,7 @@ import type { ReplicatorMetricsReport } from './ReplicatorMetrics.js';
 import { SharingWatch } from './SharingWatch.js';
 import { FullStateSync } from './FullStateSync.js';
 import { DigestSync } from './DigestSync.js';
+import { DurableOpenCircuits } from './DurableOpenCircuits.js';
 import { assertBus } from './isFederatedMessageBus.js';
 
 export { isFederatedMessageBus } from './isFederatedMessageBus.js';
@@ -43,6 +45,11 @@ export interface CircuitStateReplicatorOptions {
    */
   readonly wallClock?: () => number;
   readonly logger?: Logger;
+  /**
+   * The cluster's durable store, looked up when needed (`durableOpenCircuits`); typically
+   * `() => ctx.services.tryResolve(DurableStateStoreToken)`. Default: none.
+   */
+  readonly durableStore?: () => IDurableStateStore | undefined;
   /** Randomness of the digest answers' delays, in [0, 1). Default `Math.random`. */
   readonly random?: () => number;
   /** The `distributed` section (validated here). */
@@ -117,6 +124,7 @@ export class CircuitStateReplicator {
   private readonly disposables: Disposable[] = [];
   private readonly sync: FullStateSync;
   private readonly digest: DigestSync | undefined;
+  private readonly durable: DurableOpenCircuits | undefined;
   private attached = false;
   private started = false;
   private disposed = false;
@@ -205,6 +213,20 @@ export class CircuitStateReplicator {
             answerWithFullState: () => this.sync.scheduleSyncResponse(),
           })
         : undefined;
+    const durableStore = options.durableStore;
+    this.durable =
+      this.options.durableOpenCircuits && durableStore !== undefined
+        ? new DurableOpenCircuits({
+            store: durableStore,
+            prefix: `${this.options.topic}:open:`,
+            clock: this.clock,
+            wallClock: this.wallClock,
+            metrics: this.counters,
+            logger: this.logger,
+            readDelayMs: this.options.durableReadDelayMs,
+            apply: (entry) => this.receiver.applyEntry(entry),
+          })
+        : undefined;
     this.sync = new FullStateSync({
       ...(this.digest !== undefined && { digestRound: () => this.digest!.round() }),
       circuits: this.circuits,
@@ -267,6 +289,7 @@ export class CircuitStateReplicator {
     if (this.started) return;
     this.started = true;
     if (this.options.syncOnStart) this.resync();
+    this.durable?.start(() => this.counters.lastSyncReceivedAt !== undefined);
     this.sync.armAntiEntropy();
   }
 
@@ -297,6 +320,7 @@ export class CircuitStateReplicator {
     this.disposed = true;
     this.sync.dispose();
     this.digest?.dispose();
+    this.durable?.dispose();
     for (const d of this.disposables.splice(0)) {
       try {
         d.dispose();
@@ -319,6 +343,7 @@ export class CircuitStateReplicator {
       const at = this.wallClock();
       this.publisher.transition(LwwRegisterMap.toEntry(strategyId, value, now));
       this.counters.lastPublishedTransition = { strategyId, state: value.state, lamport: value.lamport, at };
+      this.durable?.written(strategyId, value);
     } catch (error) {
       this.internalError('publishing a transition', error);
     }

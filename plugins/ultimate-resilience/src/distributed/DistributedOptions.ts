@@ -51,6 +51,14 @@ export interface DistributedOptions {
   readonly antiEntropy: 'digest' | 'full';
   /** Buckets of the digest (the same on every node). 16..2 048. Default 1 024. */
   readonly digestBuckets: number;
+  /**
+   * Keep open circuits in the cluster's durable store (Redis with the Redis transport), with an
+   * expiry equal to the break left, and read them on start when no peer answered: a cluster
+   * restarted as a whole still rejects calls to a downstream that is down. Default false.
+   */
+  readonly durableOpenCircuits: boolean;
+  /** With `durableOpenCircuits`: how long a starting node waits for a peer's answer before reading the store, ms. Default 1 000. */
+  readonly durableReadDelayMs: number;
 }
 
 /** Defaults of {@link DistributedOptions}. @since 6.0.0 */
@@ -64,6 +72,8 @@ export const DEFAULT_DISTRIBUTED_OPTIONS: DistributedOptions = Object.freeze({
   maxEntriesPerMessage: 200,
   antiEntropy: 'digest',
   digestBuckets: 1024,
+  durableOpenCircuits: false,
+  durableReadDelayMs: 1_000,
 });
 
 const KEYS = Object.keys(DEFAULT_DISTRIBUTED_OPTIONS);
@@ -121,5 +131,13 @@ export function resolveDistributedOptions(input: unknown, field = 'distributed')
       o.digestBuckets === undefined
         ? d.digestBuckets
         : validateInteger(at('digestBuckets'), o.digestBuckets, MIN_DIGEST_BUCKETS, MAX_DIGEST_BUCKETS),
+    durableOpenCircuits:
+      o.durableOpenCircuits === undefined
+        ? d.durableOpenCircuits
+        : validateBoolean(at('durableOpenCircuits'), o.durableOpenCircuits),
+    durableReadDelayMs:
+      o.durableReadDelayMs === undefined
+        ? d.durableReadDelayMs
+        : validateDuration(at('durableReadDelayMs'), o.durableReadDelayMs, 0),
   });
 }

@@ -154,6 +154,11 @@ export class RemoteStateReceiver {
   }
 
   /** Applies one valid remote entry; true when it was adopted and applied to the breaker. */
+  /** Applies one entry that did not come in a message (a stored open circuit), as a sync entry. */
+  applyEntry(entry: CircuitStateEntry): boolean {
+    return this.apply(entry);
+  }
+
   private apply(entry: CircuitStateEntry): boolean {
     const { circuits, registers, metrics } = this.o;
     const id = entry.strategyId;

@@ -59,6 +59,12 @@ export interface ReplicatorMetricsReport {
    * the digests sent.
    */
   readonly digest: Readonly<DigestCounters>;
+  /**
+   * Durable open circuits (`durableOpenCircuits`): open states stored, removals, reads of the
+   * store on start (no peer answered), entries restored from it, entries skipped (expired,
+   * malformed), and store operations that failed.
+   */
+  readonly durable: Readonly<DurableCounters>;
   /** Re-syncs after the bus came back. */
   readonly resyncs: number;
   /** Strategies whose sharing was turned back on and that re-joined the cluster's state. */
@@ -109,6 +115,22 @@ export interface TransitionStamp {
   readonly at: number;
 }
 
+/** Counters of durable open circuits (see `ReplicatorMetricsReport.durable`). @since 6.0.0 */
+export interface DurableCounters {
+  /** Open states written to the store. */
+  stored: number;
+  /** Removals (another state written). */
+  removed: number;
+  /** Reads of the store on start (no peer answered). */
+  reads: number;
+  /** Open circuits applied from the store. */
+  restored: number;
+  /** Stored values skipped: expired, malformed or out of range. */
+  skipped: number;
+  /** Store operations that failed. */
+  failed: number;
+}
+
 /** Counters of digest anti-entropy (see `ReplicatorMetricsReport.digest`). @since 6.0.0 */
 export interface DigestCounters {
   /** Root digests (count and one hash) published, one per round. */
@@ -134,6 +156,7 @@ export interface DigestCounters {
 
 @SdkCompatibility('6.0.0')
 export class ReplicatorMetrics {
+  readonly durable: DurableCounters = { stored: 0, removed: 0, reads: 0, restored: 0, skipped: 0, failed: 0 };
   readonly digest: DigestCounters = {
     rootsSent: 0,
     rootsReceived: 0,
@@ -204,6 +227,7 @@ export class ReplicatorMetrics {
       rejected: { ...this.rejected },
       rejectedEntries: { ...this.rejectedEntries },
       digest: { ...this.digest },
+      durable: { ...this.durable },
       resyncs: this.resyncs,
       rejoins: this.rejoins,
       antiEntropyRounds: this.antiEntropyRounds,

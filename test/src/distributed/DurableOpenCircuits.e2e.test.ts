@@ -1,0 +1,125 @@
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HostProcess, eventually } from './support/hostProcess.js';
+import { PrivateRedis, REDIS_REQUIRED, hasRedisBinaries, pingRedis } from './support/privateRedis.js';
+
+// Issue #15 item 5: two host processes with distributed.durableOpenCircuits on a private
+// redis-server. A trips; the whole cluster is stopped and started again: with no peer to
+// answer, the nodes read the open circuit from Redis and reject live calls again, for the
+// break that is left; a reset removes it.
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const cli = join(root, 'host', 'dist', 'cli.js');
+const built = [
+  'host/dist/cli.js',
+  'plugins/federation-redis/dist/index.js',
+  'plugins/demo-traffic/dist/index.js',
+].every((p) => existsSync(join(root, p)));
+const run = built && (((await pingRedis(6379)) && hasRedisBinaries()) || REDIS_REQUIRED);
+const STRATEGY = 'shared-db';
+const SECRET = `durable-${randomUUID()}-${randomUUID()}`;
+
+interface Strategy {
+  state: string;
+  rejected: { circuitOpen: number };
+}
+
+describe.skipIf(!run)('durable open circuits across a whole-cluster restart (2 host processes)', () => {
+  let dir: string;
+  let redis: PrivateRedis;
+  const configs: string[] = [];
+  const env = { DW_FEDERATION_SECRET: SECRET };
+  const strategy = async (h: HostProcess) =>
+    (await h.getJson<{ metrics: { strategies: Record<string, Strategy> } }>('/subsystems/resilience')).metrics
+      .strategies[STRATEGY] ?? { state: 'none', rejected: { circuitOpen: 0 } };
+  const durableKeys = () =>
+    spawnSync('redis-cli', ['-p', String(redis.port), '--scan', '--pattern', '*{durable}:*'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => l !== '');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dw-durable-'));
+    redis = await PrivateRedis.startAsync();
+    const channelPrefix = `dwdurable:${randomUUID()}:`;
+    for (const id of ['a', 'b']) {
+      const path = join(dir, `node-${id}.json`);
+      writeFileSync(
+        path,
+        JSON.stringify({
+          nodeId: `node-${id}`,
+          admin: { host: '127.0.0.1', port: 0 },
+          statusIntervalMs: 0,
+          shutdownTimeoutMs: 5_000,
+          plugins: [
+            { module: '@datawarehouse/plugin-federation-redis', options: { url: redis.url, channelPrefix } },
+            {
+              module: '@datawarehouse/plugin-ultimate-resilience',
+              options: {
+                builtinStrategies: false,
+                strategies: [
+                  { id: STRATEGY, circuitBreaker: { failureThreshold: 5, breakDurationMs: 600_000 }, retry: false },
+                ],
+                distributed: { durableOpenCircuits: true, durableReadDelayMs: 500 },
+              },
+            },
+            {
+              module: '@datawarehouse/plugin-demo-traffic',
+              options: {
+                strategies: [STRATEGY],
+                requestsPerSecond: 20,
+                seed: 1,
+                downstream: { latencyMs: 1, latencyJitterMs: 0, errorRate: 0, capacity: 100, outages: [] },
+              },
+            },
+          ],
+        }),
+      );
+      configs.push(path);
+    }
+  }, 30_000);
+
+  afterAll(async () => {
+    HostProcess.killAll();
+    await redis?.stopAsync();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  it('a restarted cluster still rejects calls to the downstream that was down', async () => {
+    let hosts = await Promise.all(configs.map((c) => HostProcess.startAsync(cli, c, dir, env)));
+    const [a, b] = hosts as [HostProcess, HostProcess];
+    await eventually(async () => (await strategy(b)).state === 'closed', 'b up');
+    await a.actionAsync('resilience', 'trip', { strategyId: STRATEGY, reason: 'downstream down' });
+    await eventually(async () => (await strategy(b)).state === 'open', 'b open');
+    await eventually(async () => durableKeys().length === 1, 'the open circuit stored in Redis');
+    const ttl = Number(
+      spawnSync('redis-cli', ['-p', String(redis.port), 'PTTL', durableKeys()[0]!], { encoding: 'utf8' }).stdout,
+    );
+    expect(ttl).toBeGreaterThan(590_000);
+    expect(ttl).toBeLessThanOrEqual(600_000);
+
+    // The whole cluster stops, then starts again: nobody holds the state in memory.
+    await Promise.all(hosts.map((h) => h.stopAsync()));
+    hosts = await Promise.all(configs.map((c) => HostProcess.startAsync(cli, c, dir, env)));
+    for (const h of hosts) {
+      await eventually(
+        async () => (await strategy(h)).state === 'open',
+        `${h.configPath} open again after the restart`,
+      );
+      const before = (await strategy(h)).rejected.circuitOpen;
+      await eventually(async () => (await strategy(h)).rejected.circuitOpen > before, 'live calls rejected');
+      const m = await h.getJson<{ metrics: { distributed: { durable: { restored: number } } } }>(
+        '/subsystems/resilience',
+      );
+      expect(m.metrics.distributed.durable.restored).toBe(1);
+    }
+    // A reset removes it.
+    await hosts[1]!.actionAsync('resilience', 'reset', { strategyId: STRATEGY });
+    for (const h of hosts) await eventually(async () => (await strategy(h)).state === 'closed', 'closed after reset');
+    await eventually(async () => durableKeys().length === 0, 'removed from Redis');
+    await Promise.all(hosts.map((h) => h.stopAsync()));
+  }, 90_000);
+});
