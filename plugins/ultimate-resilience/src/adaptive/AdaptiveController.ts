@@ -178,6 +178,13 @@ export class AdaptiveController {
         reasons: t.reasons,
         lastAdaptedAt: t.lastAdaptedAt ?? null,
         changes: t.changes,
+        // What the limit rule compares with (null until its first reading under load).
+        latency: {
+          p99EmaMs: t.state.latencyEmaMs ?? null,
+          baselineP99Ms: t.state.baselineMs ?? null,
+          baselineP50Ms: t.state.baselineP50Ms ?? null,
+        },
+        warmUp: t.warmUpFrom !== undefined,
         recoveries: { count: recovery?.count ?? 0, emaMs: recovery?.emaMs ?? null, lastMs: recovery?.lastMs ?? null },
         windows: { short: w(g.shortWindowMs), medium: w(g.mediumWindowMs), long: w(g.longWindowMs) },
       };

@@ -43,9 +43,13 @@ describe('AdaptiveController warm-up', () => {
       current: { failureThreshold: 20 },
       reasons: [expect.stringMatching(/warm-up until the first adaptation/) as unknown],
     });
+    const strategies = () =>
+      (manager.getScalingMetrics().adaptation as { strategies: Record<string, { warmUp: boolean }> }).strategies;
+    expect(strategies().db!.warmUp).toBe(true);
     // Healthy afterwards: the first adaptation keeps the warm-up value (the rule's own ceiling).
     await driveTraffic(clock, manager, 'db', { ms: 30_000, perSecond: 100, latencyMs: 5 });
     expect(manager.getCircuitBreaker('db')!.options.failureThreshold).toBe(20);
+    expect(strategies().db!.warmUp).toBe(false);
   });
 
   it('hands back to the configured threshold at the first adaptation when the error rate is not low', async () => {
