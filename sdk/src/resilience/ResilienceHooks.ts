@@ -5,6 +5,7 @@ export type CallRejectionCause = 'circuitOpen' | 'bulkhead' | 'rateLimited';
 
 /** A call ended with the downstream's value. @since 6.1.0 */
 export interface CallSucceededEvent {
+  /** The strategy the call ran under. */
   readonly strategyId: string;
   /** The attempt that succeeded: 1 for the first try. */
   readonly attempt: number;
@@ -16,6 +17,7 @@ export interface CallSucceededEvent {
 
 /** A call ended with a downstream failure, after its retries (a fallback may still answer it). @since 6.1.0 */
 export interface CallFailedEvent {
+  /** The strategy the call ran under. */
   readonly strategyId: string;
   /** Attempts made. */
   readonly attempts: number;
@@ -27,6 +29,7 @@ export interface CallFailedEvent {
 
 /** An attempt failed and a retry is scheduled. @since 6.1.0 */
 export interface CallRetryEvent {
+  /** The strategy the call ran under. */
   readonly strategyId: string;
   /** The number of the attempt about to be made: 2 for the first retry. */
   readonly attempt: number;
@@ -38,6 +41,7 @@ export interface CallRetryEvent {
 
 /** An attempt, or the whole call, ran out of time. @since 6.1.0 */
 export interface CallTimeoutEvent {
+  /** The strategy the call ran under. */
   readonly strategyId: string;
   /** The attempt abandoned (0 when the call timed out while queued for a bulkhead slot). */
   readonly attempt: number;
@@ -49,7 +53,9 @@ export interface CallTimeoutEvent {
 
 /** A call was refused before it reached the downstream. @since 6.1.0 */
 export interface CallRejectedEvent {
+  /** The strategy the call ran under. */
   readonly strategyId: string;
+  /** What refused it: an open circuit, a full bulkhead (or its queue timeout), or the rate limit. */
   readonly cause: CallRejectionCause;
   /** The rejection (`CircuitOpenError`, `BulkheadRejectedError`, `RateLimitedError`, ...). */
   readonly error: unknown;
@@ -57,6 +63,7 @@ export interface CallRejectedEvent {
 
 /** The strategy's fallback answered a failed or rejected call. @since 6.1.0 */
 export interface CallFallbackEvent {
+  /** The strategy the call ran under. */
   readonly strategyId: string;
   /** The error the fallback replaced. */
   readonly error: unknown;
@@ -64,13 +71,17 @@ export interface CallFallbackEvent {
 
 /** A strategy's circuit changed state. @since 6.1.0 */
 export interface CircuitTransitionEvent {
+  /** The strategy the call ran under. */
   readonly strategyId: string;
+  /** The state before. */
   readonly from: CircuitState;
+  /** The state now. */
   readonly to: CircuitState;
   /** `local` (this node's calls), `remote` (another node's state, adopted), `operator` or `adaptation`. */
   readonly origin: CircuitTransitionOrigin;
   /** For `remote`: the node whose state was adopted, when the transition names it. */
   readonly remoteNode?: string;
+  /** Why, as the breaker gives it (e.g. `failure-threshold`, `manual-trip`, `break-elapsed`). */
   readonly reason: string;
   /** `clock.now()` of the transition. */
   readonly timestamp: number;
