@@ -104,6 +104,7 @@ describe.skipIf(!run)('durable open circuits across a whole-cluster restart (2 h
     // The whole cluster stops, then starts again: nobody holds the state in memory.
     await Promise.all(hosts.map((h) => h.stopAsync()));
     hosts = await Promise.all(configs.map((c) => HostProcess.startAsync(cli, c, dir, env)));
+    let restored = 0;
     for (const h of hosts) {
       await eventually(
         async () => (await strategy(h)).state === 'open',
@@ -114,8 +115,11 @@ describe.skipIf(!run)('durable open circuits across a whole-cluster restart (2 h
       const m = await h.getJson<{ metrics: { distributed: { durable: { restored: number } } } }>(
         '/subsystems/resilience',
       );
-      expect(m.metrics.distributed.durable.restored).toBe(1);
+      restored += m.metrics.distributed.durable.restored;
     }
+    // Read from Redis by the nodes that found no peer up; a node that found a peer up got it from
+    // that peer's sync answer instead.
+    expect(restored).toBeGreaterThanOrEqual(1);
     // A reset removes it.
     await hosts[1]!.actionAsync('resilience', 'reset', { strategyId: STRATEGY });
     for (const h of hosts) await eventually(async () => (await strategy(h)).state === 'closed', 'closed after reset');

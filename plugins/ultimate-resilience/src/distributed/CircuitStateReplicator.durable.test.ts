@@ -81,14 +81,41 @@ describe('CircuitStateReplicator (durable open circuits)', () => {
       expect(n.breaker().state).toBe('open');
       expect(n.breaker().retryAfterMs()).toBeGreaterThan(39_000);
       expect(n.breaker().retryAfterMs()).toBeLessThanOrEqual(40_000);
-      expect(n.replicator.metrics().durable).toMatchObject({ reads: 1, restored: 1 });
       expect(n.breaker('cache').state).toBe('closed');
     }
+    // The first to read restored it and announced it; the other had its answer by then.
+    expect(a2.replicator.metrics().durable).toMatchObject({ reads: 1, restored: 1 });
+    expect(b2.replicator.metrics().durable.restored).toBe(0);
     // A reset anywhere removes it: the next restart finds nothing.
     await a2.manager.invokeActionAsync('reset', { strategyId: 'db' });
     await clock.advanceAsync(10);
     expect(store.values.size).toBe(0);
     expect(b2.breaker().state).toBe('closed');
+  });
+
+  it('a node that restored announces it: a peer that got an answer without it learns it', async () => {
+    const clock = new VirtualClock(1_000_000);
+    const store = new VirtualStore(clock);
+    const c = cluster(clock, store);
+    const a = c.start('a');
+    await clock.advanceAsync(1_000);
+    a.breaker('cache').trip(); // a register a holds, so a's answers are not empty
+    a.breaker().trip();
+    await clock.advanceAsync(10);
+    a.breaker('cache').reset();
+    await clock.advanceAsync(10);
+    a.replicator.dispose();
+    const c2 = cluster(clock, store);
+    const first = c2.start('first');
+    await clock.advanceAsync(300);
+    // `second` starts while `first` still waits: first answers (with nothing open), so second
+    // does not read the store; first reads it at 500 ms and publishes what it restored.
+    first.breaker('cache').trip();
+    const second = c2.start('second');
+    await clock.advanceAsync(400);
+    expect(second.replicator.metrics().durable.reads).toBe(0);
+    expect(first.replicator.metrics().durable.restored).toBe(1);
+    expect(second.breaker().state).toBe('open');
   });
 
   it('is not read when a peer answers, expires with the break, and skips what it cannot trust', async () => {

@@ -225,6 +225,7 @@ export class CircuitStateReplicator {
             logger: this.logger,
             readDelayMs: this.options.durableReadDelayMs,
             apply: (entry) => this.receiver.applyEntry(entry),
+            announce: (entries) => this.publisher.fullState(entries),
           })
         : undefined;
     this.sync = new FullStateSync({

@@ -24,6 +24,8 @@ export interface DurableOpenCircuitsOptions {
   readonly readDelayMs: number;
   /** Applies a stored entry as if a peer had sent it; returns whether it was applied. */
   readonly apply: (entry: CircuitStateEntry) => boolean;
+  /** Publishes what was restored, so peers that started meanwhile (and got an answer without it) learn it. */
+  readonly announce: (entries: readonly CircuitStateEntry[]) => void;
 }
 
 /**
@@ -99,14 +101,19 @@ export class DurableOpenCircuits {
     const entries = await store.listAsync(this.o.prefix, MAX_RESTORED);
     if (this.disposed) return;
     const wallNow = this.o.wallClock();
+    const restored: CircuitStateEntry[] = [];
     for (const { key, value } of entries.slice(0, MAX_RESTORED)) {
       const entry = typeof key === 'string' && typeof value === 'string' ? this.parse(key, value, wallNow) : undefined;
       if (entry === undefined) {
         m.skipped++;
         continue;
       }
-      if (this.o.apply(entry)) m.restored++;
+      if (this.o.apply(entry)) {
+        m.restored++;
+        restored.push(entry);
+      }
     }
+    if (restored.length > 0) this.o.announce(restored);
   }
 
   private parse(key: string, value: string, wallNow: number): CircuitStateEntry | undefined {
