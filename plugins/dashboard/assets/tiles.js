@@ -151,7 +151,7 @@ export class TileGrid {
     const b = slot.body;
     slot.el.setAttribute('data-state', d.state);
     slot.el.setAttribute('data-rendered', 'true');
-    b.state.textContent = d.state;
+    b.state.textContent = d.state === 'none' ? 'no breaker' : d.state;
     b.rate.textContent = `${fmt(h?.rate ?? 0)} calls/s`;
     b.error.textContent = `errors ${pct(d.errorRate)}`;
     b.latency.textContent = `p50 ${fmt(d.p50)} · p95 ${fmt(d.p95)} · p99 ${fmt(d.p99)} ms`;
@@ -183,7 +183,10 @@ export class TileGrid {
             height: 70,
             legend: { show: false },
             cursor: { show: false },
-            axes: [{ show: false }, { size: 36, font: '10px sans-serif', stroke: '#888' }],
+            axes: [
+              { show: false },
+              { size: 40, space: 18, font: '10px sans-serif', stroke: '#888', grid: { stroke: '#2b313b' } },
+            ],
             scales: { x: { time: false } },
             series: [
               {},
@@ -230,6 +233,13 @@ export class TileGrid {
       el('div', { class: 'kv' }, b.rate, ' · ', b.error),
       b.latency,
       b.chart,
+      el(
+        'div',
+        { class: 'legend' },
+        el('span', { class: 'l50', textContent: 'p50' }),
+        el('span', { class: 'l95', textContent: 'p95' }),
+        el('span', { class: 'l99', textContent: 'p99 (ms, last 60 updates)' }),
+      ),
       el('div', { class: 'bulkhead' }, b.meter, ' ', b.bulkhead),
       b.rejected,
       b.counts,
