@@ -118,6 +118,19 @@ describe('DashboardStream', () => {
     expect(reads()).toBe(before);
   });
 
+  it('gives a client that connects after an aborted one a fresh snapshot, not the state read for the aborted one', () => {
+    const { clock, calls, stream, connect } = setup();
+    const aborted = new AbortController();
+    aborted.abort();
+    const gone = new FakeStream();
+    stream.open(() => gone, aborted.signal);
+    expect([gone.closed, gone.events.length, stream.size]).toEqual([true, 0, 0]);
+    calls.a = 9;
+    clock.advance(5000);
+    const { s } = connect();
+    expect(s.data(0).strategies.find((d: { id: string }) => d.id === 'a').calls).toBe(9);
+  });
+
   it('refuses a stream past maxStreams before opening it, and ends every stream on close', () => {
     const { connect, stream } = setup({ maxStreams: 2 });
     const a = connect();

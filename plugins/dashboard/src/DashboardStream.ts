@@ -87,6 +87,8 @@ export class DashboardStream {
     const stream = start();
     if (signal.aborted || stream.closed) {
       stream.end();
+      // The state read for this client must not become a later client's stale snapshot.
+      if (this.clients.size === 0) this.baseline = undefined;
       return;
     }
     if (this.baseline === undefined) {
