@@ -465,6 +465,27 @@ describe('call-path rewrite review', () => {
       },
     );
 
+    bug(
+      'a hook that throws a value String() cannot convert is still ignored: the success stays a success',
+      async () => {
+        const { runtime, events } = setup({
+          id: 's',
+          retry: false,
+          bulkhead: false,
+          circuitBreaker: { failureThreshold: 1000 },
+        });
+        events.add({
+          onSuccess: () => {
+            // CallEvents.run logs String(error) inside its catch: that throw escapes the hook guard.
+            throw Object.create(null) as object;
+          },
+        });
+        await expect(runtime.execute(() => Promise.resolve('ok'), undefined)).resolves.toBe('ok');
+        expect(runtime.metrics.failures).toBe(0);
+        expect(events.hookErrors).toBe(1);
+      },
+    );
+
     it('a hook that aborts the caller on retry ends the call with the abort, no terminal event (checked: correct)', async () => {
       const { clock, runtime, events } = setup({
         id: 's',
@@ -497,6 +518,65 @@ describe('call-path rewrite review', () => {
       expect(log).toEqual(['retry']);
       expect(runtime.metrics.aborted).toBe(1);
       expect(runtime.bulkheadStatistics()!.running).toBe(0);
+    });
+  });
+
+  describe('span events (5f01acb)', () => {
+    /** Tracing on, with a span that records its events. */
+    function traced(def: StrategyDefinition) {
+      const env = setup(def);
+      const spanEvents: string[] = [];
+      env.events.trace({ activeSpan: () => ({ addEvent: (name: string) => spanEvents.push(name) }) });
+      return { ...env, spanEvents };
+    }
+    /** A rejection value that String() cannot convert (null prototype: no toString). */
+    const bareError = (): unknown => Object.assign(Object.create(null) as object, { code: 'E_DOWN' });
+
+    bug(
+      'an error value String() cannot convert does not change the outcome with tracing on: the fallback answers',
+      async () => {
+        const { runtime, spanEvents } = traced({
+          id: 's',
+          retry: false,
+          circuitBreaker: false,
+          bulkhead: false,
+          fallback: { value: 'fb' },
+        });
+        // CallEvents.failure/retry/fallback build errorAttributes(error) outside spanEvent's try:
+        // String(error) throws a TypeError that replaces the call's outcome (no fallback).
+        await expect(runtime.execute(() => Promise.reject(bareError()), undefined)).resolves.toBe('fb');
+        expect(spanEvents).toContain('resilience.failure');
+      },
+    );
+
+    bug('an error value String() cannot convert does not stop the retry with tracing on', async () => {
+      const { clock, runtime } = traced({
+        id: 's',
+        circuitBreaker: false,
+        bulkhead: false,
+        retry: { maxRetries: 1, backoff: 'fixed', baseDelayMs: 10 },
+      });
+      const call = track(
+        runtime.execute(
+          ({ attempt }) => (attempt === 1 ? Promise.reject(bareError()) : Promise.resolve('second')),
+          undefined,
+        ),
+      );
+      await clock.advanceAsync(10);
+      expect(call.value).toBe('second');
+    });
+
+    it('a span whose addEvent throws never changes the outcome (checked: correct)', async () => {
+      const { runtime, events } = setup({ id: 's', retry: false, circuitBreaker: false, bulkhead: false });
+      events.trace({
+        activeSpan: () => ({
+          addEvent: () => {
+            throw new Error('exporter broke');
+          },
+        }),
+      });
+      await expect(runtime.execute(() => Promise.resolve('ok'), undefined)).resolves.toBe('ok');
+      expect(events.hookErrors).toBe(1);
     });
   });
 
