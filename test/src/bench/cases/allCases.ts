@@ -9,7 +9,15 @@ import {
   cockatielWrapRetry,
 } from './cockatielCases.js';
 import { opossumOpen, opossumSuccess } from './opossumCases.js';
-import { oursBreakerOnly, oursFull, oursFullHooked, oursNoTimeout, oursOpen, oursRetry } from './ourCases.js';
+import {
+  oursBreakerOnly,
+  oursFull,
+  oursFullHooked,
+  oursNoTimeout,
+  oursOpen,
+  oursQueued,
+  oursRetry,
+} from './ourCases.js';
 
 /** Every case, in table order: success path, then circuit open, then retry. */
 export const ALL_CASES: readonly BenchCase[] = Object.freeze([
@@ -23,6 +31,7 @@ export const ALL_CASES: readonly BenchCase[] = Object.freeze([
   oursNoTimeout,
   oursFull,
   oursFullHooked,
+  oursQueued,
   bareReject,
   opossumOpen,
   cockatielBreakerOpen,

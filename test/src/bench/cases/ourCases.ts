@@ -100,6 +100,23 @@ export const oursBreakerOnly: BenchCase = {
   setup: () => instance(BREAKER_ONLY_STRATEGY),
 };
 
+/** The full pipeline with a bulkhead of 10: with 100 concurrent calls, 90 wait in its queue. */
+const QUEUED_STRATEGY: StrategyDefinition = Object.freeze<StrategyDefinition>({
+  ...FULL_STRATEGY,
+  id: 'bench-queued',
+  bulkhead: { maxConcurrency: 10, maxQueueSize: 1_000 },
+});
+
+/** The queued path: a call that waits for a bulkhead slot (concurrent mode; sequential calls never queue). */
+export const oursQueued: BenchCase = {
+  id: 'ours-queued',
+  path: 'success',
+  label: 'ours, full pipeline with a bulkhead of 10 (90 of 100 concurrent calls queue)',
+  stages: 'bulkhead (10, queue 1000), breaker, retry ×3, timeout 1 s, metrics',
+  expect: 'resolve',
+  setup: () => instance(QUEUED_STRATEGY),
+};
+
 /** Full pipeline with the circuit open (tripped for 60 s): the fast-fail rejection. */
 export const oursOpen: BenchCase = {
   id: 'ours-open',
