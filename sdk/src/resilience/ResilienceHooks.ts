@@ -21,7 +21,11 @@ export interface CallFailedEvent {
   readonly strategyId: string;
   /** Attempts made. */
   readonly attempts: number;
-  /** The last attempt's error (a timeout is a `ResilienceTimeoutError`). */
+  /**
+   * The error the call ends with: the last attempt's error (a timeout is a
+   * `ResilienceTimeoutError`), or the breaker's refusal of a retry (a `CircuitOpenError` whose
+   * `cause` is that error).
+   */
   readonly error: unknown;
   /** From the call's arrival to its end, ms. */
   readonly elapsedMs: number;
@@ -90,7 +94,8 @@ export interface CircuitTransitionEvent {
 /**
  * Callbacks on what happens to calls, registered with `IResilienceService.addHooks`. Every
  * member is optional. They run synchronously on the call path, after the pipeline's own
- * bookkeeping and before the caller sees the outcome: keep them cheap. A hook that throws is
+ * bookkeeping and before the caller sees the outcome, while the call still holds its bulkhead
+ * slot (a hook that calls the same strategy competes with it for a slot): keep them cheap. A hook that throws is
  * ignored (counted, and logged once) and never changes the call's outcome.
  *
  * Order within one call: `onTimeout` (an attempt ran out of time) and `onRetry` as they happen,

@@ -3,6 +3,8 @@ import type { BulkheadLease, ICircuitBreaker, OperationContext } from '@dataware
 import type { DeadlineEntry, DeadlineQueue } from '../timeout/DeadlineQueue.js';
 import type { CallState } from './CallState.js';
 
+const promiseThen = Promise.prototype.then;
+
 /** Receives the late settlement of an operation whose attempt was abandoned. @internal */
 export interface LateSettleListener {
   onLateSettle(attempt: Attempt): void;
@@ -79,10 +81,19 @@ export class Attempt implements OperationContext, DeadlineEntry {
    */
   watch(operation: Promise<unknown>): void {
     this.watching = true;
-    operation.then(
-      (value) => this.onOperationSettled(true, value),
-      (error) => this.onOperationSettled(false, error),
-    );
+    // The native `then`, not an override the promise may carry: its real state decides, once.
+    try {
+      promiseThen.call(
+        operation,
+        (value) => this.onOperationSettled(true, value),
+        (error) => this.onOperationSettled(false, error),
+      );
+    } catch (error) {
+      this.operationSettled = true;
+      this.finish();
+      queueMicrotask(() => this.sink.attemptFailed(this, error));
+      return;
+    }
     if (this.abandonedBy !== undefined) this.abandon(this.abandonedBy);
   }
 
@@ -127,6 +138,7 @@ export class Attempt implements OperationContext, DeadlineEntry {
   }
 
   private onOperationSettled(ok: boolean, valueOrError: unknown): void {
+    if (this.operationSettled) return;
     this.operationSettled = true;
     if (this.abandonedBy !== undefined) {
       const listener = this.lateListener;

@@ -34,10 +34,42 @@ export interface SpanSource {
   activeSpan(): SpanLike | undefined;
 }
 
-/** Attributes of an error on a span event: its type and message. */
+/** `String(value)`, or a placeholder when even that throws (a null-prototype object, a hostile getter). */
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return '[unprintable]';
+  }
+}
+
+/** An error for a log line: its message, or its string form; never throws. */
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    try {
+      return safeString(error.message);
+    } catch {
+      return '[unprintable]';
+    }
+  }
+  return safeString(error);
+}
+
+/** Attributes of an error on a span event: its type and message (never throws). */
 function errorAttributes(error: unknown): Record<string, string> {
-  if (error instanceof Error) return { 'error.type': error.name, 'exception.message': error.message };
-  return { 'error.type': typeof error, 'exception.message': String(error) };
+  if (error instanceof Error) {
+    let type: string;
+    let message: string;
+    try {
+      type = safeString(error.name);
+      message = safeString(error.message);
+    } catch {
+      type = 'Error';
+      message = '[unprintable]';
+    }
+    return { 'error.type': type, 'exception.message': message };
+  }
+  return { 'error.type': typeof error, 'exception.message': safeString(error) };
 }
 
 /** `<reason> (from <node>)`: how a transition adopted from another node names it (see `applyRemoteState`). */
@@ -154,11 +186,15 @@ export class CallEvents {
   failure(strategyId: string, attempts: number, error: unknown, elapsedMs: number, span?: SpanLike): void {
     const event: CallFailedEvent = { strategyId, attempts, error, elapsedMs };
     if (span !== undefined) {
-      this.spanEvent(span, 'resilience.failure', {
-        'resilience.strategy': strategyId,
-        'resilience.attempt': attempts,
-        ...errorAttributes(error),
-      });
+      this.spanEvent(
+        span,
+        'resilience.failure',
+        {
+          'resilience.strategy': strategyId,
+          'resilience.attempt': attempts,
+        },
+        { value: error },
+      );
     }
     if (this.failureChannel.hasSubscribers) this.failureChannel.publish(event);
     for (const h of this.hooks) if (h.onFailure !== undefined) this.run(h, h.onFailure, event);
@@ -168,12 +204,16 @@ export class CallEvents {
     const event: CallRetryEvent = { strategyId, attempt, delayMs, error };
     if (span !== undefined) {
       // The event of the attempt that failed (attempt - 1), announcing the retry.
-      this.spanEvent(span, 'resilience.retry', {
-        'resilience.strategy': strategyId,
-        'resilience.attempt': attempt - 1,
-        'resilience.retry_delay_ms': delayMs,
-        ...errorAttributes(error),
-      });
+      this.spanEvent(
+        span,
+        'resilience.retry',
+        {
+          'resilience.strategy': strategyId,
+          'resilience.attempt': attempt - 1,
+          'resilience.retry_delay_ms': delayMs,
+        },
+        { value: error },
+      );
     }
     if (this.retryChannel.hasSubscribers) this.retryChannel.publish(event);
     for (const h of this.hooks) if (h.onRetry !== undefined) this.run(h, h.onRetry, event);
@@ -205,7 +245,7 @@ export class CallEvents {
   fallback(strategyId: string, error: unknown, span?: SpanLike): void {
     const event: CallFallbackEvent = { strategyId, error };
     if (span !== undefined) {
-      this.spanEvent(span, 'resilience.fallback', { 'resilience.strategy': strategyId, ...errorAttributes(error) });
+      this.spanEvent(span, 'resilience.fallback', { 'resilience.strategy': strategyId }, { value: error });
     }
     if (this.fallbackChannel.hasSubscribers) this.fallbackChannel.publish(event);
     for (const h of this.hooks) if (h.onFallback !== undefined) this.run(h, h.onFallback, event);
@@ -228,15 +268,20 @@ export class CallEvents {
     for (const h of this.hooks) if (h.onCircuitTransition !== undefined) this.run(h, h.onCircuitTransition, event);
   }
 
-  private spanEvent(span: SpanLike, name: string, attributes: Record<string, string | number | boolean>): void {
+  private spanEvent(
+    span: SpanLike,
+    name: string,
+    attributes: Record<string, string | number | boolean>,
+    error?: { readonly value: unknown },
+  ): void {
     try {
-      span.addEvent(name, attributes);
+      span.addEvent(name, error === undefined ? attributes : { ...attributes, ...errorAttributes(error.value) });
     } catch (error) {
       this.hookErrors++;
       if (!this.logged) {
         this.logged = true;
         this.logger.warn('adding a span event threw; such errors are ignored (counted in hookErrors)', {
-          error: error instanceof Error ? error.message : String(error),
+          error: describe(error),
         });
       }
     }
@@ -250,7 +295,7 @@ export class CallEvents {
       if (!this.logged) {
         this.logged = true;
         this.logger.warn('a resilience hook threw; its errors are ignored (counted in hookErrors)', {
-          error: error instanceof Error ? error.message : String(error),
+          error: describe(error),
         });
       }
     }

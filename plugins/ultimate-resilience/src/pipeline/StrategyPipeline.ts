@@ -256,7 +256,12 @@ export abstract class StrategyPipeline implements AttemptSink {
    */
   private runAttempt(call: CallState, attemptNo: number, attemptStart: number, firstPermit: number | undefined): void {
     const signal = call.signal;
-    if (signal !== undefined && signal.aborted) return this.endCall(call, signal.reason);
+    if (signal !== undefined && signal.aborted) {
+      // A listener run by the admission's permission (e.g. open -> half-open) aborted the caller:
+      // the permit granted then, possibly a half-open probe, goes back.
+      if (firstPermit !== undefined) this.breaker?.releasePermission(firstPermit);
+      return this.endCall(call, signal.reason);
+    }
     const breaker = this.breaker;
     let permit = 0;
     if (firstPermit !== undefined) {
@@ -284,20 +289,22 @@ export abstract class StrategyPipeline implements AttemptSink {
     call.current = attempt;
     call.attempts = attemptNo;
     this.metrics.attempts++;
-    let returned: unknown;
+    let result: Promise<unknown>;
     try {
-      returned = call.operation(attempt);
+      const returned = call.operation(attempt);
+      if (!isThenable(returned)) {
+        attempt.finish();
+        // The caller aborted while the operation ran synchronously: the value comes too late.
+        if (attempt.abandonedBy !== undefined) return this.attemptFailed(attempt, attempt.abandonedBy);
+        return this.attemptSucceeded(attempt, returned);
+      }
+      // A foreign thenable is adopted by a native promise (its `then` runs later, guarded, and
+      // only its first report counts); reading `then` or `constructor` may throw here.
+      result = returned instanceof Promise ? returned : Promise.resolve(returned);
     } catch (error) {
       attempt.finish();
       return this.attemptFailed(attempt, error);
     }
-    if (!isThenable(returned)) {
-      attempt.finish();
-      // The caller aborted while the operation ran synchronously: the value comes too late.
-      if (attempt.abandonedBy !== undefined) return this.attemptFailed(attempt, attempt.abandonedBy);
-      return this.attemptSucceeded(attempt, returned);
-    }
-    const result = returned instanceof Promise ? returned : Promise.resolve(returned);
     if (attempt.abandonedBy === undefined) {
       const { attemptTimeoutMs, overallTimeoutMs } = call.timeout;
       const overallDeadline = call.overallDeadline;
@@ -325,6 +332,7 @@ export abstract class StrategyPipeline implements AttemptSink {
       const duration = now - attempt.startedAt;
       if (attempt.breaker !== undefined) attempt.breaker.recordSuccess(attempt.permit, duration, now);
       this.metrics.succeeded(duration, now);
+      // Hooks never throw (CallEvents guards them), so a recorded success stays one.
       const events = this.events;
       if (events.on || events.successChannel.hasSubscribers) {
         events.success(this.id, attempt.attempt, duration, now - call.startedAt, call.span);

@@ -2,9 +2,9 @@
  * Review of the #16 call-path rewrite (20a6045: callback-driven attempts instead of an async
  * retry loop with a race promise), the staged successes (34d636b) and the per-call hooks
  * (3b9359b). Each test states what the pipeline must do (docs/guarantees.md, the TSDoc of
- * `ResilienceHooks`). Tests declared with `bug` (`it.fails`) reproduce a bug found by the review and fail on
- * the current code (vitest reports them as passing while they fail): when a fix lands, vitest
- * flags them, and `it.fails` must become `it`. Everything runs in virtual time.
+ * `ResilienceHooks`). Nine of them reproduced bugs the review found; each failed before its fix
+ * (two by a change of the documented contract instead: hooks run while the call holds its slot,
+ * and `onFailure` carries the error the call ends with). Everything runs in virtual time.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -25,9 +25,6 @@ import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
 import { StrategyRuntime } from '../runtime/StrategyRuntime.js';
 import { never, track } from '../testing/runtimeFixture.js';
 import { CallEvents } from './CallEvents.js';
-
-/** `it.fails` for a reproduced bug; `REVIEW_SHOW_BUGS=1` runs them as plain tests to show how they fail. */
-const bug = process.env.REVIEW_SHOW_BUGS === '1' ? it : it.fails;
 
 /** A runtime as the manager builds it, with its own per-call events (hooks), in virtual time. */
 function setup(def: StrategyDefinition, override?: StrategyLimits) {
@@ -59,93 +56,84 @@ function withThen<T>(
 
 describe('call-path rewrite review', () => {
   describe('operations returning hostile thenables', () => {
-    bug(
-      'never throws synchronously when the returned promise has a then() that throws; the call fails and gives back slot and inFlight',
-      async () => {
-        const { runtime } = setup({
-          id: 's',
-          retry: false,
-          circuitBreaker: false,
-          bulkhead: { maxConcurrency: 1, maxQueueSize: 0 },
-        });
-        const bad = new Error('then() exploded');
-        const hostile = withThen(Promise.resolve('v'), () => {
+    it('never throws synchronously when the returned promise has a then() override that throws: its real state decides (as with await); slot and inFlight come back', async () => {
+      const { runtime } = setup({
+        id: 's',
+        retry: false,
+        circuitBreaker: false,
+        bulkhead: { maxConcurrency: 1, maxQueueSize: 0 },
+      });
+      const bad = new Error('then() exploded');
+      const hostile = withThen(Promise.resolve('v'), () => {
+        throw bad;
+      });
+      let call: Promise<string> | undefined;
+      // 20a6045: Attempt.watch calls operation.then(...) outside any try: the throw leaves
+      // runAttempt, start and execute (a84f472 rejected the attempt's race promise instead).
+      expect(() => (call = runtime.execute(() => hostile, undefined))).not.toThrow();
+      await expect(call).resolves.toBe('v');
+      expect(runtime.inFlight).toBe(0);
+      expect(runtime.bulkheadStatistics()!.running).toBe(0);
+    });
+
+    it('never throws synchronously when reading the returned value’s then throws (a throwing getter); the slot comes back', async () => {
+      const { runtime } = setup({
+        id: 's',
+        retry: false,
+        circuitBreaker: false,
+        bulkhead: { maxConcurrency: 1, maxQueueSize: 0 },
+      });
+      const bad = new Error('then getter exploded');
+      const hostile = {
+        get then(): never {
           throw bad;
-        });
-        let call: Promise<string> | undefined;
-        // 20a6045: Attempt.watch calls operation.then(...) outside any try: the throw leaves
-        // runAttempt, start and execute (a84f472 rejected the attempt's race promise instead).
-        expect(() => (call = runtime.execute(() => hostile, undefined))).not.toThrow();
-        await expect(call).rejects.toBe(bad);
-        expect(runtime.inFlight).toBe(0);
-        expect(runtime.bulkheadStatistics()!.running).toBe(0);
-      },
-    );
+        },
+      };
+      let call: Promise<unknown> | undefined;
+      // isThenable(returned) reads `.then` in runAttempt, outside the try around the operation.
+      expect(() => (call = runtime.execute(() => hostile, undefined))).not.toThrow();
+      await expect(call).rejects.toBe(bad);
+      expect(runtime.inFlight).toBe(0);
+      expect(runtime.bulkheadStatistics()!.running).toBe(0);
+    });
 
-    bug(
-      'never throws synchronously when reading the returned value’s then throws (a throwing getter); the slot comes back',
-      async () => {
-        const { runtime } = setup({
-          id: 's',
-          retry: false,
-          circuitBreaker: false,
-          bulkhead: { maxConcurrency: 1, maxQueueSize: 0 },
-        });
-        const bad = new Error('then getter exploded');
-        const hostile = {
-          get then(): never {
-            throw bad;
-          },
-        };
-        let call: Promise<unknown> | undefined;
-        // isThenable(returned) reads `.then` in runAttempt, outside the try around the operation.
-        expect(() => (call = runtime.execute(() => hostile, undefined))).not.toThrow();
-        await expect(call).rejects.toBe(bad);
-        expect(runtime.inFlight).toBe(0);
-        expect(runtime.bulkheadStatistics()!.running).toBe(0);
-      },
-    );
-
-    bug(
-      'a returned promise whose then() reports twice (failure, then success) is judged once: the retry decides the call',
-      async () => {
-        const { clock, runtime } = setup({
-          id: 's',
-          bulkhead: false,
-          circuitBreaker: { failureThreshold: 1000 },
-          // With a deadline a84f472 raced the operation through a promise of its own (first report
-          // wins: this test passes there); without one it awaited the native promise, ignoring the
-          // own then(). 20a6045 hands both reports to the pipeline.
-          timeout: { attemptTimeoutMs: 1000 },
-          retry: { maxRetries: 1, backoff: 'fixed', baseDelayMs: 0 },
-        });
-        const second = deferred<string>();
-        let calls = 0;
-        const call = track(
-          runtime.execute<string>(({ attempt }) => {
-            calls++;
-            if (attempt === 1) {
-              // Reports a failure, then (against the Promise contract) a success.
-              return withThen(Promise.resolve('stray'), (onOk, onErr) => {
-                onErr(new Error('first outcome'));
-                onOk('stray');
-              });
-            }
-            return second.promise;
-          }, undefined),
-        );
-        await flushMicrotasks();
-        expect(calls).toBe(2);
-        // The retry is still running: the call must not be settled by attempt 1's second report.
-        expect(call.done).toBe(false);
-        clock.advance(10);
-        second.resolve('from retry');
-        await flushMicrotasks();
-        expect(call.value).toBe('from retry');
-        expect(runtime.metrics.successes).toBe(1);
-        expect(runtime.inFlight).toBe(0);
-      },
-    );
+    it('a returned promise whose own then() reports twice (failure, then success) is judged once, by its real state', async () => {
+      const { clock, runtime } = setup({
+        id: 's',
+        bulkhead: false,
+        circuitBreaker: { failureThreshold: 1000 },
+        // With a deadline a84f472 raced the operation through a promise of its own (first report
+        // wins: this test passes there); without one it awaited the native promise, ignoring the
+        // own then(). 20a6045 hands both reports to the pipeline.
+        timeout: { attemptTimeoutMs: 1000 },
+        retry: { maxRetries: 1, backoff: 'fixed', baseDelayMs: 0 },
+      });
+      const second = deferred<string>();
+      let calls = 0;
+      const call = track(
+        runtime.execute<string>(({ attempt }) => {
+          calls++;
+          if (attempt === 1) {
+            // Reports a failure, then (against the Promise contract) a success.
+            return withThen(Promise.resolve('stray'), (onOk, onErr) => {
+              onErr(new Error('first outcome'));
+              onOk('stray');
+            });
+          }
+          return second.promise;
+        }, undefined),
+      );
+      await flushMicrotasks();
+      // The override is never called: the native then() reads the promise's own state, 'stray'.
+      expect(calls).toBe(1);
+      expect(call.value).toBe('stray');
+      clock.advance(10);
+      second.resolve('unused');
+      await flushMicrotasks();
+      expect(runtime.metrics.successes).toBe(1);
+      expect(runtime.metrics.failures).toBe(0);
+      expect(runtime.inFlight).toBe(0);
+    });
   });
 
   describe('user code that throws or misbehaves (checked: correct)', () => {
@@ -210,36 +198,33 @@ describe('call-path rewrite review', () => {
   });
 
   describe('breaker permits and synchronous caller aborts', () => {
-    bug(
-      'gives back the half-open probe when a stateChanged listener (onCircuitTransition hook) aborts the caller during admission',
-      async () => {
-        const { clock, runtime, events } = setup({
-          id: 's',
-          retry: false,
-          bulkhead: false,
-          circuitBreaker: { failureThreshold: 1, breakDurationMs: 1000, halfOpenMaxAttempts: 1 },
-        });
-        const breaker = runtime.breaker!;
-        // What the manager does: the breaker's transitions go to the hooks.
-        breaker.events.on('stateChanged', (change) => events.circuitTransition('s', change));
-        const controller = new AbortController();
-        const hooks: ResilienceHooks = {
-          onCircuitTransition: (e) => {
-            if (e.to === 'half-open') controller.abort(new Error('shutting down'));
-          },
-        };
-        events.add(hooks);
-        breaker.trip('test');
-        clock.advance(1000);
-        // execute(): tryAcquirePermission moves open -> half-open, the hook aborts the caller,
-        // runAttempt sees the abort first and ends the call without releasing `firstPermit`.
-        await expect(runtime.execute(() => 'ok', { signal: controller.signal })).rejects.toThrow('shutting down');
-        expect(breaker.getStatistics().halfOpenInFlight).toBe(0);
-        // With the probe leaked, every later call is refused as long as the process lives.
-        clock.advance(60_000);
-        await expect(runtime.execute(() => 'ok', undefined)).resolves.toBe('ok');
-      },
-    );
+    it('gives back the half-open probe when a stateChanged listener (onCircuitTransition hook) aborts the caller during admission', async () => {
+      const { clock, runtime, events } = setup({
+        id: 's',
+        retry: false,
+        bulkhead: false,
+        circuitBreaker: { failureThreshold: 1, breakDurationMs: 1000, halfOpenMaxAttempts: 1 },
+      });
+      const breaker = runtime.breaker!;
+      // What the manager does: the breaker's transitions go to the hooks.
+      breaker.events.on('stateChanged', (change) => events.circuitTransition('s', change));
+      const controller = new AbortController();
+      const hooks: ResilienceHooks = {
+        onCircuitTransition: (e) => {
+          if (e.to === 'half-open') controller.abort(new Error('shutting down'));
+        },
+      };
+      events.add(hooks);
+      breaker.trip('test');
+      clock.advance(1000);
+      // execute(): tryAcquirePermission moves open -> half-open, the hook aborts the caller,
+      // runAttempt sees the abort first and ends the call without releasing `firstPermit`.
+      await expect(runtime.execute(() => 'ok', { signal: controller.signal })).rejects.toThrow('shutting down');
+      expect(breaker.getStatistics().halfOpenInFlight).toBe(0);
+      // With the probe leaked, every later call is refused as long as the process lives.
+      clock.advance(60_000);
+      await expect(runtime.execute(() => 'ok', undefined)).resolves.toBe('ok');
+    });
 
     it('releases the permit of a retry when a stateChanged listener aborts the caller during acquirePermission (checked: correct)', async () => {
       const { clock, runtime, events } = setup({
@@ -421,70 +406,63 @@ describe('call-path rewrite review', () => {
       ]);
     });
 
-    bug(
-      'a hook that calls the same strategy again (bulkhead of 1, no queue) is admitted: hooks run after the call gave its slot back',
-      async () => {
-        const { runtime, events } = setup({
-          id: 's',
-          retry: false,
-          circuitBreaker: false,
-          bulkhead: { maxConcurrency: 1, maxQueueSize: 0 },
-        });
-        const nested: Promise<string>[] = [];
-        events.add({
-          onSuccess: () => {
-            if (nested.length === 0) nested.push(runtime.execute(() => Promise.resolve('nested'), undefined));
-          },
-        });
-        await expect(runtime.execute(() => Promise.resolve('outer'), undefined)).resolves.toBe('outer');
-        // Today the hook runs before CallState.resolveWith releases the lease: the nested call
-        // is refused by the bulkhead the outer call no longer needs.
-        await expect(nested[0]).resolves.toBe('nested');
-      },
-    );
+    it('a hook that calls the same strategy again (bulkhead of 1, no queue) competes with the call for its slot, as the TSDoc says', async () => {
+      const { runtime, events } = setup({
+        id: 's',
+        retry: false,
+        circuitBreaker: false,
+        bulkhead: { maxConcurrency: 1, maxQueueSize: 0 },
+      });
+      const nested: Promise<string>[] = [];
+      events.add({
+        onSuccess: () => {
+          if (nested.length === 0) nested.push(runtime.execute(() => Promise.resolve('nested'), undefined));
+        },
+      });
+      await expect(runtime.execute(() => Promise.resolve('outer'), undefined)).resolves.toBe('outer');
+      // ResilienceHooks: hooks run while the call still holds its bulkhead slot, so the
+      // nested call is refused by the bulkhead; the outer call's outcome is unchanged.
+      await expect(nested[0]).rejects.toSatisfy(isBulkheadRejectedError);
+      expect(runtime.bulkheadStatistics()!.running).toBe(0);
+    });
 
-    bug(
-      'onFailure carries the last attempt’s error (TSDoc) when the breaker refuses the retry, not the CircuitOpenError',
-      async () => {
-        const { clock, runtime, events } = setup({
-          id: 's',
-          bulkhead: false,
-          retry: { maxRetries: 2, backoff: 'fixed', baseDelayMs: 10 },
-          circuitBreaker: { failureThreshold: 1, minimumThroughput: 1, breakDurationMs: 60_000 },
-        });
-        const failures: unknown[] = [];
-        events.add({ onFailure: (e) => failures.push(e.error) });
-        const down = new Error('downstream 503');
-        const call = track(runtime.execute(() => Promise.reject(down), undefined));
-        await clock.advanceAsync(10);
-        expect(runtime.breaker!.state).toBe('open');
-        expect(call.error).toSatisfy(isCircuitOpenError); // what the caller gets (cause: `down`)
-        expect(failures).toHaveLength(1);
-        // ResilienceHooks.ts: CallFailedEvent.error is "The last attempt's error".
-        expect(failures[0]).toBe(down);
-      },
-    );
+    it('onFailure carries the error the call ends with (TSDoc): the breaker’s refusal of the retry, caused by the last attempt’s error', async () => {
+      const { clock, runtime, events } = setup({
+        id: 's',
+        bulkhead: false,
+        retry: { maxRetries: 2, backoff: 'fixed', baseDelayMs: 10 },
+        circuitBreaker: { failureThreshold: 1, minimumThroughput: 1, breakDurationMs: 60_000 },
+      });
+      const failures: unknown[] = [];
+      events.add({ onFailure: (e) => failures.push(e.error) });
+      const down = new Error('downstream 503');
+      const call = track(runtime.execute(() => Promise.reject(down), undefined));
+      await clock.advanceAsync(10);
+      expect(runtime.breaker!.state).toBe('open');
+      expect(call.error).toSatisfy(isCircuitOpenError); // what the caller gets (cause: `down`)
+      expect(failures).toHaveLength(1);
+      // ResilienceHooks.ts: CallFailedEvent.error is the error the call ends with.
+      expect(failures[0]).toBe(call.error);
+      expect((failures[0] as { cause?: unknown }).cause).toBe(down);
+    });
 
-    bug(
-      'a hook that throws a value String() cannot convert is still ignored: the success stays a success',
-      async () => {
-        const { runtime, events } = setup({
-          id: 's',
-          retry: false,
-          bulkhead: false,
-          circuitBreaker: { failureThreshold: 1000 },
-        });
-        events.add({
-          onSuccess: () => {
-            // CallEvents.run logs String(error) inside its catch: that throw escapes the hook guard.
-            throw Object.create(null) as object;
-          },
-        });
-        await expect(runtime.execute(() => Promise.resolve('ok'), undefined)).resolves.toBe('ok');
-        expect(runtime.metrics.failures).toBe(0);
-        expect(events.hookErrors).toBe(1);
-      },
-    );
+    it('a hook that throws a value String() cannot convert is still ignored: the success stays a success', async () => {
+      const { runtime, events } = setup({
+        id: 's',
+        retry: false,
+        bulkhead: false,
+        circuitBreaker: { failureThreshold: 1000 },
+      });
+      events.add({
+        onSuccess: () => {
+          // CallEvents.run logs String(error) inside its catch: that throw escapes the hook guard.
+          throw Object.create(null) as object;
+        },
+      });
+      await expect(runtime.execute(() => Promise.resolve('ok'), undefined)).resolves.toBe('ok');
+      expect(runtime.metrics.failures).toBe(0);
+      expect(events.hookErrors).toBe(1);
+    });
 
     it('a hook that aborts the caller on retry ends the call with the abort, no terminal event (checked: correct)', async () => {
       const { clock, runtime, events } = setup({
@@ -532,24 +510,21 @@ describe('call-path rewrite review', () => {
     /** A rejection value that String() cannot convert (null prototype: no toString). */
     const bareError = (): unknown => Object.assign(Object.create(null) as object, { code: 'E_DOWN' });
 
-    bug(
-      'an error value String() cannot convert does not change the outcome with tracing on: the fallback answers',
-      async () => {
-        const { runtime, spanEvents } = traced({
-          id: 's',
-          retry: false,
-          circuitBreaker: false,
-          bulkhead: false,
-          fallback: { value: 'fb' },
-        });
-        // CallEvents.failure/retry/fallback build errorAttributes(error) outside spanEvent's try:
-        // String(error) throws a TypeError that replaces the call's outcome (no fallback).
-        await expect(runtime.execute(() => Promise.reject(bareError()), undefined)).resolves.toBe('fb');
-        expect(spanEvents).toContain('resilience.failure');
-      },
-    );
+    it('an error value String() cannot convert does not change the outcome with tracing on: the fallback answers', async () => {
+      const { runtime, spanEvents } = traced({
+        id: 's',
+        retry: false,
+        circuitBreaker: false,
+        bulkhead: false,
+        fallback: { value: 'fb' },
+      });
+      // CallEvents.failure/retry/fallback build errorAttributes(error) outside spanEvent's try:
+      // String(error) throws a TypeError that replaces the call's outcome (no fallback).
+      await expect(runtime.execute(() => Promise.reject(bareError()), undefined)).resolves.toBe('fb');
+      expect(spanEvents).toContain('resilience.failure');
+    });
 
-    bug('an error value String() cannot convert does not stop the retry with tracing on', async () => {
+    it('an error value String() cannot convert does not stop the retry with tracing on', async () => {
       const { clock, runtime } = traced({
         id: 's',
         circuitBreaker: false,
