@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,8 +86,14 @@ describe.skipIf(!run)('the dashboard in headless Chromium', () => {
 
   it('writes a screenshot of the live page', async () => {
     await updates(8);
-    mkdirSync(REPORTS, { recursive: true });
-    await page.screenshot({ path: join(REPORTS, 'dashboard.png') });
+    // The test artifact (git-ignored) on every run; the README's image only with DW_WRITE_REPORTS=1,
+    // so a test run leaves the working tree clean.
+    const artifacts = join(REPORTS, 'artifacts');
+    mkdirSync(artifacts, { recursive: true });
+    const path = join(artifacts, 'dashboard.png');
+    await page.screenshot({ path });
+    expect(statSync(path).size).toBeGreaterThan(10_000);
+    if (process.env.DW_WRITE_REPORTS === '1') copyFileSync(path, join(REPORTS, 'dashboard.png'));
   });
 
   it('runs operator actions with the token, after a confirmation', async () => {
