@@ -102,6 +102,9 @@ export function routeExchange(
           return state.closed;
         },
         write: (chunk) => (state.closed ? false : res.write(chunk)),
+        get bufferedBytes(): number {
+          return res.writableLength;
+        },
         end: () => {
           if (state.closed) return;
           state.closed = true;

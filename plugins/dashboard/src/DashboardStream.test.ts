@@ -27,6 +27,20 @@ class FakeStream implements HttpRouteStream {
   }
 }
 
+/** Gives a FakeStream a `bufferedBytes` the test sets (0: the client reads everything). */
+class BufferedStream {
+  buffered = 0;
+  writes = 0;
+  constructor(stream: FakeStream) {
+    const write = stream.write.bind(stream);
+    Object.defineProperty(stream, 'bufferedBytes', { get: () => this.buffered });
+    stream.write = (chunk) => {
+      this.writes++;
+      return write(chunk);
+    };
+  }
+}
+
 function setup(options: { maxStreams?: number } = {}) {
   const clock = new VirtualClock(1_000);
   const calls: Record<string, number> = { a: 0, b: 0 };
@@ -148,7 +162,28 @@ describe('DashboardStream', () => {
     expect(() => connect()).toThrow(expect.objectContaining({ status: 503, code: 'ERR_NOT_RUNNING' }));
   });
 
-  it('drops a client that stops reading after 30 buffered frames', () => {
+  it('keeps a client that reads, however large the frames: back-pressure on write alone is not falling behind', () => {
+    const { clock, connect, stream } = setup();
+    const reader = connect();
+    const bytes = new BufferedStream(reader.s);
+    reader.s.accept = false; // every frame is larger than the socket's buffer...
+    clock.advance(120_000); // ...but the client drains it between updates
+    expect(bytes.writes).toBeGreaterThan(100);
+    expect([reader.s.closed, stream.size]).toEqual([false, 1]);
+  });
+
+  it('drops a client whose socket buffer grows past 8 MiB (it stopped reading)', () => {
+    const { clock, connect, stream } = setup();
+    const stalled = connect();
+    const bytes = new BufferedStream(stalled.s);
+    clock.advance(5_000);
+    expect(stalled.s.closed).toBe(false);
+    bytes.buffered = 8 * 1024 * 1024 + 1;
+    clock.advance(1000);
+    expect([stalled.s.closed, stream.size]).toEqual([true, 0]);
+  });
+
+  it('without bufferedBytes (an older stream), drops a client after 30 buffered frames', () => {
     const { clock, connect, stream } = setup();
     const slow = connect();
     const fast = connect();

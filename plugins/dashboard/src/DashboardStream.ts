@@ -35,11 +35,16 @@ export class TooManyStreamsError extends Error {
 
 interface Client {
   readonly stream: HttpRouteStream;
-  /** Consecutive writes the socket buffered: a client that stops reading is dropped. */
+  /** Consecutive writes the socket buffered (streams without `bufferedBytes`): a client that stops reading is dropped. */
   backlog: number;
 }
 
-/** Consecutive buffered frames after which a client that does not read is disconnected. */
+/**
+ * A client is disconnected when more than this many bytes wait in its socket buffer (it is not
+ * reading; a client that reads keeps it near zero, however large the frames).
+ */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** Without `bufferedBytes` (an older stream): consecutive buffered frames before disconnecting. */
 const MAX_BACKLOG = 30;
 
 /**
@@ -153,8 +158,17 @@ export class DashboardStream {
   }
 
   private send(client: Client, text: string): void {
-    if (client.stream.closed) return this.drop(client);
-    if (client.stream.write(text)) client.backlog = 0;
+    const stream = client.stream;
+    if (stream.closed) return this.drop(client);
+    const buffered = stream.bufferedBytes;
+    if (buffered !== undefined) {
+      // Frames larger than the socket's buffer always report back-pressure: judge by the bytes
+      // still waiting instead, which a reading client drains between updates.
+      if (buffered > MAX_BUFFERED_BYTES) return this.drop(client);
+      stream.write(text);
+      return;
+    }
+    if (stream.write(text)) client.backlog = 0;
     else if (++client.backlog > MAX_BACKLOG) this.drop(client);
   }
 

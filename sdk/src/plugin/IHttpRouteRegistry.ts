@@ -43,8 +43,19 @@ export interface HttpRouteRequest {
 export interface HttpRouteStream {
   /** Whether the stream ended (by `end`, the client, the plugin stopping or the server closing). */
   readonly closed: boolean;
-  /** Writes a chunk; false when the chunk was buffered (back-pressure) or the stream is closed. */
+  /**
+   * Writes a chunk; false when the chunk was buffered (back-pressure) or the stream is closed. A
+   * chunk larger than the socket's buffer always reports back-pressure, even to a client that
+   * reads everything: use {@link HttpRouteStream.bufferedBytes} to tell a client that falls behind.
+   */
   write(chunk: string | Uint8Array): boolean;
+  /**
+   * Bytes written and not yet handed to the operating system (Node's `writableLength`): it stays
+   * near zero for a client that reads, and grows for one that does not. Optional in this
+   * interface for implementations written before it; the host's streams have it.
+   * @since 6.1.0
+   */
+  readonly bufferedBytes?: number;
   /** Ends the answer. Idempotent. */
   end(): void;
 }
