@@ -1,3 +1,5 @@
+// Over ~350 lines on purpose: one option type (about 130 lines of TSDoc: every field, default and bound is documented
+// where users read it) and its one validator, with the keyring, Sentinel and Cluster sections it must check together.
 import { InvalidConfigurationError, MIN_SECRET_BYTES } from '@datawarehouse/sdk';
 import { KEY_ID_PATTERN, MAX_KEYS } from './keys/FederationKeyring.js';
 import type { RedisNodeAddress } from './RedisMessageBus.js';

@@ -1,5 +1,7 @@
-// Over ~300 lines on purpose: the call path stays one class on purpose: the common call must run on one monomorphic object with no
-// extra hop per stage. Admission, error classification and outcome already live in their own files.
+// Over ~350 lines on purpose: the call path is one state machine on one monomorphic object (admission, attempt, success,
+// failure and retry scheduling call each other without an async frame or an extra hop per stage; splitting it across
+// classes would put a megamorphic call on the common path). Admission helpers, error classification, outcome and the
+// per-call events already live in files of their own.
 import {
   RateLimitedError,
   ResilienceTimeoutError,
