@@ -1,27 +1,31 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RECONNECT_MAX_DELAY_MS } from '@datawarehouse/plugin-federation-redis';
+import {
+  HOST_CLI,
+  ROOT,
+  demoTrafficPlugin,
+  hostSuiteRuns,
+  redisPlugin,
+  resiliencePlugin,
+  subsystemMetrics,
+  writeHostConfig,
+} from './support/hostCluster.js';
 import { HostProcess, eventually, percentile } from './support/hostProcess.js';
-import { PrivateRedis, REDIS_REQUIRED, hasRedisBinaries, pingRedis } from './support/privateRedis.js';
+import { PrivateRedis } from './support/privateRedis.js';
 
 // Three real host processes (`node host/dist/cli.js start`) share strategy `shared-db` over a
 // private redis-server this suite owns (so it can restart it). `pnpm test` builds first;
 // without a build the suite skips, as the other e2e suites do. With CI=true it never skips
 // for lack of Redis: it fails.
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const cli = join(root, 'host', 'dist', 'cli.js');
-const built = [
-  'host/dist/cli.js',
+const run = await hostSuiteRuns([
   'plugins/federation-redis/dist/index.js',
   'plugins/ultimate-resilience/dist/index.js',
   'plugins/demo-traffic/dist/index.js',
-].every((p) => existsSync(join(root, p)));
-const redisAvailable = (await pingRedis(6379)) && hasRedisBinaries();
-const run = built && (redisAvailable || REDIS_REQUIRED);
+]);
 
 const STRATEGY = 'shared-db';
 const TOPIC = 'dw.resilience.circuit-breaker.state';
@@ -81,11 +85,11 @@ interface FederationMetrics {
   rejected: Record<string, number>;
 }
 
-async function resilience(host: HostProcess): Promise<ResilienceMetrics> {
-  return (await host.getJson<{ metrics: ResilienceMetrics }>('/subsystems/resilience')).metrics;
+function resilience(host: HostProcess): Promise<ResilienceMetrics> {
+  return subsystemMetrics<ResilienceMetrics>(host, 'resilience');
 }
-async function federation(host: HostProcess): Promise<FederationMetrics> {
-  return (await host.getJson<{ metrics: FederationMetrics }>('/subsystems/federation')).metrics;
+function federation(host: HostProcess): Promise<FederationMetrics> {
+  return subsystemMetrics<FederationMetrics>(host, 'federation');
 }
 async function stateOf(host: HostProcess): Promise<string> {
   return (await resilience(host)).strategies[STRATEGY]?.state ?? 'none';
@@ -135,7 +139,7 @@ describe.skipIf(!run)('distributed circuit state over Redis (3 host processes)',
   const env = { DW_FEDERATION_SECRET: SECRET };
 
   const startHost = async (id: string): Promise<HostProcess> => {
-    const host = await HostProcess.startAsync(cli, configs[id]!, dir, env);
+    const host = await HostProcess.startAsync(HOST_CLI, configs[id]!, dir, env);
     hosts[id] = host;
     return host;
   };
@@ -145,47 +149,15 @@ describe.skipIf(!run)('distributed circuit state over Redis (3 host processes)',
     redis = await PrivateRedis.startAsync();
     const channelPrefix = `dwtest:${randomUUID()}:`;
     for (const id of ['a', 'b', 'c']) {
-      const path = join(dir, `node-${id}.json`);
-      writeFileSync(
-        path,
-        JSON.stringify(
-          {
-            nodeId: `node-${id}`,
-            admin: { host: '127.0.0.1', port: 0 },
-            statusIntervalMs: 0,
-            shutdownTimeoutMs: 5_000,
-            plugins: [
-              // The transport first, so the resilience plugin starts on it. The secret comes from
-              // DW_FEDERATION_SECRET in the environment, never from the file. The reconnect
-              // backoff is the default one: the outage test measures it.
-              { module: '@datawarehouse/plugin-federation-redis', options: { url: redis.url, channelPrefix } },
-              {
-                module: '@datawarehouse/plugin-ultimate-resilience',
-                options: {
-                  builtinStrategies: false,
-                  strategies: [
-                    { id: STRATEGY, circuitBreaker: { failureThreshold: 5, breakDurationMs: 600_000 }, retry: false },
-                  ],
-                  distributed: { antiEntropyIntervalMs: 2_000 },
-                },
-              },
-              // Live calls on the strategy, so "rejecting" is observed on real calls too.
-              {
-                module: '@datawarehouse/plugin-demo-traffic',
-                options: {
-                  strategies: [STRATEGY],
-                  requestsPerSecond: 50,
-                  seed: 1,
-                  downstream: { latencyMs: 1, latencyJitterMs: 0, errorRate: 0, capacity: 100, outages: [] },
-                },
-              },
-            ],
-          },
-          null,
-          2,
-        ),
-      );
-      configs[id] = path;
+      // The transport first, so the resilience plugin starts on it. The secret comes from
+      // DW_FEDERATION_SECRET in the environment, never from the file. The reconnect backoff is
+      // the default one: the outage test measures it. Live calls on the strategy, so "rejecting"
+      // is observed on real calls too.
+      configs[id] = writeHostConfig(dir, id, [
+        redisPlugin(redis.url, channelPrefix),
+        resiliencePlugin(STRATEGY, { antiEntropyIntervalMs: 2_000 }),
+        demoTrafficPlugin(STRATEGY, 50),
+      ]);
     }
     await Promise.all(['a', 'b', 'c'].map(startHost));
     // Every node sees the strategy closed and the transport connected.
@@ -202,8 +174,8 @@ describe.skipIf(!run)('distributed circuit state over Redis (3 host processes)',
     console.log(lines.join('\n'));
     // The committed report is refreshed on request only, so a test run leaves the tree clean.
     if (report.trip.length > 0 && process.env.DW_WRITE_REPORTS === '1') {
-      mkdirSync(join(root, 'test', 'reports'), { recursive: true });
-      writeFileSync(join(root, 'test', 'reports', 'propagation.md'), lines.join('\n') + '\n');
+      mkdirSync(join(ROOT, 'test', 'reports'), { recursive: true });
+      writeFileSync(join(ROOT, 'test', 'reports', 'propagation.md'), lines.join('\n') + '\n');
     }
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   }, 60_000);

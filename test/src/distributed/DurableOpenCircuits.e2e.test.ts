@@ -1,25 +1,25 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  HOST_CLI,
+  demoTrafficPlugin,
+  hostSuiteRuns,
+  redisPlugin,
+  resiliencePlugin,
+  writeHostConfig,
+} from './support/hostCluster.js';
 import { HostProcess, eventually } from './support/hostProcess.js';
-import { PrivateRedis, REDIS_REQUIRED, hasRedisBinaries, pingRedis } from './support/privateRedis.js';
+import { PrivateRedis } from './support/privateRedis.js';
 
 // Issue #15 item 5: two host processes with distributed.durableOpenCircuits on a private
 // redis-server. A trips; the whole cluster is stopped and started again: with no peer to
 // answer, the nodes read the open circuit from Redis and reject live calls again, for the
 // break that is left; a reset removes it.
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const cli = join(root, 'host', 'dist', 'cli.js');
-const built = [
-  'host/dist/cli.js',
-  'plugins/federation-redis/dist/index.js',
-  'plugins/demo-traffic/dist/index.js',
-].every((p) => existsSync(join(root, p)));
-const run = built && (((await pingRedis(6379)) && hasRedisBinaries()) || REDIS_REQUIRED);
+const run = await hostSuiteRuns(['plugins/federation-redis/dist/index.js', 'plugins/demo-traffic/dist/index.js']);
 const STRATEGY = 'shared-db';
 const SECRET = `durable-${randomUUID()}-${randomUUID()}`;
 
@@ -46,39 +46,13 @@ describe.skipIf(!run)('durable open circuits across a whole-cluster restart (2 h
     redis = await PrivateRedis.startAsync();
     const channelPrefix = `dwdurable:${randomUUID()}:`;
     for (const id of ['a', 'b']) {
-      const path = join(dir, `node-${id}.json`);
-      writeFileSync(
-        path,
-        JSON.stringify({
-          nodeId: `node-${id}`,
-          admin: { host: '127.0.0.1', port: 0 },
-          statusIntervalMs: 0,
-          shutdownTimeoutMs: 5_000,
-          plugins: [
-            { module: '@datawarehouse/plugin-federation-redis', options: { url: redis.url, channelPrefix } },
-            {
-              module: '@datawarehouse/plugin-ultimate-resilience',
-              options: {
-                builtinStrategies: false,
-                strategies: [
-                  { id: STRATEGY, circuitBreaker: { failureThreshold: 5, breakDurationMs: 600_000 }, retry: false },
-                ],
-                distributed: { durableOpenCircuits: true, durableReadDelayMs: 500 },
-              },
-            },
-            {
-              module: '@datawarehouse/plugin-demo-traffic',
-              options: {
-                strategies: [STRATEGY],
-                requestsPerSecond: 20,
-                seed: 1,
-                downstream: { latencyMs: 1, latencyJitterMs: 0, errorRate: 0, capacity: 100, outages: [] },
-              },
-            },
-          ],
-        }),
+      configs.push(
+        writeHostConfig(dir, id, [
+          redisPlugin(redis.url, channelPrefix),
+          resiliencePlugin(STRATEGY, { durableOpenCircuits: true, durableReadDelayMs: 500 }),
+          demoTrafficPlugin(STRATEGY, 20),
+        ]),
       );
-      configs.push(path);
     }
   }, 30_000);
 
@@ -89,7 +63,7 @@ describe.skipIf(!run)('durable open circuits across a whole-cluster restart (2 h
   }, 30_000);
 
   it('a restarted cluster still rejects calls to the downstream that was down', async () => {
-    let hosts = await Promise.all(configs.map((c) => HostProcess.startAsync(cli, c, dir, env)));
+    let hosts = await Promise.all(configs.map((c) => HostProcess.startAsync(HOST_CLI, c, dir, env)));
     const [a, b] = hosts as [HostProcess, HostProcess];
     await eventually(async () => (await strategy(b)).state === 'closed', 'b up');
     await a.actionAsync('resilience', 'trip', { strategyId: STRATEGY, reason: 'downstream down' });
@@ -103,7 +77,7 @@ describe.skipIf(!run)('durable open circuits across a whole-cluster restart (2 h
 
     // The whole cluster stops, then starts again: nobody holds the state in memory.
     await Promise.all(hosts.map((h) => h.stopAsync()));
-    hosts = await Promise.all(configs.map((c) => HostProcess.startAsync(cli, c, dir, env)));
+    hosts = await Promise.all(configs.map((c) => HostProcess.startAsync(HOST_CLI, c, dir, env)));
     let restored = 0;
     for (const h of hosts) {
       await eventually(

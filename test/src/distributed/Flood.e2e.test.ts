@@ -1,12 +1,22 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  HOST_CLI,
+  ROOT,
+  hostSuiteRuns,
+  redisPlugin,
+  resiliencePlugin,
+  strategyState,
+  subsystemMetrics,
+  writeHostConfig,
+} from './support/hostCluster.js';
 import { HostProcess, eventually, percentile } from './support/hostProcess.js';
-import { PrivateRedis, REDIS_REQUIRED, hasRedisBinaries, pingRedis } from './support/privateRedis.js';
+import { PrivateRedis } from './support/privateRedis.js';
 
 // Issue #15 item 4: two host processes on a private redis-server; a separate process floods
 // the circuit-state channel with 10 000 invalid messages/s (forged signatures, unknown key,
@@ -15,14 +25,10 @@ import { PrivateRedis, REDIS_REQUIRED, hasRedisBinaries, pingRedis } from './sup
 // applying the valid transitions. Real time across processes is unavoidable here: the bounds
 // asserted are generous, the figures are printed.
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..', '..', '..');
-const cli = join(root, 'host', 'dist', 'cli.js');
-const built = [
-  'host/dist/cli.js',
+const run = await hostSuiteRuns([
   'plugins/federation-redis/dist/index.js',
   'plugins/ultimate-resilience/dist/index.js',
-].every((p) => existsSync(join(root, p)));
-const run = built && (((await pingRedis(6379)) && hasRedisBinaries()) || REDIS_REQUIRED);
+]);
 
 const STRATEGY = 'shared-db';
 const TOPIC = 'dw.resilience.circuit-breaker.state';
@@ -60,7 +66,7 @@ function flood(url: string, channel: string): Promise<{ sent: number; ratePerSec
       process.execPath,
       ['--import', 'tsx', join(here, 'support', 'flooder.ts'), url, channel, String(RATE), String(FLOOD_MS)],
       {
-        cwd: join(root, 'test'),
+        cwd: join(ROOT, 'test'),
       },
     );
     let out = '';
@@ -84,29 +90,8 @@ describe.skipIf(!run)('receive path under a flood of invalid messages (2 host pr
     redis = await PrivateRedis.startAsync();
     const channelPrefix = `dwflood:${randomUUID()}:`;
     for (const id of ['a', 'b']) {
-      const path = join(dir, `node-${id}.json`);
-      writeFileSync(
-        path,
-        JSON.stringify({
-          nodeId: `node-${id}`,
-          admin: { host: '127.0.0.1', port: 0 },
-          statusIntervalMs: 0,
-          shutdownTimeoutMs: 5_000,
-          plugins: [
-            { module: '@datawarehouse/plugin-federation-redis', options: { url: redis.url, channelPrefix } },
-            {
-              module: '@datawarehouse/plugin-ultimate-resilience',
-              options: {
-                builtinStrategies: false,
-                strategies: [
-                  { id: STRATEGY, circuitBreaker: { failureThreshold: 5, breakDurationMs: 600_000 }, retry: false },
-                ],
-              },
-            },
-          ],
-        }),
-      );
-      hosts.push(await HostProcess.startAsync(cli, path, dir, { DW_FEDERATION_SECRET: SECRET }));
+      const path = writeHostConfig(dir, id, [redisPlugin(redis.url, channelPrefix), resiliencePlugin(STRATEGY)]);
+      hosts.push(await HostProcess.startAsync(HOST_CLI, path, dir, { DW_FEDERATION_SECRET: SECRET }));
     }
   }, 60_000);
 
@@ -119,10 +104,8 @@ describe.skipIf(!run)('receive path under a flood of invalid messages (2 host pr
 
   it('keeps /health fast and keeps applying valid transitions', async () => {
     const [a, b] = hosts as [HostProcess, HostProcess];
-    const fed = async (h: HostProcess) => (await h.getJson<{ metrics: Federation }>('/subsystems/federation')).metrics;
-    const state = async (h: HostProcess) =>
-      (await h.getJson<{ metrics: { strategies: Record<string, { state: string }> } }>('/subsystems/resilience'))
-        .metrics.strategies[STRATEGY]?.state;
+    const fed = (h: HostProcess) => subsystemMetrics<Federation>(h, 'federation');
+    const state = (h: HostProcess) => strategyState(h, STRATEGY);
     for (const h of hosts) await eventually(async () => (await fed(h)).connectionState === 'connected', 'connected');
     const baseline = await healthLatencies(b, 1_000);
     const before = await fed(b);

@@ -1,25 +1,23 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  HOST_CLI,
+  demoTrafficPlugin,
+  hostSuiteRuns,
+  resiliencePlugin,
+  strategyState,
+  subsystemMetrics,
+  writeHostConfig,
+} from './support/hostCluster.js';
 import { HostProcess, eventually } from './support/hostProcess.js';
-import { REDIS_REQUIRED, hasRedisBinaries, pingRedis } from './support/privateRedis.js';
 import { RedisTopology, startSentinelSetup } from './support/redisTopology.js';
 
 // Issue #15 item 1: two host processes on a Sentinel-managed Redis (one primary, one replica,
 // three Sentinels, all on loopback ports, started here and stopped by pid). The primary is
 // killed while demo traffic runs: both nodes must follow the failover (the transport reports
 // it and re-syncs) and a trip made after it must still reach the other node.
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const cli = join(root, 'host', 'dist', 'cli.js');
-const built = [
-  'host/dist/cli.js',
-  'plugins/federation-redis/dist/index.js',
-  'plugins/demo-traffic/dist/index.js',
-].every((p) => existsSync(join(root, p)));
-const run = built && (((await pingRedis(6379)) && hasRedisBinaries()) || REDIS_REQUIRED);
+const run = await hostSuiteRuns(['plugins/federation-redis/dist/index.js', 'plugins/demo-traffic/dist/index.js']);
 
 const STRATEGY = 'shared-db';
 const MASTER = 'dwmaster';
@@ -42,10 +40,8 @@ describe.skipIf(!run)('Redis Sentinel failover (2 host processes, 1 primary, 1 r
   const topology = new RedisTopology();
   let ports: { primary: number; replica: number; sentinels: number[] };
   const hosts: HostProcess[] = [];
-  const fed = async (h: HostProcess) => (await h.getJson<{ metrics: Federation }>('/subsystems/federation')).metrics;
-  const state = async (h: HostProcess) =>
-    (await h.getJson<{ metrics: { strategies: Record<string, { state: string }> } }>('/subsystems/resilience')).metrics
-      .strategies[STRATEGY]?.state;
+  const fed = (h: HostProcess) => subsystemMetrics<Federation>(h, 'federation');
+  const state = (h: HostProcess) => strategyState(h, STRATEGY);
 
   beforeAll(async () => {
     ports = await startSentinelSetup(topology, MASTER);
@@ -63,46 +59,19 @@ describe.skipIf(!run)('Redis Sentinel failover (2 host processes, 1 primary, 1 r
       100,
     );
     for (const id of ['a', 'b']) {
-      const path = join(topology.dir, `node-${id}.json`);
-      writeFileSync(
-        path,
-        JSON.stringify({
-          nodeId: `node-${id}`,
-          admin: { host: '127.0.0.1', port: 0 },
-          statusIntervalMs: 0,
-          shutdownTimeoutMs: 5_000,
-          plugins: [
-            {
-              module: '@datawarehouse/plugin-federation-redis',
-              options: {
-                sentinel: { masterName: MASTER, sentinels: ports.sentinels.map((p) => `127.0.0.1:${p}`) },
-                channelPrefix: PREFIX,
-                reconnectMaxDelayMs: 500,
-              },
-            },
-            {
-              module: '@datawarehouse/plugin-ultimate-resilience',
-              options: {
-                builtinStrategies: false,
-                strategies: [
-                  { id: STRATEGY, circuitBreaker: { failureThreshold: 5, breakDurationMs: 600_000 }, retry: false },
-                ],
-                distributed: { antiEntropyIntervalMs: 2_000 },
-              },
-            },
-            {
-              module: '@datawarehouse/plugin-demo-traffic',
-              options: {
-                strategies: [STRATEGY],
-                requestsPerSecond: 20,
-                seed: 1,
-                downstream: { latencyMs: 1, latencyJitterMs: 0, errorRate: 0, capacity: 100, outages: [] },
-              },
-            },
-          ],
-        }),
-      );
-      hosts.push(await HostProcess.startAsync(cli, path, topology.dir, { DW_FEDERATION_SECRET: SECRET }));
+      const path = writeHostConfig(topology.dir, id, [
+        {
+          module: '@datawarehouse/plugin-federation-redis',
+          options: {
+            sentinel: { masterName: MASTER, sentinels: ports.sentinels.map((p) => `127.0.0.1:${p}`) },
+            channelPrefix: PREFIX,
+            reconnectMaxDelayMs: 500,
+          },
+        },
+        resiliencePlugin(STRATEGY, { antiEntropyIntervalMs: 2_000 }),
+        demoTrafficPlugin(STRATEGY, 20),
+      ]);
+      hosts.push(await HostProcess.startAsync(HOST_CLI, path, topology.dir, { DW_FEDERATION_SECRET: SECRET }));
     }
   }, 90_000);
 
