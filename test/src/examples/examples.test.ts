@@ -121,23 +121,33 @@ describe('examples/embed-host', () => {
   );
 });
 
+/**
+ * Runs the built host on `examples/<name>/dw.config.json` until `ready(stdout)`, then checks it
+ * printed every line the example's README promises (stdout or stderr) and stopped cleanly.
+ */
+async function expectHostExampleOutput(name: string, ready: (stdout: string) => boolean): Promise<void> {
+  const run = await runNode(
+    ['host/dist/cli.js', 'start', '--config', `examples/${name}/dw.config.json`, '--no-watch'],
+    ready,
+  );
+  expect(
+    missingLines(promisedOutput(name), `${run.stdout}\n${run.stderr}`),
+    `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`,
+  ).toEqual([]);
+  expect(run.stdout).toContain('dw-host stopped');
+  expect(run.code).toBe(0);
+}
+
 describe('examples/consumer-plugin', () => {
   // The built host, as `DW_CONFIG=examples/consumer-plugin/dw.config.json npm start` runs it
   // (`npm test` builds before the suites; `test:unit` alone skips this).
   it.skipIf(!built)(
     'runs with the host and prints the outcomes its README shows',
     async () => {
-      const run = await runNode(
-        ['host/dist/cli.js', 'start', '--config', 'examples/consumer-plugin/dw.config.json', '--no-watch'],
+      await expectHostExampleOutput(
+        'consumer-plugin',
         (out) => out.includes('orders done') && /\[status\] resilience\/orders-db /.test(out),
       );
-      const promised = promisedOutput('consumer-plugin');
-      expect(
-        missingLines(promised, `${run.stdout}\n${run.stderr}`),
-        `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`,
-      ).toEqual([]);
-      expect(run.stdout).toContain('dw-host stopped');
-      expect(run.code).toBe(0);
     },
     DEADLINE_MS,
   );
@@ -150,17 +160,9 @@ describe('examples/postgres', async () => {
   it.skipIf(!built || !postgresUp)(
     'runs with the host against PostgreSQL, cancels the timed-out query on the server, and prints what its README shows',
     async () => {
-      const run = await runNode(
-        ['host/dist/cli.js', 'start', '--config', 'examples/postgres/dw.config.json', '--no-watch'],
-        (out) => /postgres example done[\s\S]*\[status\] resilience\/postgres /.test(out),
+      await expectHostExampleOutput('postgres', (out) =>
+        /postgres example done[\s\S]*\[status\] resilience\/postgres /.test(out),
       );
-      const promised = promisedOutput('postgres');
-      expect(
-        missingLines(promised, `${run.stdout}\n${run.stderr}`),
-        `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`,
-      ).toEqual([]);
-      expect(run.stdout).toContain('dw-host stopped');
-      expect(run.code).toBe(0);
     },
     DEADLINE_MS,
   );
