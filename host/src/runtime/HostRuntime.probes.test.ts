@@ -1,20 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InMemoryFederation, VirtualClock } from '@datawarehouse/sdk';
 import type { HttpRouteStream, IPlugin, PluginContext } from '@datawarehouse/sdk';
+import { tempConfigFiles } from '../testing/kernelFixtures.js';
 import { HostRuntime } from './HostRuntime.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'dw-probes-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-let n = 0;
-function configFile(obj: object): string {
-  const path = join(dir, `c${n++}.json`);
-  writeFileSync(path, JSON.stringify(obj));
-  return path;
-}
+const configFile = tempConfigFiles('probes');
 
 /** A plugin with a page and an event stream; `stopGate` holds its stopAsync until released. */
 function pagePlugin() {

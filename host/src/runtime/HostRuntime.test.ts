@@ -1,22 +1,13 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '@datawarehouse/sdk';
 import type { IPlugin } from '@datawarehouse/sdk';
+import { tempConfigFiles } from '../testing/kernelFixtures.js';
 import { HostRuntime } from './HostRuntime.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'dw-runtime-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-let n = 0;
-function configFile(obj: object): string {
-  const path = join(dir, `c${n++}.json`);
-  writeFileSync(path, JSON.stringify(obj));
-  return path;
-}
+const configFile = tempConfigFiles('runtime');
 
 function recorder(journal: string[]) {
   const plugin: IPlugin = {

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { InvalidConfigurationError, VirtualClock } from '@datawarehouse/sdk';
 import type { IPlugin, IScalableSubsystem, ScalingLimits } from '@datawarehouse/sdk';
 import { Kernel } from '../kernel/Kernel.js';
@@ -45,4 +49,19 @@ export function kernelWith(plugins: Record<string, IPlugin>, extra: Partial<Kern
     clock: new VirtualClock(),
     ...extra,
   });
+}
+
+/**
+ * Host config files for one test file, in a fresh temporary directory (`dw-<name>-…`) removed
+ * after its tests: returns a function writing a config as the next `c<n>.json` and returning its path.
+ */
+export function tempConfigFiles(name: string): (config: object) => string {
+  const dir = mkdtempSync(join(tmpdir(), `dw-${name}-`));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let n = 0;
+  return (config) => {
+    const path = join(dir, `c${n++}.json`);
+    writeFileSync(path, JSON.stringify(config));
+    return path;
+  };
 }
