@@ -9,8 +9,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_SCALING_LIMITS,
-  InMemoryCircuitBreaker,
-  VirtualClock,
   flushMicrotasks,
   isBulkheadRejectedError,
   isCircuitOpenError,
@@ -22,27 +20,13 @@ import { deferred } from '@datawarehouse/sdk/testing';
 import { computeEffectiveOptions } from '../strategies/effectiveOptions.js';
 import { resolveStrategyDefinition } from '../strategies/StrategyDefinition.js';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
-import { StrategyRuntime } from '../runtime/StrategyRuntime.js';
-import { never, track } from '../testing/runtimeFixture.js';
+import { makeRuntime, never, track } from '../testing/runtimeFixture.js';
 import { CallEvents } from './CallEvents.js';
 
 /** A runtime as the manager builds it, with its own per-call events (hooks), in virtual time. */
 function setup(def: StrategyDefinition, override?: StrategyLimits) {
-  const clock = new VirtualClock(1_000_000);
-  const strategy = resolveStrategyDefinition(def);
   const events = new CallEvents(silentLogger);
-  const runtime = new StrategyRuntime(
-    strategy.id,
-    strategy,
-    computeEffectiveOptions(strategy, DEFAULT_SCALING_LIMITS, override),
-    {
-      clock,
-      random: () => 0.5,
-      metricsWindowMs: 60_000,
-      createBreaker: (name, options, c) => new InMemoryCircuitBreaker(name, options, c),
-      events,
-    },
-  );
+  const { clock, runtime } = makeRuntime(def, override, events);
   return { clock, runtime, events };
 }
 

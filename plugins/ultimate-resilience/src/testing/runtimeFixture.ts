@@ -4,6 +4,7 @@ import { computeEffectiveOptions } from '../strategies/effectiveOptions.js';
 import { StrategyRuntime } from '../runtime/StrategyRuntime.js';
 import { resolveStrategyDefinition } from '../strategies/StrategyDefinition.js';
 import type { StrategyDefinition } from '../strategies/StrategyDefinition.js';
+import type { CallEvents } from '../pipeline/CallEvents.js';
 
 /** What {@link track} has seen of a promise so far. */
 export interface Tracked<T> {
@@ -26,8 +27,11 @@ export function track<T>(promise: Promise<T>): Tracked<T> {
 /** An operation result that never settles. */
 export const never = (): Promise<never> => new Promise<never>(() => undefined);
 
-/** A runtime built exactly as the manager builds it, without the manager around it, in virtual time. */
-export function makeRuntime(def: StrategyDefinition, override?: StrategyLimits) {
+/**
+ * A runtime built exactly as the manager builds it, without the manager around it, in virtual
+ * time; `events` are the manager's per-call events (hooks), when the test needs them.
+ */
+export function makeRuntime(def: StrategyDefinition, override?: StrategyLimits, events?: CallEvents) {
   const clock = new VirtualClock(1_000_000);
   const strategy = resolveStrategyDefinition(def);
   const runtime = new StrategyRuntime(
@@ -39,6 +43,7 @@ export function makeRuntime(def: StrategyDefinition, override?: StrategyLimits) 
       random: () => 0.5,
       metricsWindowMs: 60_000,
       createBreaker: (name, options, c) => new InMemoryCircuitBreaker(name, options, c),
+      events,
     },
   );
   /** Applies a new definition in place (what a registry update does through the manager). */
