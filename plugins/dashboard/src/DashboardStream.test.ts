@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '@datawarehouse/sdk';
-import type { CircuitTransitionEvent, HttpRouteStream } from '@datawarehouse/sdk';
+import type { HttpRouteStream } from '@datawarehouse/sdk';
 import { DashboardStream, TooManyStreamsError } from './DashboardStream.js';
 import { SseParser } from './SseParser.js';
 import type { SseEvent } from './SseParser.js';
+import { transitionEvent as transition } from './testing/transitionEvent.js';
 import { TransitionLog } from './TransitionLog.js';
 import { serializeReport } from './computeDelta.js';
 
@@ -69,16 +70,6 @@ function setup(options: { maxStreams?: number } = {}) {
   };
   return { clock, calls, log, stream, connect, reads: () => reads };
 }
-
-const transition = (strategyId: string, extra: Partial<CircuitTransitionEvent> = {}): CircuitTransitionEvent => ({
-  strategyId,
-  from: 'closed',
-  to: 'open',
-  origin: 'local',
-  reason: 'failures',
-  timestamp: 0,
-  ...extra,
-});
 
 describe('DashboardStream', () => {
   it('sends a snapshot at once, then one delta per interval with only the strategies that changed', () => {

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CircuitTransitionEvent } from '@datawarehouse/sdk';
+import { transitionEvent as event } from './testing/transitionEvent.js';
 import { TransitionLog } from './TransitionLog.js';
-
-const event = (strategyId: string, extra: Partial<CircuitTransitionEvent> = {}): CircuitTransitionEvent => ({
-  strategyId,
-  from: 'closed',
-  to: 'open',
-  origin: 'local',
-  reason: 'failures',
-  timestamp: 0,
-  ...extra,
-});
 
 describe('TransitionLog', () => {
   it('keeps the last `capacity` transitions in order, numbered, with the wall-clock time', () => {
