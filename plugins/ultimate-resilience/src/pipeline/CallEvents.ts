@@ -129,8 +129,7 @@ export class CallEvents {
     validateHooks(hooks);
     // The object itself (not a copy): hooks may be methods of a class instance. A member that
     // is later replaced by a non-function throws when called, and is counted like any throw.
-    const entry = hooks;
-    this.hooks = [...this.hooks, entry];
+    this.hooks = [...this.hooks, hooks];
     this.on = true;
     let removed = false;
     return () => {
@@ -138,7 +137,7 @@ export class CallEvents {
       removed = true;
       // Copy on write: an event being dispatched keeps iterating the list it started with.
       const next = this.hooks.slice();
-      next.splice(next.indexOf(entry), 1);
+      next.splice(next.indexOf(hooks), 1);
       this.hooks = next;
       this.on = next.length > 0 || this.spans !== undefined;
     };

@@ -64,7 +64,6 @@ export class CallState implements LateSettleListener, AbortWatcher {
   /** The promise the caller holds. */
   readonly promise: Promise<unknown>;
   readonly signal: AbortSignal | undefined;
-  readonly context: Readonly<Record<string, unknown>> | undefined;
   /** `startedAt + timeout.overallTimeoutMs`: the overall deadline (time queued included). */
   readonly overallDeadline: number;
   private finished = false;
@@ -87,13 +86,7 @@ export class CallState implements LateSettleListener, AbortWatcher {
   ) {
     this.usesBulkhead = lease !== undefined;
     this.overallDeadline = startedAt + timeout.overallTimeoutMs;
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      signal = options.signal;
-      this.context = options.context;
-    } else {
-      this.context = undefined;
-    }
+    const signal = options === undefined ? undefined : options.signal;
     this.signal = signal;
     this.promise = new Promise(takeResolvers);
     this.resolve = takenResolve;

@@ -27,6 +27,7 @@ import type { Bulkhead } from './admission.js';
 import { Attempt } from './Attempt.js';
 import type { AttemptSink } from './Attempt.js';
 import { CallEvents } from './CallEvents.js';
+import type { SpanLike } from './CallEvents.js';
 import { CallState } from './CallState.js';
 import { countsAsFailure, passesThrough, setCause, shouldRetry } from './classifyError.js';
 import { executeOptionsError } from './executeOptionsError.js';
@@ -86,8 +87,9 @@ export abstract class StrategyPipeline implements AttemptSink {
 
   /**
    * Runs one call through the pipeline. Admission (argument check, abort check, rate limit, a
-   * free bulkhead slot) is synchronous; only a call that must wait for a slot takes the queued
-   * path, so the common call costs one async frame. Never throws synchronously.
+   * free bulkhead slot, the first breaker permission) is synchronous; only a call that must wait
+   * for a slot takes the queued path (one async frame), so the common call has none. Never
+   * throws synchronously.
    */
   execute<T>(operation: ResilientOperation<T>, options: ExecuteOptions | undefined): Promise<T> {
     if (options !== undefined) {
@@ -185,13 +187,7 @@ export abstract class StrategyPipeline implements AttemptSink {
         this.metrics.aborted++;
         throw error;
       }
-      if (isResilienceTimeoutError(error)) {
-        this.metrics.timeouts++;
-        const events = this.events;
-        if (events.on || events.timeoutChannel.hasSubscribers)
-          events.timeout(this.id, 0, overallTimeoutMs, 'overall', events.activeSpan());
-        return reject(this.strategy, this.metrics, this.events, 'bulkhead', markPipelineRejection(error), now);
-      }
+      if (isResilienceTimeoutError(error)) return this.queueTimedOut(error, overallTimeoutMs, now);
       throw error;
     }
 
@@ -204,21 +200,26 @@ export abstract class StrategyPipeline implements AttemptSink {
     }
     if (admittedAt >= overallDeadline) {
       lease.release();
-      this.metrics.timeouts++;
-      const events = this.events;
-      if (events.on || events.timeoutChannel.hasSubscribers)
-        events.timeout(this.id, 0, overallTimeoutMs, 'overall', events.activeSpan());
-      return reject(
-        this.strategy,
-        this.metrics,
-        this.events,
-        'bulkhead',
-        markPipelineRejection(new ResilienceTimeoutError(overallTimeoutMs, 'overall', this.id)),
+      return this.queueTimedOut(
+        new ResilienceTimeoutError(overallTimeoutMs, 'overall', this.id),
+        overallTimeoutMs,
         admittedAt,
       );
     }
     // Time spent queued counts against the overall timeout, not against the first attempt.
     return this.start(operation, options, lease, startedAt, admittedAt, undefined);
+  }
+
+  /** The overall timeout passed while the call waited for a slot: a timeout, and a bulkhead rejection. */
+  private queueTimedOut<T>(error: unknown, overallTimeoutMs: number, now: number): T {
+    this.metrics.timeouts++;
+    const events = this.events;
+    let span: SpanLike | undefined;
+    if (events.on || events.timeoutChannel.hasSubscribers) {
+      span = events.activeSpan();
+      events.timeout(this.id, 0, overallTimeoutMs, 'overall', span);
+    }
+    return reject(this.strategy, this.metrics, events, 'bulkhead', markPipelineRejection(error), now, span);
   }
 
   /**
@@ -287,7 +288,9 @@ export abstract class StrategyPipeline implements AttemptSink {
     // Only calls that reach the downstream earn retry budget; rejected ones must not.
     if (attemptNo === 1 && this.budget !== undefined) this.budget.recordAttempt(attemptStart);
 
-    const attempt = new Attempt(attemptNo, this.id, call.context, call, this, breaker, permit, attemptStart);
+    const options = call.options;
+    const context = options === undefined ? undefined : options.context;
+    const attempt = new Attempt(attemptNo, this.id, context, call, this, breaker, permit, attemptStart);
     call.current = attempt;
     call.attempts = attemptNo;
     this.metrics.attempts++;

@@ -19,6 +19,26 @@ export function fallbackOrThrow<T>(
   return strategy.fallback!.value as T;
 }
 
+/**
+ * Counts a rejection and reports it to the hooks and channels (with the caller's span when
+ * tracing); returns that span, for the fallback's event.
+ */
+function countRejection(
+  strategy: ResolvedStrategy,
+  metrics: StrategyMetrics,
+  events: CallEvents,
+  cause: RejectionCause,
+  error: unknown,
+  now: number,
+  span: SpanLike | undefined,
+): SpanLike | undefined {
+  metrics.reject(cause, now);
+  if (!events.on && !events.rejectedChannel.hasSubscribers) return span;
+  const at = span ?? events.activeSpan();
+  events.rejected(strategy.id, cause, error, at);
+  return at;
+}
+
 /** Counts a rejection (the call never reached the downstream) and answers it: fallback or throw. @internal */
 export function reject<T>(
   strategy: ResolvedStrategy,
@@ -29,10 +49,7 @@ export function reject<T>(
   now: number,
   span?: SpanLike,
 ): T {
-  metrics.reject(cause, now);
-  if (!events.on && !events.rejectedChannel.hasSubscribers) return fallbackOrThrow(strategy, metrics, events, error);
-  const at = span ?? events.activeSpan();
-  events.rejected(strategy.id, cause, error, at);
+  const at = countRejection(strategy, metrics, events, cause, error, now, span);
   return fallbackOrThrow(strategy, metrics, events, error, at);
 }
 
@@ -49,12 +66,7 @@ export function rejectAsync<T>(
   error: unknown,
   now: number,
 ): Promise<T> {
-  metrics.reject(cause, now);
-  let span: SpanLike | undefined;
-  if (events.on || events.rejectedChannel.hasSubscribers) {
-    span = events.activeSpan();
-    events.rejected(strategy.id, cause, error, span);
-  }
+  const span = countRejection(strategy, metrics, events, cause, error, now, undefined);
   if (strategy.fallbackFn === undefined && strategy.fallback === undefined) return rejectLater(error);
   try {
     return Promise.resolve(fallbackOrThrow<T>(strategy, metrics, events, error, span));
